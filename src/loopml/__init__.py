@@ -1,0 +1,143 @@
+"""loopml: one-package MLOps, from tracking to the closed retraining loop.
+
+``import loopml as lm`` is cheap: names load lazily on first use (PEP 562), so importing
+the package pulls in no SQLAlchemy, pandas, pyarrow or FastAPI.
+
+Example:
+    >>> import loopml as lm
+    >>> with lm.start_run("churn", params={"lr": 0.1}) as run:  # doctest: +SKIP
+    ...     run.log_metric("auc", 0.91)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # errors
+    "LoopmlError": "loopml.errors",
+    # configuration and client
+    "Client": "loopml.client",
+    "Settings": "loopml.config",
+    "configure": "loopml._api",
+    "get_client": "loopml._api",
+    # tracking
+    "ArtifactInfo": "loopml.tracking",
+    "Experiment": "loopml.tracking",
+    "Metric": "loopml.tracking",
+    "Run": "loopml.tracking",
+    "RunInfo": "loopml.tracking",
+    "active_run": "loopml._api",
+    "create_experiment": "loopml._api",
+    "end_run": "loopml._api",
+    "flush": "loopml._api",
+    "get_experiment": "loopml._api",
+    "get_metric_history": "loopml._api",
+    "get_run": "loopml._api",
+    "list_experiments": "loopml._api",
+    "log_artifact": "loopml._api",
+    "log_artifacts": "loopml._api",
+    "log_dict": "loopml._api",
+    "log_figure": "loopml._api",
+    "log_metric": "loopml._api",
+    "log_metrics": "loopml._api",
+    "log_param": "loopml._api",
+    "log_params": "loopml._api",
+    "log_table": "loopml._api",
+    "log_text": "loopml._api",
+    "search_runs": "loopml._api",
+    "seed_everything": "loopml._api",
+    "set_experiment": "loopml._api",
+    "set_tag": "loopml._api",
+    "set_tags": "loopml._api",
+    "start_run": "loopml._api",
+}
+
+__all__ = [
+    "ArtifactInfo",
+    "Client",
+    "Experiment",
+    "LoopmlError",
+    "Metric",
+    "Run",
+    "RunInfo",
+    "Settings",
+    "__version__",
+    "active_run",
+    "configure",
+    "create_experiment",
+    "end_run",
+    "flush",
+    "get_client",
+    "get_experiment",
+    "get_metric_history",
+    "get_run",
+    "list_experiments",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_table",
+    "log_text",
+    "search_runs",
+    "seed_everything",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]
+
+if TYPE_CHECKING:
+    from loopml._api import (
+        active_run,
+        configure,
+        create_experiment,
+        end_run,
+        flush,
+        get_client,
+        get_experiment,
+        get_metric_history,
+        get_run,
+        list_experiments,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_figure,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        log_table,
+        log_text,
+        search_runs,
+        seed_everything,
+        set_experiment,
+        set_tag,
+        set_tags,
+        start_run,
+    )
+    from loopml.client import Client
+    from loopml.config import Settings
+    from loopml.errors import LoopmlError
+    from loopml.tracking import ArtifactInfo, Experiment, Metric, Run, RunInfo
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'loopml' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

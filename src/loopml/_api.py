@@ -1,0 +1,219 @@
+"""Module-level convenience functions over a default :class:`Client` (``lm.start_run``...).
+
+The default client is created on first use from ``loopml.yaml`` and ``LOOPML_*``
+variables; :func:`configure` replaces it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from loopml.client import Client
+from loopml.errors import NoActiveRun
+from loopml.tracking import active_run as _active_run, flush_all, seed_everything
+
+if TYPE_CHECKING:
+    import datetime as dt
+    import os
+    from collections.abc import Mapping, Sequence
+
+    from loopml.tracking import ArtifactInfo, Experiment, Run, RunInfo
+
+__all__ = [
+    "active_run",
+    "configure",
+    "create_experiment",
+    "end_run",
+    "flush",
+    "get_client",
+    "get_experiment",
+    "get_metric_history",
+    "get_run",
+    "list_experiments",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_table",
+    "log_text",
+    "search_runs",
+    "seed_everything",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]
+
+_DEFAULT: list[Client] = []
+_LOCK = threading.Lock()
+
+
+def get_client() -> Client:
+    """Return the default client, creating it from files and environment on first use."""
+    if not _DEFAULT:
+        with _LOCK:
+            if not _DEFAULT:
+                _DEFAULT.append(Client())
+    return _DEFAULT[0]
+
+
+def configure(**settings: Any) -> Client:
+    """Replace the default client with one built from ``settings`` (``db_url=``, ``home=``...).
+
+    Example:
+        >>> import loopml as lm
+        >>> lm.configure(db_url="sqlite://", artifacts="memory://doc")  # doctest: +ELLIPSIS
+        Client(db='sqlite://', ...)
+    """
+    client = Client(**settings)
+    with _LOCK:
+        old = list(_DEFAULT)
+        _DEFAULT[:] = [client]
+    for previous in old:
+        previous.close()
+    return client
+
+
+def start_run(experiment: str | None = None, name: str | None = None, **options: Any) -> Run:
+    """Start (or with ``run_id=`` resume) a run; see :meth:`loopml.tracking.Tracking.start_run`."""
+    return get_client().runs.start_run(experiment, name, **options)
+
+
+def active_run() -> Run | None:
+    """Return the innermost active run, or ``None``."""
+    return _active_run()
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the active run."""
+    _require_run().end(status)
+
+
+def _require_run() -> Run:
+    run = _active_run()
+    if run is None:
+        raise NoActiveRun(
+            "no active run; start one with `with lm.start_run('experiment') as run:` first"
+        )
+    return run
+
+
+def log_param(key: str, value: object) -> None:
+    """Log a parameter on the active run."""
+    _require_run().log_param(key, value)
+
+
+def log_params(params: Mapping[str, object]) -> None:
+    """Log parameters on the active run."""
+    _require_run().log_params(params)
+
+
+def log_metric(
+    key: str,
+    value: float,
+    step: int | None = None,
+    timestamp: int | float | dt.datetime | None = None,
+) -> None:
+    """Log a metric point on the active run."""
+    _require_run().log_metric(key, value, step, timestamp)
+
+
+def log_metrics(
+    metrics: Mapping[str, float],
+    step: int | None = None,
+    timestamp: int | float | dt.datetime | None = None,
+) -> None:
+    """Log several metrics on the active run."""
+    _require_run().log_metrics(metrics, step, timestamp)
+
+
+def set_tag(key: str, value: object) -> None:
+    """Set a tag on the active run."""
+    _require_run().set_tag(key, value)
+
+
+def set_tags(tags: Mapping[str, object]) -> None:
+    """Set tags on the active run."""
+    _require_run().set_tags(tags)
+
+
+def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> ArtifactInfo:
+    """Store a file or folder as an artifact of the active run."""
+    return _require_run().log_artifact(path, name)
+
+
+def log_artifacts(folder: str | os.PathLike[str], prefix: str | None = None) -> list[ArtifactInfo]:
+    """Store every file of a folder as artifacts of the active run."""
+    return _require_run().log_artifacts(folder, prefix)
+
+
+def log_dict(obj: Mapping[str, Any] | list[Any], name: str) -> ArtifactInfo:
+    """Store JSON-ready data as an artifact of the active run."""
+    return _require_run().log_dict(obj, name)
+
+
+def log_text(text: str, name: str) -> ArtifactInfo:
+    """Store text as an artifact of the active run."""
+    return _require_run().log_text(text, name)
+
+
+def log_table(frame: Any, name: str) -> ArtifactInfo:
+    """Store a DataFrame as a parquet artifact of the active run."""
+    return _require_run().log_table(frame, name)
+
+
+def log_figure(figure: Any, name: str) -> ArtifactInfo:
+    """Store a matplotlib figure as a PNG artifact of the active run."""
+    return _require_run().log_figure(figure, name)
+
+
+def flush() -> None:
+    """Write every buffered metric point of this process now."""
+    flush_all()
+
+
+def set_experiment(name: str) -> Experiment:
+    """Make ``name`` the experiment of later runs (created if missing)."""
+    return get_client().runs.set_experiment(name)
+
+
+def create_experiment(name: str, description: str | None = None) -> Experiment:
+    """Create an experiment."""
+    return get_client().runs.create_experiment(name, description)
+
+
+def get_experiment(name_or_id: str | int) -> Experiment:
+    """Return an experiment by name or id."""
+    return get_client().runs.get_experiment(name_or_id)
+
+
+def list_experiments() -> list[Experiment]:
+    """Return all experiments."""
+    return get_client().runs.list_experiments()
+
+
+def get_run(run_id: str) -> RunInfo:
+    """Return a run with its params, metrics and tags."""
+    return get_client().runs.get_run(run_id)
+
+
+def search_runs(
+    experiment: str | int | Sequence[str | int] | None = None,
+    filter: str | None = None,
+    order_by: Sequence[str] | str | None = None,
+    limit: int = 100,
+    page_token: str | None = None,
+    **options: Any,
+) -> Any:
+    """Search runs; see :meth:`loopml.tracking.Tracking.search_runs` and docs/search.md."""
+    return get_client().runs.search_runs(experiment, filter, order_by, limit, page_token, **options)
+
+
+def get_metric_history(run_id: str, key: str, **options: Any) -> Any:
+    """Return every point of one metric of a run, by step."""
+    return get_client().runs.get_metric_history(run_id, key, **options)

@@ -1,0 +1,1 @@
+"""Tiny shared helpers (time, ids, hashing); no domain logic."""

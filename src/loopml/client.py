@@ -1,0 +1,82 @@
+"""``Client``: one configured loopml, composing the component APIs (and nothing more).
+
+Each component API is created on first access. Components other than tracking are
+loaded by a ``"module:attribute"`` string, so using tracking never imports, for
+example, the serving stack.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from loopml import config
+from loopml.store import Database, Store, migrations
+from loopml.tracking import Tracking
+
+if TYPE_CHECKING:
+    from loopml.config import Settings
+
+
+class Client:
+    """A loopml client: settings, the store they open, and the component APIs over it.
+
+    Args:
+        settings: resolved settings (default: resolve from files and environment).
+        **overrides: settings that override the resolved ones (``db_url=...`` etc.).
+
+    Example:
+        >>> import loopml as lm
+        >>> client = lm.Client(db_url="sqlite://", artifacts="memory://doc-client")
+        >>> client.runs.list_experiments()
+        []
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        if settings is None:
+            settings = config.resolve(**overrides)
+        elif overrides:
+            settings = settings.with_overrides(**overrides)
+        self.settings = settings
+
+    def __repr__(self) -> str:
+        return f"Client(db={self.settings.db_url!r}, artifacts={self.settings.artifacts!r})"
+
+    @cached_property
+    def store(self) -> Store:
+        """The metadata database and blob store (opened, and migrated, on first use)."""
+        return Store.from_settings(self.settings)
+
+    @cached_property
+    def runs(self) -> Tracking:
+        """Experiments, runs, search and artifacts."""
+        return Tracking(self.store, self.settings.experiment)
+
+    def database_status(self) -> dict[str, object]:
+        """Return the database URL, its schema revisions and whether they are the latest."""
+        db = Database(self.settings.db_url, migrate=False)
+        try:
+            with db.read() as conn:
+                found = sorted(migrations.current(conn))
+        finally:
+            db.dispose()
+        latest = sorted(migrations.heads())
+        return {
+            "url": db.safe_url,
+            "current": found,
+            "latest": latest,
+            "up_to_date": found == latest,
+        }
+
+    def upgrade_database(self) -> bool:
+        """Apply pending schema migrations; return whether any were applied."""
+        db = Database(self.settings.db_url, migrate=False)
+        try:
+            return migrations.upgrade(db)
+        finally:
+            db.dispose()
+
+    def close(self) -> None:
+        """Flush buffered metrics and release database connections."""
+        if "store" in self.__dict__:
+            self.store.close()

@@ -1,0 +1,208 @@
+"""The metadata database: one SQLAlchemy engine, SQLite or PostgreSQL, same behaviour.
+
+Dialect differences live here and nowhere else:
+
+* SQLite runs in WAL mode with a long busy timeout, and every write transaction starts
+  with ``BEGIN IMMEDIATE`` so that concurrent writer processes queue on the lock instead
+  of failing with "database is locked" when a read lock cannot be upgraded.
+* PostgreSQL URLs without a driver use psycopg 3.
+* Upserts use each dialect's ``INSERT ... ON CONFLICT``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import create_engine, event, exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from loopml._registry import missing_dependency
+from loopml.errors import BackendUnavailable, ConfigError
+from loopml.store import migrations
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from sqlalchemy import ColumnElement, Connection, Engine, Table
+    from sqlalchemy.sql.dml import Insert
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 120_000
+_WRITE_OPTION = "loopml_write"
+
+
+class Database:
+    """A SQLAlchemy engine plus the loopml conventions for reading and writing.
+
+    Args:
+        url: SQLAlchemy URL (``sqlite:///path.db``, ``postgresql://user@host/db``).
+        migrate: bring the schema to the latest version on open (default ``True``).
+
+    Example:
+        >>> db = Database("sqlite://")
+        >>> with db.read() as conn:
+        ...     conn.exec_driver_sql("select 1").scalar()
+        1
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = normalise_url(url)
+        self.engine: Engine = _create_engine(self.url)
+        self.dialect: str = self.engine.dialect.name
+        self._migrated = False
+        self._lock = threading.Lock()
+        if migrate:
+            self.ensure_schema()
+
+    def __repr__(self) -> str:
+        return f"Database({self.safe_url!r})"
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden, safe for messages and logs."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether this database is SQLite."""
+        return self.dialect == "sqlite"
+
+    def ensure_schema(self) -> None:
+        """Apply pending migrations once per process (safe with concurrent processes)."""
+        if self._migrated:
+            return
+        with self._lock:
+            if not self._migrated:
+                _migrate(self)
+                self._migrated = True
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """Yield a connection for reading; nothing is committed."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except sa_exc.OperationalError as err:
+            raise self._unavailable(err) from err
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """Yield a connection inside one transaction, committed on success, rolled back on error.
+
+        On SQLite the transaction takes the write lock up front (``BEGIN IMMEDIATE``).
+        """
+        try:
+            with self.engine.connect() as raw:
+                conn = raw.execution_options(**{_WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        except sa_exc.OperationalError as err:
+            raise self._unavailable(err) from err
+
+    def upsert(
+        self,
+        table: Table,
+        keys: Sequence[str],
+        update: Sequence[str],
+        where: Callable[[Any], ColumnElement[bool]] | None = None,
+    ) -> Insert:
+        """Return an ``INSERT ... ON CONFLICT (keys) DO UPDATE`` for this dialect.
+
+        Args:
+            table: target table.
+            keys: the conflict target (a primary key or unique constraint).
+            update: columns replaced by the incoming row's values; empty means DO NOTHING.
+            where: optional ``f(excluded) -> condition``; the update happens only where the
+                condition holds; ``excluded`` is the incoming row, the table the existing one.
+        """
+        module: Any = sqlite if self.is_sqlite else postgresql
+        stmt = module.insert(table)
+        if not update:
+            return stmt.on_conflict_do_nothing(index_elements=list(keys))  # type: ignore[no-any-return]
+        values = {name: stmt.excluded[name] for name in update}
+        condition = where(stmt.excluded) if where is not None else None
+        return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+            index_elements=list(keys), set_=values, where=condition
+        )
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def _unavailable(self, err: sa_exc.OperationalError) -> Exception:
+        text = str(err.orig) if err.orig is not None else str(err)
+        if "locked" in text:
+            # Should never happen with BEGIN IMMEDIATE and the busy timeout; keep the original.
+            return err
+        return BackendUnavailable(
+            f"cannot use the metadata database {self.safe_url}: {text.strip()}. "
+            "Check that it is running and that LOOPML_DB_URL is right."
+        )
+
+
+def normalise_url(url: str) -> str:
+    """Return ``url`` with the psycopg 3 driver for PostgreSQL and sqlite folders created."""
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError as err:
+        raise ConfigError(
+            f"LOOPML_DB_URL {url!r} is not a database URL; use sqlite:///path/to/loopml.db "
+            "or postgresql://user@host:5432/dbname"
+        ) from err
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    elif backend not in {"sqlite", "postgresql"}:
+        raise ConfigError(
+            f"unsupported database {backend!r} in {url!r}; loopml supports SQLite and PostgreSQL"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        try:
+            return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        except ModuleNotFoundError as err:
+            raise missing_dependency(err) from err
+    in_memory = parsed.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        poolclass=StaticPool if in_memory else None,
+    )
+    _install_sqlite_hooks(engine, in_memory=in_memory)
+    return engine
+
+
+def _install_sqlite_hooks(engine: Engine, *, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling is lazy).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _migrate(db: Database) -> None:
+    migrations.upgrade(db)

@@ -1,0 +1,401 @@
+"""The tracking API of one store: experiments, runs, search, histories, artifacts."""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import json
+import os
+import random
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import select, update
+
+from loopml._utils.clock import now_ms
+from loopml._utils.hashing import digest_json
+from loopml._utils.ids import new_id
+from loopml.errors import ArtifactNotFound, InvalidInput
+from loopml.store.tables import tracking as t
+from loopml.tracking import (
+    artifacts as codec,
+    experiments as ex,
+    frames,
+    reads,
+    run as runs,
+    search as s,
+    validation as v,
+)
+from loopml.tracking.run import Run, active_run
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from loopml.store import Store
+    from loopml.tracking.entities import ArtifactInfo, Experiment, Metric, RunInfo
+
+Output = Literal["frame", "list"]
+
+
+class RunPage(list["RunInfo"]):
+    """A page of search results; ``next_page_token`` is ``None`` on the last page."""
+
+    next_page_token: str | None = None
+
+
+class Tracking:
+    """Experiments and runs of one :class:`~loopml.store.Store`.
+
+    Args:
+        store: where runs are recorded.
+        default_experiment: experiment for runs that name none.
+    """
+
+    def __init__(self, store: Store, default_experiment: str = "default") -> None:
+        self.store = store
+        self.default_experiment = default_experiment
+
+    def __repr__(self) -> str:
+        return f"Tracking({self.store!r})"
+
+    # ------------------------------------------------------------------ experiments
+    def set_experiment(self, name: str) -> Experiment:
+        """Make ``name`` the experiment of later runs (created if missing)."""
+        experiment = ex.get_or_create_experiment(self.store.db, name)
+        self.default_experiment = name
+        return experiment
+
+    def create_experiment(self, name: str, description: str | None = None) -> Experiment:
+        """Create an experiment; an existing name is an error."""
+        return ex.create_experiment(self.store.db, name, description)
+
+    def get_experiment(self, name_or_id: str | int) -> Experiment:
+        """Return an experiment by name or id."""
+        return ex.get_experiment(self.store.db, name_or_id)
+
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        """Return all experiments, by name."""
+        return ex.list_experiments(self.store.db, include_deleted=include_deleted)
+
+    def rename_experiment(self, name_or_id: str | int, new_name: str) -> Experiment:
+        """Rename an experiment."""
+        return ex.rename_experiment(self.store.db, name_or_id, new_name)
+
+    def delete_experiment(self, name_or_id: str | int) -> Experiment:
+        """Mark an experiment deleted."""
+        return ex.delete_experiment(self.store.db, name_or_id)
+
+    # ------------------------------------------------------------------ runs
+    def start_run(
+        self,
+        experiment: str | None = None,
+        name: str | None = None,
+        *,
+        run_id: str | None = None,
+        params: Mapping[str, object] | None = None,
+        tags: Mapping[str, object] | None = None,
+        nested: bool = True,
+        parent_id: str | None = None,
+        pipeline_run_id: str | None = None,
+        step_name: str | None = None,
+        capture: bool = True,
+    ) -> Run:
+        """Start a run (or resume one by ``run_id``) and make it the active run.
+
+        Args:
+            experiment: experiment name (created if missing); default: the current one.
+            name: run name (default: ``run-<8 hex>``).
+            run_id: resume this run instead of starting a new one.
+            params: parameters to log at once.
+            tags: tags to set at once.
+            nested: make the active run (if any) the parent of the new run.
+            parent_id: explicit parent run id (overrides ``nested``).
+            pipeline_run_id: the pipeline run this run belongs to.
+            step_name: the pipeline step this run executes.
+            capture: record git state and environment (in the background).
+
+        Returns:
+            The active :class:`Run`; use it as a context manager.
+        """
+        if run_id is not None:
+            run = self._resume(run_id)
+        else:
+            parent = parent_id
+            if parent is None and nested:
+                active = active_run()
+                if active is not None and active.store is self.store:
+                    parent = active.id
+            run = self._create(experiment, name, parent, pipeline_run_id, step_name, capture)
+        runs.push_active(run)
+        if params:
+            run.log_params(params)
+        if tags:
+            run.set_tags(tags)
+        return run
+
+    def _create(
+        self,
+        experiment_name: str | None,
+        name: str | None,
+        parent_id: str | None,
+        pipeline_run_id: str | None,
+        step_name: str | None,
+        capture: bool,
+    ) -> Run:
+        db = self.store.db
+        if experiment_name is None and parent_id is not None:
+            # A child run belongs to its parent's experiment unless told otherwise.
+            with db.read() as conn:
+                parent_row = reads.require_run(conn, db, parent_id)
+            experiment = ex.get_experiment(db, int(parent_row.experiment_id))
+        else:
+            experiment = ex.get_or_create_experiment(db, experiment_name or self.default_experiment)
+        run_id = new_id()
+        run_name = v.check_name("run", name) if name is not None else f"run-{run_id[:8]}"
+        with db.write() as conn:
+            if parent_id is not None:
+                reads.require_run(conn, db, parent_id)
+            conn.execute(
+                t.runs.insert().values(
+                    id=run_id,
+                    experiment_id=experiment.id,
+                    name=run_name,
+                    status="RUNNING",
+                    start_time=now_ms(),
+                    user_name=_user(),
+                    parent_id=parent_id,
+                    pipeline_run_id=pipeline_run_id,
+                    step_name=step_name,
+                    source=_source(),
+                    seed=runs.current_seed(),
+                )
+            )
+        return Run(self.store, run_id, experiment, run_name, parent_id=parent_id, capture=capture)
+
+    def _resume(self, run_id: str) -> Run:
+        db = self.store.db
+        with db.write() as conn:
+            row = reads.require_run(conn, db, run_id)
+            conn.execute(
+                update(t.runs)
+                .where(t.runs.c.id == run_id)
+                .values(status="RUNNING", end_time=None, error=None)
+            )
+            params = dict(
+                conn.execute(
+                    select(t.params.c.key, t.params.c.value).where(t.params.c.run_id == run_id)
+                ).all()
+            )
+            steps = {
+                key: step + 1
+                for key, step in conn.execute(
+                    select(t.latest_metrics.c.key, t.latest_metrics.c.step).where(
+                        t.latest_metrics.c.run_id == run_id
+                    )
+                ).all()
+            }
+        experiment = ex.get_experiment(db, int(row.experiment_id))
+        return Run(
+            self.store,
+            run_id,
+            experiment,
+            row.name,
+            parent_id=row.parent_id,
+            params=params,
+            next_steps=steps,
+            capture=False,
+        )
+
+    def active_run(self) -> Run | None:
+        """Return the innermost active run of this thread, if any."""
+        return active_run()
+
+    def get_run(self, run_id: str) -> RunInfo:
+        """Return a run with its params, latest metrics and tags."""
+        return reads.get_run(self.store.db, run_id)
+
+    def resolve_run_id(self, prefix: str, *, include_deleted: bool = True) -> str:
+        """Return the full run id for a unique prefix (at least 4 characters)."""
+        return reads.resolve_run_id(self.store.db, prefix, include_deleted=include_deleted)
+
+    def count_runs(self, experiment: str | int | None = None) -> int:
+        """Return how many (non-deleted) runs exist, in one experiment or in all."""
+        experiment_id = None if experiment is None else self.get_experiment(experiment).id
+        return reads.count_runs(self.store.db, experiment_id)
+
+    def delete_run(self, run_id: str, *, purge: bool = False) -> None:
+        """Hide a run from searches; ``purge=True`` deletes it and its data for good."""
+        reads.delete_run(self.store.db, run_id, purge=purge)
+
+    def restore_run(self, run_id: str) -> None:
+        """Bring back a deleted (not purged) run."""
+        reads.restore_run(self.store.db, run_id)
+
+    # ------------------------------------------------------------------ search
+    def search_runs(
+        self,
+        experiment: str | int | Sequence[str | int] | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] | str | None = None,
+        limit: int = 100,
+        page_token: str | None = None,
+        *,
+        output: Output = "frame",
+        include_deleted: bool = False,
+    ) -> Any:
+        """Search runs with the filter language (see docs/search.md).
+
+        Args:
+            experiment: one experiment (name or id), several, or ``None`` for all.
+            filter: e.g. ``"metrics.acc > 0.9 and params.model = 'gbm'"``.
+            order_by: e.g. ``["metrics.acc desc", "start_time"]``; default newest first.
+            limit: page size (1 to 50,000).
+            page_token: ``next_page_token`` of the previous page.
+            output: ``"frame"`` (a pandas DataFrame) or ``"list"`` (a :class:`RunPage`).
+            include_deleted: include deleted runs.
+
+        Returns:
+            A DataFrame (``frame.attrs["next_page_token"]`` holds the token) or a RunPage.
+
+        Raises:
+            InvalidFilter: the filter or order is malformed (the message points at it).
+        """
+        node = s.parse_filter(filter)
+        order = s.parse_order_by(order_by)
+        experiment_ids = self._experiment_ids(experiment)
+        fingerprint = digest_json([str(node), [str(o) for o in order], experiment_ids, limit])
+        offset = _read_token(page_token, fingerprint)
+        found, has_more = reads.search(
+            self.store.db,
+            experiment_ids,
+            node,
+            order,
+            limit,
+            offset,
+            include_deleted=include_deleted,
+        )
+        token = _make_token(offset + limit, fingerprint) if has_more else None
+        if output == "list":
+            page = RunPage(found)
+            page.next_page_token = token
+            return page
+        if output != "frame":
+            raise InvalidInput(f"output must be 'frame' or 'list', not {output!r}")
+        frame = frames.runs_frame(found)
+        frame.attrs["next_page_token"] = token
+        return frame
+
+    def _experiment_ids(
+        self, experiment: str | int | Sequence[str | int] | None
+    ) -> list[int] | None:
+        if experiment is None:
+            return None
+        names = [experiment] if isinstance(experiment, str | int) else list(experiment)
+        return [ex.get_experiment(self.store.db, name).id for name in names]
+
+    def get_metric_history(self, run_id: str, key: str, *, output: Output = "frame") -> Any:
+        """Return every point of one metric, ordered by step (DataFrame or list of Metric)."""
+        if output == "list":
+            points: list[Metric] = reads.metric_points(self.store.db, run_id, key)
+            return points
+        return frames.history_frame(reads.metric_history(self.store.db, run_id, key))
+
+    def compare_runs(self, run_ids: Sequence[str]) -> Any:
+        """Return params and metrics of several runs side by side (a DataFrame)."""
+        return frames.compare_frame([self.get_run(run_id) for run_id in run_ids])
+
+    # ------------------------------------------------------------------ artifacts
+    def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
+        """Return a run's artifacts (optionally only those under ``prefix``)."""
+        return reads.list_artifacts(self.store.db, run_id, prefix)
+
+    def load_artifact(self, run_id: str, path: str) -> object:
+        """Return an artifact's content: JSON as data, parquet as a DataFrame, text as str."""
+        info = reads.artifact(self.store.db, run_id, path)
+        return codec.decode(self.store.blobs.get_bytes(info.digest), info.media_type)
+
+    def download_artifacts(
+        self, run_id: str, path: str = "", dest: str | os.PathLike[str] = "."
+    ) -> Path:
+        """Copy an artifact (or every artifact under a folder path) to ``dest``; return it."""
+        target_root = Path(dest)
+        infos = [i for i in self.list_artifacts(run_id, path) if _under(i.path, path)]
+        if not infos:
+            raise ArtifactNotFound(f"run {run_id} has no artifact at or under {path!r}")
+        for info in infos:
+            relative = info.path[len(path.strip("/")) :].lstrip("/") or Path(info.path).name
+            self.store.blobs.get_file(info.digest, target_root / relative)
+        if len(infos) == 1 and infos[0].path == path.strip("/"):
+            return target_root / Path(infos[0].path).name
+        return target_root
+
+    # ------------------------------------------------------------------ reproducibility
+    def seed_everything(self, seed: int) -> int:
+        """Seed Python, NumPy and (if imported) PyTorch and TensorFlow; record it on runs."""
+        return seed_everything(seed)
+
+
+def seed_everything(seed: int) -> int:
+    """Seed ``random``, NumPy, PyTorch and TensorFlow (when loaded) and record the seed.
+
+    The seed is stored on every open run and on runs started later in this process.
+    ``PYTHONHASHSEED`` is set for child processes (it cannot change this interpreter's).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise InvalidInput(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    import numpy
+
+    numpy.random.seed(seed)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is not None:
+        tensorflow.random.set_seed(seed)
+    runs.remember_seed(seed)
+    return seed
+
+
+def _user() -> str:
+    name = os.environ.get("LOOPML_USER")
+    if name:
+        return name[:256]
+    try:
+        return getpass.getuser()[:256]
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _source() -> str:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return str(Path(path).resolve())[:1024] if path else "<interactive>"
+
+
+def _make_token(offset: int, fingerprint: str) -> str:
+    raw = json.dumps({"offset": offset, "query": fingerprint[:16]}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _read_token(token: str | None, fingerprint: str) -> int:
+    if not token:
+        return 0
+    try:
+        body = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset, query = int(body["offset"]), str(body["query"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise InvalidInput(f"page_token {token!r} is not a token this search returned") from err
+    if query != fingerprint[:16] or offset < 0:
+        raise InvalidInput(
+            "page_token belongs to a different search; pass the same experiment, filter, "
+            "order_by and limit as the search that returned it"
+        )
+    return offset
+
+
+def _under(path: str, prefix: str) -> bool:
+    prefix = prefix.strip("/")
+    return not prefix or path == prefix or path.startswith(prefix + "/")

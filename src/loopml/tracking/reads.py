@@ -1,0 +1,257 @@
+"""Read runs back: one run, searches, metric histories, artifacts; and delete/restore."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, select, update
+
+from loopml._utils.clock import now_ms
+from loopml.errors import ArtifactNotFound, InvalidInput, RunNotFound
+from loopml.store.tables import tracking as t
+from loopml.tracking.entities import ArtifactInfo, Metric, RunInfo
+from loopml.tracking.packing import unpack
+from loopml.tracking.query import compile_filter, order_columns
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy import Connection
+
+    from loopml.store.db import Database
+    from loopml.tracking import search as s
+
+MAX_PAGE = 50_000
+_RUN_FROM = t.runs.join(t.experiments, t.runs.c.experiment_id == t.experiments.c.id)
+_RUN_COLUMNS = (*t.runs.c, t.experiments.c.name.label("experiment_name"))
+
+
+def get_run(db: Database, run_id: str) -> RunInfo:
+    """Return a run with its params, latest metrics and tags.
+
+    Raises:
+        RunNotFound: no run has this id.
+    """
+    with db.read() as conn:
+        rows = conn.execute(
+            select(*_RUN_COLUMNS).select_from(_RUN_FROM).where(t.runs.c.id == run_id)
+        ).all()
+        if not rows:
+            raise _not_found(db, run_id)
+        return attach(conn, rows)[0]
+
+
+def require_run(conn: Connection, db: Database, run_id: str) -> Any:
+    """Return the raw ``runs`` row of ``run_id`` or raise :class:`RunNotFound`."""
+    row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
+    if row is None:
+        raise _not_found(db, run_id)
+    return row
+
+
+def search(
+    db: Database,
+    experiment_ids: Sequence[int] | None,
+    node: s.Node | None,
+    order: list[s.OrderBy],
+    limit: int,
+    offset: int,
+    *,
+    include_deleted: bool = False,
+) -> tuple[list[RunInfo], bool]:
+    """Run a compiled search; return one page of runs and whether more pages follow."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+    query = select(*_RUN_COLUMNS).select_from(_RUN_FROM).where(compile_filter(node))
+    if experiment_ids is not None:
+        query = query.where(t.runs.c.experiment_id.in_(list(experiment_ids)))
+    if not include_deleted:
+        query = query.where(t.runs.c.deleted_at.is_(None))
+    query, clauses = order_columns(order, query)
+    query = query.order_by(*clauses).limit(limit + 1).offset(offset)
+    with db.read() as conn:
+        rows = conn.execute(query).all()
+        has_more = len(rows) > limit
+        return attach(conn, rows[:limit]), has_more
+
+
+def attach(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
+    """Build :class:`RunInfo` objects for ``rows``, reading their params, metrics and tags."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    params: dict[str, dict[str, str]] = {i: {} for i in ids}
+    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
+    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+    for table, target in ((t.params, params), (t.tags, tags)):
+        for run_id, key, value in conn.execute(
+            select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
+        ):
+            target[run_id][key] = value
+    latest = t.latest_metrics
+    for run_id, key, value in conn.execute(
+        select(latest.c.run_id, latest.c.key, latest.c.value).where(latest.c.run_id.in_(ids))
+    ):
+        metrics[run_id][key] = float("nan") if value is None else value
+    return [_run_info(row, params[row.id], metrics[row.id], tags[row.id]) for row in rows]
+
+
+def _run_info(
+    row: Any, params: dict[str, str], metrics: dict[str, float], tags: dict[str, str]
+) -> RunInfo:
+    m = row._mapping
+    return RunInfo(
+        id=m["id"],
+        experiment_id=m["experiment_id"],
+        experiment=m["experiment_name"],
+        name=m["name"],
+        status=m["status"],
+        start_time=m["start_time"],
+        end_time=m["end_time"],
+        user=m["user_name"],
+        parent_id=m["parent_id"],
+        pipeline_run_id=m["pipeline_run_id"],
+        step_name=m["step_name"],
+        source=m["source"],
+        git_commit=m["git_commit"],
+        git_branch=m["git_branch"],
+        git_dirty=m["git_dirty"],
+        git_diff_digest=m["git_diff_digest"],
+        env_digest=m["env_digest"],
+        python_version=m["python_version"],
+        platform=m["platform"],
+        seed=m["seed"],
+        error=m["error"],
+        deleted_at=m["deleted_at"],
+        params=params,
+        metrics=metrics,
+        tags=tags,
+    )
+
+
+def metric_history(db: Database, run_id: str, key: str) -> tuple[Any, Any, Any]:
+    """Return numpy arrays ``(steps, timestamps, values)`` of ``key``, by step then time."""
+    c = t.metric_chunks
+    query = (
+        select(c.c.steps, c.c.timestamps, c.c["values"])
+        .where(c.c.run_id == run_id, c.c.key == key)
+        .order_by(c.c.id)
+    )
+    with db.read() as conn:
+        rows = conn.execute(query).all()
+        if not rows:
+            require_run(conn, db, run_id)
+    return unpack([tuple(r) for r in rows])
+
+
+def metric_points(db: Database, run_id: str, key: str) -> list[Metric]:
+    """Return the history of ``key`` as :class:`Metric` objects."""
+    steps, stamps, values = metric_history(db, run_id, key)
+    return [
+        Metric(key, value, step, ts)
+        for step, ts, value in zip(steps.tolist(), stamps.tolist(), values.tolist(), strict=True)
+    ]
+
+
+def metric_keys(db: Database, run_id: str) -> list[str]:
+    """Return the metric keys a run has logged."""
+    latest = t.latest_metrics
+    with db.read() as conn:
+        return list(
+            conn.execute(
+                select(latest.c.key).where(latest.c.run_id == run_id).order_by(latest.c.key)
+            ).scalars()
+        )
+
+
+def list_artifacts(db: Database, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
+    """Return a run's artifacts whose path starts with ``prefix``, sorted by path."""
+    a = t.run_artifacts
+    query = select(a).where(a.c.run_id == run_id).order_by(a.c.path)
+    if prefix:
+        query = query.where(a.c.path.startswith(prefix.strip("/"), autoescape=True))
+    with db.read() as conn:
+        rows = conn.execute(query).all()
+        if not rows:
+            require_run(conn, db, run_id)
+    return [ArtifactInfo(r.path, r.digest, r.size, r.media_type, r.created_at) for r in rows]
+
+
+def artifact(db: Database, run_id: str, path: str) -> ArtifactInfo:
+    """Return one artifact record.
+
+    Raises:
+        ArtifactNotFound: the run has no artifact at ``path``.
+    """
+    a = t.run_artifacts
+    with db.read() as conn:
+        row = conn.execute(
+            select(a).where(a.c.run_id == run_id, a.c.path == path.strip("/"))
+        ).first()
+        if row is None:
+            require_run(conn, db, run_id)
+            paths = conn.execute(
+                select(a.c.path).where(a.c.run_id == run_id).order_by(a.c.path).limit(20)
+            ).scalars()
+            raise ArtifactNotFound(
+                f"run {run_id} has no artifact {path!r}; it has: {list(paths) or 'none'}"
+            )
+    return ArtifactInfo(row.path, row.digest, row.size, row.media_type, row.created_at)
+
+
+def delete_run(db: Database, run_id: str, *, purge: bool = False) -> None:
+    """Hide a run from searches (``purge`` removes it and its data for good)."""
+    with db.write() as conn:
+        require_run(conn, db, run_id)
+        if purge:
+            for table in (t.metric_chunks, t.latest_metrics, t.params, t.tags, t.run_artifacts):
+                conn.execute(delete(table).where(table.c.run_id == run_id))
+            conn.execute(update(t.runs).where(t.runs.c.parent_id == run_id).values(parent_id=None))
+            conn.execute(delete(t.runs).where(t.runs.c.id == run_id))
+            return
+        conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(deleted_at=now_ms()))
+
+
+def restore_run(db: Database, run_id: str) -> None:
+    """Undo a (non-purging) delete."""
+    with db.write() as conn:
+        require_run(conn, db, run_id)
+        conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(deleted_at=None))
+
+
+def count_runs(db: Database, experiment_id: int | None = None) -> int:
+    """Return how many (non-deleted) runs exist, optionally in one experiment."""
+    query = select(func.count()).select_from(t.runs).where(t.runs.c.deleted_at.is_(None))
+    if experiment_id is not None:
+        query = query.where(t.runs.c.experiment_id == experiment_id)
+    with db.read() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def resolve_run_id(db: Database, prefix: str, *, include_deleted: bool = True) -> str:
+    """Return the full id of the one run whose id starts with ``prefix`` (4+ characters).
+
+    Raises:
+        RunNotFound: no run matches.
+        InvalidInput: the prefix is too short or matches several runs.
+    """
+    if len(prefix) == 32:
+        return prefix
+    if len(prefix) < 4:
+        raise InvalidInput(f"run id prefix {prefix!r} is too short; give at least 4 characters")
+    query = select(t.runs.c.id).where(t.runs.c.id.startswith(prefix, autoescape=True)).limit(2)
+    if not include_deleted:
+        query = query.where(t.runs.c.deleted_at.is_(None))
+    with db.read() as conn:
+        found = list(conn.execute(query).scalars())
+    if not found:
+        raise _not_found(db, prefix)
+    if len(found) > 1:
+        raise InvalidInput(f"run id prefix {prefix!r} matches several runs; give more characters")
+    return str(found[0])
+
+
+def _not_found(db: Database, run_id: str) -> RunNotFound:
+    return RunNotFound(
+        f"no run {run_id!r} in {db.safe_url}; list runs with `loopml runs list` or lm.search_runs()"
+    )

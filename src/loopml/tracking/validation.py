@@ -1,0 +1,92 @@
+"""Pure checks and conversions for what runs log: keys, params, tags and metric values.
+
+Limits (documented in docs/tracking.md):
+
+* keys (params, metrics, tags): 1-250 characters of letters, digits, ``_ - . / : `` and space;
+* param values: at most 6,000 characters once converted with ``str``;
+* tag values: at most 8,000 characters;
+* metric values: real numbers (``int``, ``float``, ``bool``, numpy scalars). NaN and
+  ±infinity are accepted and kept; NaN never matches a search comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+
+from loopml.errors import InvalidInput
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_LENGTH = 6_000
+MAX_TAG_LENGTH = 8_000
+MAX_NAME_LENGTH = 256
+_KEY = re.compile(r"^[A-Za-z0-9_\-./: ]+$")
+
+
+def check_key(kind: str, key: object) -> str:
+    """Return ``key`` if it is a valid param/metric/tag key, else raise :class:`InvalidInput`."""
+    if not isinstance(key, str):
+        raise InvalidInput(f"{kind} key must be a string, got {type(key).__name__} {key!r}")
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(
+            f"{kind} key {key[:60]!r} has {len(key)} characters; use 1 to {MAX_KEY_LENGTH}"
+        )
+    if not _KEY.match(key) or key != key.strip():
+        raise InvalidInput(
+            f"{kind} key {key!r} may only use letters, digits, '_', '-', '.', '/', ':' and inner "
+            "spaces; rename it"
+        )
+    return key
+
+
+def param_value(key: str, value: object) -> str:
+    """Return the stored text of a param value (``str(value)``), enforcing the length limit."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_PARAM_LENGTH:
+        raise InvalidInput(
+            f"param {key!r} has a value of {len(text)} characters; the limit is "
+            f"{MAX_PARAM_LENGTH}. Log long values as an artifact (run.log_text or run.log_dict)."
+        )
+    return text
+
+
+def tag_value(key: str, value: object) -> str:
+    """Return the stored text of a tag value, enforcing the length limit."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_TAG_LENGTH:
+        raise InvalidInput(
+            f"tag {key!r} has a value of {len(text)} characters; the limit is {MAX_TAG_LENGTH}. "
+            "Log long values as an artifact."
+        )
+    return text
+
+
+def numeric_or_none(text: str) -> float | None:
+    """Return ``text`` as a finite float when it reads as a number, else ``None``."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def metric_value(key: str, value: object) -> float:
+    """Return a metric value as a float; strings and other non-numbers are rejected."""
+    if type(value) is float:
+        return value
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise InvalidInput(
+        f"metric {key!r} must be a real number, got {type(value).__name__} {value!r:.60}; "
+        "log text as a tag or param instead"
+    )
+
+
+def check_name(kind: str, name: object) -> str:
+    """Return a valid experiment or run name (non-empty text of at most 256 characters)."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(f"{kind} name must be a non-empty string, got {name!r}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"{kind} name has {len(name)} characters; use at most {MAX_NAME_LENGTH}")
+    return name
