@@ -179,12 +179,20 @@ def _working_tree_diff(top: Path, base: str) -> tuple[bytes, list[str]]:
     git_dir_raw = _git(top, "rev-parse", "--absolute-git-dir")
     if git_dir_raw is None:
         return b"", skipped
-    index = Path(git_dir_raw.decode().strip()) / "index"
+    git_dir = Path(git_dir_raw.decode().strip())
     with tempfile.TemporaryDirectory(prefix="loopml-git-") as tmp:
         temp_index = Path(tmp) / "index"
-        if index.is_file():
-            shutil.copyfile(index, temp_index)
-        env = {**os.environ, "GIT_INDEX_FILE": str(temp_index)}
+        if (git_dir / "index").is_file():
+            shutil.copyfile(git_dir / "index", temp_index)
+        objects = Path(tmp) / "objects"
+        objects.mkdir()
+        # A private index and object directory: the user's repository is only read.
+        env = {
+            **os.environ,
+            "GIT_INDEX_FILE": str(temp_index),
+            "GIT_OBJECT_DIRECTORY": str(objects),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(git_dir / "objects"),
+        }
         _git(top, "add", "-u", env=env)
         for start in range(0, len(small), 200):
             _git(top, "add", "--", *small[start : start + 200], env=env)
