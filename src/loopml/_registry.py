@@ -29,6 +29,12 @@ BUILTIN: dict[str, dict[str, str]] = {
     # Run extensions: methods of tracking.Run implemented by higher components
     # (for example log_model, which lives in loopml.models).
     "run_extensions": {},
+    # Prometheus collectors that servers add to their /metrics (for example monitoring
+    # gauges on the model server): name -> "module:factory", factory(store) -> Collector.
+    "metrics_collectors": {},
+    # Sources of scheduled work for the scheduler process (pipeline schedules, monitors):
+    # name -> "module:factory"; see loopml.pipelines for the protocol.
+    "scheduled_jobs": {},
 }
 
 #: optional third-party module -> extra that installs it

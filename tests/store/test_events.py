@@ -107,7 +107,7 @@ def test_half_done_compaction_is_invisible(log: EventLog) -> None:
 
 def test_bad_input_is_rejected(log: EventLog) -> None:
     with pytest.raises(InvalidInput, match="stream name"):
-        log.append("Bad Name", [{"time": DAY1}])
+        log.append("bad name", [{"time": DAY1}])
     with pytest.raises(InvalidInput, match="'time' column"):
         log.append("s", [{"when": DAY1}])
     with pytest.raises(InvalidInput, match="type"):

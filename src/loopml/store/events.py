@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from loopml.store import Store
     from loopml.store.blob_backends import BlobBackend
 
-_STREAM = re.compile(r"^[a-z0-9][a-z0-9_.\-]*(/[a-z0-9][a-z0-9_.\-]*)*$")
+_STREAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)*$")
 _DATE = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/")
 TIME_TYPE = pa.timestamp("ms", tz="UTC")
 
@@ -279,6 +279,6 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 def _check_stream(stream: str) -> None:
     if not _STREAM.match(stream):
         raise InvalidInput(
-            f"stream name {stream!r} must be lowercase letters, digits, '_', '-', '.' and '/' "
-            "separated parts, such as 'predictions/churn'"
+            f"stream name {stream!r} must be letters, digits, '_', '-' and '.' in '/'-separated "
+            "parts, such as 'predictions/churn'"
         )
