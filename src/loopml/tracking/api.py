@@ -100,6 +100,7 @@ class Tracking:
         pipeline_run_id: str | None = None,
         step_name: str | None = None,
         capture: bool = True,
+        code_dir: str | os.PathLike[str] | None = None,
     ) -> Run:
         """Start a run (or resume one by ``run_id``) and make it the active run.
 
@@ -114,6 +115,8 @@ class Tracking:
             pipeline_run_id: the pipeline run this run belongs to.
             step_name: the pipeline step this run executes.
             capture: record git state and environment (in the background).
+            code_dir: folder whose git repository describes the code (default: the folder
+                of the ``__main__`` script, else the working directory).
 
         Returns:
             The active :class:`Run`; use it as a context manager.
@@ -126,7 +129,10 @@ class Tracking:
                 active = active_run()
                 if active is not None and active.store is self.store:
                     parent = active.id
-            run = self._create(experiment, name, parent, pipeline_run_id, step_name, capture)
+            folder = Path(code_dir) if code_dir is not None else None
+            run = self._create(
+                experiment, name, parent, pipeline_run_id, step_name, capture, folder
+            )
         runs.push_active(run)
         if params:
             run.log_params(params)
@@ -142,6 +148,7 @@ class Tracking:
         pipeline_run_id: str | None,
         step_name: str | None,
         capture: bool,
+        code_dir: Path | None,
     ) -> Run:
         db = self.store.db
         if experiment_name is None and parent_id is not None:
@@ -171,7 +178,15 @@ class Tracking:
                     seed=runs.current_seed(),
                 )
             )
-        return Run(self.store, run_id, experiment, run_name, parent_id=parent_id, capture=capture)
+        return Run(
+            self.store,
+            run_id,
+            experiment,
+            run_name,
+            parent_id=parent_id,
+            capture=capture,
+            code_dir=code_dir,
+        )
 
     def _resume(self, run_id: str) -> Run:
         db = self.store.db

@@ -23,8 +23,8 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-CAPTURE_TIMEOUT_S = 10.0
-GIT_TIMEOUT_S = 8.0
+CAPTURE_TIMEOUT_S = 5.0
+GIT_TIMEOUT_S = 4.0
 MAX_UNTRACKED_BYTES = 1 << 20
 MAX_UNTRACKED_TOTAL = 16 << 20
 MAX_UNTRACKED_FILES = 500

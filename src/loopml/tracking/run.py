@@ -68,6 +68,7 @@ class Run:
         params: Mapping[str, str] | None = None,
         next_steps: Mapping[str, int] | None = None,
         capture: bool = True,
+        code_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.id = run_id
@@ -83,7 +84,10 @@ class Run:
         self._capture_thread: threading.Thread | None = None
         if capture:
             self._capture_thread = threading.Thread(
-                target=self._capture, name=f"loopml-capture-{run_id[:8]}", daemon=True
+                target=self._capture,
+                args=(code_dir,),
+                name=f"loopml-capture-{run_id[:8]}",
+                daemon=True,
             )
             self._capture_thread.start()
         _track_open(self)
@@ -416,6 +420,7 @@ class Run:
             self._capture_thread.join(cap.CAPTURE_TIMEOUT_S)
             if self._capture_thread.is_alive():
                 logger.warning("run %s: environment capture timed out", self.id)
+                self.set_tags({"loopml.capture": "timed out"})
         with self.store.db.write() as conn:
             conn.execute(
                 update(t.runs)
@@ -433,9 +438,9 @@ class Run:
                 f"lm.start_run(run_id={self.id!r}) to log more"
             )
 
-    def _capture(self) -> None:
+    def _capture(self, code_dir: Path | None) -> None:
         try:
-            captured = cap.capture()
+            captured = cap.capture(code_dir)
             record_capture(self.store, self.id, captured)
         except Exception:  # capture must never break a run
             logger.warning("run %s: environment capture failed", self.id, exc_info=True)

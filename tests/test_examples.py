@@ -1,0 +1,26 @@
+"""The demo examples run end to end (what `make demo` runs)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quickstart_trains_tracks_and_searches(tmp_path: Path) -> None:
+    env = {**os.environ, "LOOPML_HOME": str(tmp_path / "home"), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "best run" in done.stdout
+    assert "loopml runs list -e quickstart" in done.stdout
+    assert (tmp_path / "home" / "loopml.db").is_file()

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from loopml._utils.hashing import sha256_bytes
+from loopml.tracking import Tracking, capture as cap
+
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "feature-x")
+    (root / "train.py").write_text("print('v1')\n")
+    (root / ".gitignore").write_text("data/\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "first")
+    return root
+
+
+def test_clean_repo_is_not_dirty(repo: Path) -> None:
+    state = cap.git_state(repo)
+    assert state.commit == git(repo, "rev-parse", "HEAD")
+    assert state.branch == "feature-x"
+    assert state.dirty is False
+    assert state.diff == b""
+
+
+def test_diff_rebuilds_the_exact_working_tree(repo: Path, tmp_path: Path) -> None:
+    (repo / "train.py").write_text("print('v2')\n")
+    (repo / "helper.py").write_text("X = 1\n")  # untracked, not ignored
+    (repo / "data").mkdir()
+    (repo / "data" / "big.csv").write_text("ignored\n")
+    objects_before = sorted(p.name for p in (repo / ".git" / "objects").rglob("*"))
+    state = cap.git_state(repo)
+    assert state.dirty is True
+    assert b"v2" in state.diff
+    assert b"helper.py" in state.diff
+    assert b"big.csv" not in state.diff
+    # Capture only reads the repository: no objects written, index untouched.
+    assert sorted(p.name for p in (repo / ".git" / "objects").rglob("*")) == objects_before
+    assert git(repo, "status", "--porcelain").splitlines() == ["M train.py", "?? helper.py"]
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True, env=GIT_ENV)
+    git(clone, "checkout", "-q", state.commit or "")
+    patch = tmp_path / "run.diff"
+    patch.write_bytes(state.diff)
+    git(clone, "apply", str(patch))
+    assert (clone / "train.py").read_text() == "print('v2')\n"
+    assert (clone / "helper.py").read_text() == "X = 1\n"
+
+
+def test_large_untracked_files_are_skipped_and_reported(repo: Path) -> None:
+    (repo / "blob.bin").write_bytes(b"x" * (cap.MAX_UNTRACKED_BYTES + 1))
+    state = cap.git_state(repo)
+    assert state.skipped_untracked == ("blob.bin",)
+    assert b"blob.bin" not in state.diff
+
+
+def test_outside_a_repository_nothing_is_recorded(tmp_path: Path) -> None:
+    state = cap.git_state(tmp_path)
+    assert (state.commit, state.branch, state.dirty) == (None, None, None)
+
+
+def test_run_records_git_environment_and_packages(tracking: Tracking, repo: Path) -> None:
+    (repo / "train.py").write_text("print('v3')\n")
+    with tracking.start_run("cap", code_dir=repo) as run:
+        pass
+    info = tracking.get_run(run.id)
+    assert info.git_commit == git(repo, "rev-parse", "HEAD")
+    assert info.git_branch == "feature-x"
+    assert info.git_dirty is True
+    assert info.python_version == ".".join(map(str, sys.version_info[:3]))
+    assert info.platform
+    paths = {a.path: a for a in tracking.list_artifacts(run.id, "_loopml")}
+    assert set(paths) == {
+        "_loopml/git.diff",
+        "_loopml/requirements.txt",
+        "_loopml/environment.json",
+    }
+    assert paths["_loopml/git.diff"].digest == info.git_diff_digest
+    requirements = tracking.load_artifact(run.id, "_loopml/requirements.txt")
+    assert isinstance(requirements, str)
+    assert "pytest==" in requirements.lower()
+    assert info.env_digest == sha256_bytes(requirements.encode())
+    environment = tracking.load_artifact(run.id, "_loopml/environment.json")
+    assert isinstance(environment, dict)
+    assert environment["python_version"] == info.python_version
+
+
+def test_capture_adds_little_to_run_start(tracking: Tracking, repo: Path) -> None:
+    cap.environment()  # the package list is read once per process; warm it like a real script
+    timings = []
+    for _ in range(5):
+        start = time.perf_counter()
+        run = tracking.start_run("timing", code_dir=repo)
+        timings.append(time.perf_counter() - start)
+        run.end()
+    assert statistics.median(timings) < 0.05, timings
+
+
+def test_a_hanging_git_never_blocks_exit(tmp_path: Path, repo: Path) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    fake_git = fake_bin / "git"
+    fake_git.write_text("#!/bin/sh\nsleep 60\n")
+    fake_git.chmod(0o755)
+    script = tmp_path / "script.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import loopml as lm
+            lm.configure(home={str(tmp_path / "home")!r})
+            run = lm.start_run("hang", code_dir={str(repo)!r})
+            run.log_metric("x", 1.0)
+            print(run.id)
+            """
+        )
+    )
+    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
+    )
+    elapsed = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr
+    assert elapsed < cap.CAPTURE_TIMEOUT_S + 8, elapsed
