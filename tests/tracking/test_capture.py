@@ -148,3 +148,32 @@ def test_a_hanging_git_never_blocks_exit(tmp_path: Path, repo: Path) -> None:
     elapsed = time.perf_counter() - start
     assert done.returncode == 0, done.stderr
     assert elapsed < cap.CAPTURE_TIMEOUT_S + 8, elapsed
+
+
+def test_parse_status_reads_branch_changes_renames_and_untracked() -> None:
+    raw = (
+        b"# branch.oid abc123\0# branch.head main\0"
+        b"1 .M N... 100644 100644 100644 h1 h2 src/a b.py\0"
+        b"2 R. N... 100644 100644 100644 h1 h2 R100 new.py\0old.py\0"
+        b"u UU N... 100644 100644 100644 100644 h1 h2 h3 conflict.py\0"
+        b"? notes/todo.txt\0"
+    )
+    commit, branch, changed, untracked = cap.parse_status(raw)
+    assert (commit, branch) == ("abc123", "main")
+    assert changed == ["src/a b.py", "new.py", "conflict.py"]
+    assert untracked == ["notes/todo.txt"]
+    assert cap.parse_status(b"# branch.oid (initial)\0# branch.head (detached)\0")[:2] == (
+        None,
+        None,
+    )
+
+
+def test_cached_diff_follows_later_edits(repo: Path) -> None:
+    (repo / "train.py").write_text("print('edit one')\n")
+    first = cap.git_state(repo)
+    assert b"edit one" in first.diff
+    assert cap.git_state(repo).diff == first.diff
+    (repo / "train.py").write_text("print('edit two, longer')\n")
+    assert b"edit two" in cap.git_state(repo).diff
+    (repo / "train.py").write_text("print('v1')\n")
+    assert cap.git_state(repo).dirty is False

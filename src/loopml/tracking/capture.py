@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
@@ -97,19 +98,83 @@ def capture(folder: Path | None = None) -> Capture:
 
 
 def git_state(folder: Path) -> GitState:
-    """Return commit, branch, dirty flag and full uncommitted diff of the repo at ``folder``."""
+    """Return commit, branch, dirty flag and full uncommitted diff of the repo at ``folder``.
+
+    One ``git status`` call answers a clean tree; a dirty tree's diff is computed once and
+    reused while the changed files keep their size and modification time.
+    """
     if shutil.which("git") is None:
         return GitState()
-    root = _git(folder, "rev-parse", "--show-toplevel")
-    if root is None:
+    located = _locate(folder)
+    if located is None:
         return GitState()
-    top = Path(root.decode().strip())
-    commit_raw = _git(top, "rev-parse", "--verify", "-q", "HEAD")
-    commit = commit_raw.decode().strip() if commit_raw else None
-    branch_raw = _git(top, "symbolic-ref", "--short", "-q", "HEAD")
-    branch = branch_raw.decode().strip() if branch_raw else None
-    diff, skipped = _working_tree_diff(top, commit or EMPTY_TREE)
+    top, git_dir = located
+    status = _git(top, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
+    if status is None:
+        return GitState(root=str(top))
+    commit, branch, changed, untracked = parse_status(status)
+    if not changed and not untracked:
+        return GitState(commit, branch, False, b"", str(top))
+    small, skipped = _pick_untracked(top, untracked)
+    key = (str(top), commit, _stamp(top, changed + small))
+    with _DIFF_LOCK:
+        diff = _DIFFS.get(key)
+    if diff is None:
+        diff = _working_tree_diff(top, git_dir, commit or EMPTY_TREE, small)
+        with _DIFF_LOCK:
+            _DIFFS.clear()  # keep one entry: the current state of the tree
+            _DIFFS[key] = diff
     return GitState(commit, branch, bool(diff), diff, str(top), tuple(skipped))
+
+
+def parse_status(raw: bytes) -> tuple[str | None, str | None, list[str], list[str]]:
+    """Parse ``git status --porcelain=v2 --branch -z`` into commit, branch, changed, untracked."""
+    commit = branch = None
+    changed: list[str] = []
+    untracked: list[str] = []
+    records = raw.decode(errors="replace").split("\0")
+    index = 0
+    while index < len(records):
+        record = records[index]
+        index += 1
+        if record.startswith("# branch.oid "):
+            value = record.removeprefix("# branch.oid ")
+            commit = None if value == "(initial)" else value
+        elif record.startswith("# branch.head "):
+            value = record.removeprefix("# branch.head ")
+            branch = None if value == "(detached)" else value
+        elif record.startswith("? "):
+            untracked.append(record[2:])
+        elif record.startswith(("1 ", "u ")):
+            changed.append(record.split(" ", 8 if record[0] == "1" else 10)[-1])
+        elif record.startswith("2 "):
+            changed.append(record.split(" ", 9)[-1])
+            index += 1  # the original path of a rename follows in its own record
+    return commit, branch, changed, untracked
+
+
+_DIFFS: dict[tuple[str, str | None, tuple[tuple[str, int, int], ...]], bytes] = {}
+_DIFF_LOCK = threading.Lock()
+
+
+def _stamp(top: Path, paths: list[str]) -> tuple[tuple[str, int, int], ...]:
+    stamps = []
+    for path in sorted(paths):
+        try:
+            info = (top / path).stat()
+            stamps.append((path, info.st_size, info.st_mtime_ns))
+        except OSError:
+            stamps.append((path, -1, -1))
+    return tuple(stamps)
+
+
+@cache
+def _locate(folder: Path) -> tuple[Path, Path] | None:
+    found = _git(folder, "rev-parse", "--show-toplevel", "--absolute-git-dir")
+    if found is None:
+        return None
+    lines = found.decode().strip().splitlines()
+    return (Path(lines[0]), Path(lines[1])) if len(lines) == 2 else None
 
 
 @cache
@@ -154,12 +219,12 @@ def _git(folder: Path, *args: str, env: dict[str, str] | None = None) -> bytes |
     return done.stdout if done.returncode == 0 else None
 
 
-def _pick_untracked(top: Path, listing: bytes) -> tuple[list[str], list[str]]:
+def _pick_untracked(top: Path, names: list[str]) -> tuple[list[str], list[str]]:
     """Split untracked files into those small enough to snapshot and those skipped."""
     small: list[str] = []
     skipped: list[str] = []
     total = 0
-    for name in filter(None, listing.decode(errors="replace").split("\0")):
+    for name in names:
         try:
             size = (top / name).stat().st_size
         except OSError:
@@ -173,13 +238,7 @@ def _pick_untracked(top: Path, listing: bytes) -> tuple[list[str], list[str]]:
     return small, skipped
 
 
-def _working_tree_diff(top: Path, base: str) -> tuple[bytes, list[str]]:
-    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z") or b""
-    small, skipped = _pick_untracked(top, untracked)
-    git_dir_raw = _git(top, "rev-parse", "--absolute-git-dir")
-    if git_dir_raw is None:
-        return b"", skipped
-    git_dir = Path(git_dir_raw.decode().strip())
+def _working_tree_diff(top: Path, git_dir: Path, base: str, small: list[str]) -> bytes:
     with tempfile.TemporaryDirectory(prefix="loopml-git-") as tmp:
         temp_index = Path(tmp) / "index"
         if (git_dir / "index").is_file():
@@ -197,4 +256,4 @@ def _working_tree_diff(top: Path, base: str) -> tuple[bytes, list[str]]:
         for start in range(0, len(small), 200):
             _git(top, "add", "--", *small[start : start + 200], env=env)
         diff = _git(top, "diff", "--cached", "--binary", "--no-color", base, env=env)
-    return diff or b"", skipped
+    return diff or b""
