@@ -8,6 +8,7 @@ import json
 import os
 import random
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from loopml.tracking.entities import ArtifactInfo, Experiment, Metric, RunInfo
 
 Output = Literal["frame", "list"]
+_ID_CACHE_S = 5.0
 
 
 class RunPage(list["RunInfo"]):
@@ -55,6 +57,7 @@ class Tracking:
     def __init__(self, store: Store, default_experiment: str = "default") -> None:
         self.store = store
         self.default_experiment = default_experiment
+        self._ids: dict[str | int, tuple[int, float]] = {}
 
     def __repr__(self) -> str:
         return f"Tracking({self.store!r})"
@@ -80,10 +83,12 @@ class Tracking:
 
     def rename_experiment(self, name_or_id: str | int, new_name: str) -> Experiment:
         """Rename an experiment."""
+        self._ids.clear()
         return ex.rename_experiment(self.store.db, name_or_id, new_name)
 
     def delete_experiment(self, name_or_id: str | int) -> Experiment:
         """Mark an experiment deleted."""
+        self._ids.clear()
         return ex.delete_experiment(self.store.db, name_or_id)
 
     # ------------------------------------------------------------------ runs
@@ -307,7 +312,18 @@ class Tracking:
         if experiment is None:
             return None
         names = [experiment] if isinstance(experiment, str | int) else list(experiment)
-        return [ex.get_experiment(self.store.db, name).id for name in names]
+        return [self._experiment_id(name) for name in names]
+
+    def _experiment_id(self, name: str | int) -> int:
+        # Ids never change; a name could move to another experiment only through a rename
+        # plus a create, so a few seconds of caching is safe and saves a query per search.
+        now = time.monotonic()
+        cached = self._ids.get(name)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        found = ex.get_experiment(self.store.db, name).id
+        self._ids[name] = (found, now + _ID_CACHE_S)
+        return found
 
     def get_metric_history(self, run_id: str, key: str, *, output: Output = "frame") -> Any:
         """Return every point of one metric, ordered by step (DataFrame or list of Metric)."""

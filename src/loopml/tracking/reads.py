@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from loopml._utils.clock import now_ms
 from loopml.errors import ArtifactNotFound, InvalidInput, RunNotFound
@@ -16,7 +16,7 @@ from loopml.tracking.query import compile_filter, order_columns
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Select
 
     from loopml.store.db import Database
     from loopml.tracking import search as s
@@ -62,17 +62,60 @@ def search(
     """Run a compiled search; return one page of runs and whether more pages follow."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+    query = _search_query(
+        node,
+        tuple(order),
+        None if experiment_ids is None else tuple(experiment_ids),
+        limit,
+        offset,
+        include_deleted,
+    )
+    with db.read() as conn:
+        rows = conn.execute(query).all()
+        has_more = len(rows) > limit
+        return attach(conn, rows[:limit]), has_more
+
+
+_QUERIES: dict[tuple[object, ...], Select[Any]] = {}
+_QUERIES_MAX = 256
+
+
+def _search_query(
+    node: s.Node | None,
+    order: tuple[s.OrderBy, ...],
+    experiment_ids: tuple[int, ...] | None,
+    limit: int,
+    offset: int,
+    include_deleted: bool,
+) -> Select[Any]:
+    # A repeated search reuses its statement: building SQLAlchemy expressions costs more
+    # than running the query on SQLite. The key is the printed filter, which (unlike the
+    # tree's equality) tells 1 from 1.0 and true.
+    key = (str(node), tuple(str(o) for o in order), experiment_ids, limit, offset, include_deleted)
+    cached = _QUERIES.get(key)
+    if cached is not None:
+        return cached
     query = select(*_RUN_COLUMNS).select_from(_RUN_FROM).where(compile_filter(node))
     if experiment_ids is not None:
         query = query.where(t.runs.c.experiment_id.in_(list(experiment_ids)))
     if not include_deleted:
         query = query.where(t.runs.c.deleted_at.is_(None))
-    query, clauses = order_columns(order, query)
+    query, clauses = order_columns(list(order), query)
     query = query.order_by(*clauses).limit(limit + 1).offset(offset)
-    with db.read() as conn:
-        rows = conn.execute(query).all()
-        has_more = len(rows) > limit
-        return attach(conn, rows[:limit]), has_more
+    if len(_QUERIES) >= _QUERIES_MAX:
+        _QUERIES.clear()
+    _QUERIES[key] = query
+    return query
+
+
+_IDS = bindparam("ids", expanding=True)
+_PARAMS_OF = select(t.params.c.run_id, t.params.c.key, t.params.c.value).where(
+    t.params.c.run_id.in_(_IDS)
+)
+_TAGS_OF = select(t.tags.c.run_id, t.tags.c.key, t.tags.c.value).where(t.tags.c.run_id.in_(_IDS))
+_METRICS_OF = select(
+    t.latest_metrics.c.run_id, t.latest_metrics.c.key, t.latest_metrics.c.value
+).where(t.latest_metrics.c.run_id.in_(_IDS))
 
 
 def attach(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
@@ -83,16 +126,12 @@ def attach(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
     params: dict[str, dict[str, str]] = {i: {} for i in ids}
     metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
     tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-    for table, target in ((t.params, params), (t.tags, tags)):
-        for run_id, key, value in conn.execute(
-            select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
-        ):
+    for query, target in ((_PARAMS_OF, params), (_TAGS_OF, tags)):
+        for run_id, key, value in conn.execute(query, {"ids": ids}).all():
             target[run_id][key] = value
-    latest = t.latest_metrics
-    for run_id, key, value in conn.execute(
-        select(latest.c.run_id, latest.c.key, latest.c.value).where(latest.c.run_id.in_(ids))
-    ):
-        metrics[run_id][key] = float("nan") if value is None else value
+    nan = float("nan")
+    for run_id, key, value in conn.execute(_METRICS_OF, {"ids": ids}).all():
+        metrics[run_id][key] = nan if value is None else value
     return [_run_info(row, params[row.id], metrics[row.id], tags[row.id]) for row in rows]
 
 
