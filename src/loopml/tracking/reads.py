@@ -16,7 +16,7 @@ from loopml.tracking.query import compile_filter, order_columns
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sqlalchemy import Connection, Select
+    from sqlalchemy import BindParameter, Connection, Select
 
     from loopml.store.db import Database
     from loopml.tracking import search as s
@@ -108,7 +108,7 @@ def _search_query(
     return query
 
 
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _PARAMS_OF = select(t.params.c.run_id, t.params.c.key, t.params.c.value).where(
     t.params.c.run_id.in_(_IDS)
 )
