@@ -16,24 +16,46 @@ from loopml.tracking import active_run as _active_run, flush_all, seed_everythin
 if TYPE_CHECKING:
     import datetime as dt
     import os
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
+    from loopml.monitoring import (
+        Alert,
+        AlertEvent,
+        DriftConfig,
+        DriftReport,
+        FeedbackResult,
+        Monitor,
+        MonitorInfo,
+        QualityReport,
+        Subscription,
+        WindowResult,
+    )
     from loopml.tracking import ArtifactInfo, Experiment, Run, RunInfo
 
 __all__ = [
     "active_run",
+    "alert_events",
+    "check_quality",
     "configure",
     "create_experiment",
+    "delete_monitor",
+    "detect_drift",
     "end_run",
     "flush",
     "get_client",
     "get_experiment",
     "get_metric_history",
+    "get_monitor",
+    "get_performance",
     "get_run",
+    "list_alerts",
     "list_experiments",
+    "list_monitors",
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_feedback",
+    "log_feedback_batch",
     "log_figure",
     "log_metric",
     "log_metrics",
@@ -41,12 +63,16 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "monitor_results",
+    "run_monitor",
+    "save_monitor",
     "search_runs",
     "seed_everything",
     "set_experiment",
     "set_tag",
     "set_tags",
     "start_run",
+    "subscribe_alerts",
 ]
 
 _DEFAULT: list[Client] = []
@@ -217,3 +243,91 @@ def search_runs(
 def get_metric_history(run_id: str, key: str, **options: Any) -> Any:
     """Return every point of one metric of a run, by step."""
     return get_client().runs.get_metric_history(run_id, key, **options)
+
+
+# ---------------------------------------------------------------------------- monitoring
+def save_monitor(monitor: Monitor) -> MonitorInfo:
+    """Store (or replace) a monitor; its reference is summarised once and stored."""
+    return get_client().monitors.save(monitor)
+
+
+def get_monitor(name: str) -> MonitorInfo:
+    """Return a stored monitor."""
+    return get_client().monitors.get(name)
+
+
+def list_monitors() -> list[MonitorInfo]:
+    """Return every stored monitor."""
+    return get_client().monitors.list()
+
+
+def delete_monitor(name: str) -> None:
+    """Delete a monitor with its results and alerts."""
+    get_client().monitors.delete(name)
+
+
+def run_monitor(name: str, **options: Any) -> WindowResult:
+    """Evaluate a monitor's window ending now (or ``at=``) and store the result."""
+    return get_client().monitors.run(name, **options)
+
+
+def monitor_results(name: str, **options: Any) -> list[WindowResult]:
+    """Return a monitor's stored window results, oldest first (``since=``, ``until=``)."""
+    return get_client().monitors.results(name, **options)
+
+
+def list_alerts(monitor: str | None = None, *, status: str | None = "open") -> list[Alert]:
+    """Return alerts (default: the open ones), newest first."""
+    return get_client().monitors.alerts(monitor, status=status)
+
+
+def alert_events(
+    *, after: int = 0, monitor: str | None = None, limit: int = 1000
+) -> list[AlertEvent]:
+    """Return alert events after the cursor ``after`` (an event id), oldest first."""
+    return get_client().monitors.alert_events(after=after, monitor=monitor, limit=limit)
+
+
+def subscribe_alerts(callback: Callable[[AlertEvent], Any], **options: Any) -> Subscription:
+    """Call ``callback(event)`` for each alert opened or resolved in this process."""
+    return get_client().monitors.subscribe(callback, **options)
+
+
+def log_feedback(prediction_id: str, label: Any, **options: Any) -> FeedbackResult:
+    """Record the true outcome of a served prediction (the latest label per id wins)."""
+    return get_client().monitors.log_feedback(prediction_id, label, **options)
+
+
+def log_feedback_batch(data: Any, **options: Any) -> FeedbackResult:
+    """Record many labels from a DataFrame, Arrow table, parquet/CSV path or list of dicts."""
+    return get_client().monitors.log_feedback_batch(data, **options)
+
+
+def get_performance(deployment: str, **options: Any) -> Any:
+    """Return live performance per model version of a deployment (a DataFrame)."""
+    return get_client().monitors.performance(deployment, **options)
+
+
+def detect_drift(
+    reference: Any, current: Any, config: DriftConfig | None = None, **options: Any
+) -> DriftReport:
+    """Compare ``current`` with ``reference`` (data or a fitted ``ReferenceSummary``).
+
+    Extra keyword arguments (``columns=``, ``categorical=``) select and type the columns.
+    """
+    from loopml.monitoring import ReferenceSummary, detect_drift as _detect
+
+    columns = options.pop("columns", None)
+    if not isinstance(reference, ReferenceSummary):
+        reference = ReferenceSummary.fit(reference, columns=columns, **options)
+    return _detect(reference, current, config, columns=columns)
+
+
+def check_quality(reference: Any, current: Any, **options: Any) -> QualityReport:
+    """Check the data quality of ``current`` against ``reference`` (data or a summary)."""
+    from loopml.monitoring import ReferenceSummary, check_quality as _check
+
+    columns = options.pop("columns", None)
+    if not isinstance(reference, ReferenceSummary):
+        reference = ReferenceSummary.fit(reference, columns=columns, **options)
+    return _check(reference, current, columns=columns)

@@ -31,7 +31,9 @@ BUILTIN: dict[str, dict[str, str]] = {
     "run_extensions": {},
     # Prometheus collectors that servers add to their /metrics (for example monitoring
     # gauges on the model server): name -> "module:factory", factory(store) -> Collector.
-    "metrics_collectors": {},
+    "metrics_collectors": {
+        "monitoring": "loopml.monitoring.prometheus:collector",
+    },
     # Sources of scheduled work for the scheduler process (pipeline schedules, monitors):
     # name -> "module:factory"; see loopml.pipelines for the protocol.
     "scheduled_jobs": {},

@@ -10,12 +10,13 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from loopml import config
+from loopml import _registry, config
 from loopml.store import Database, Store, migrations
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
     from loopml.config import Settings
+    from loopml.monitoring import Monitoring
 
 
 class Client:
@@ -51,6 +52,12 @@ class Client:
     def runs(self) -> Tracking:
         """Experiments, runs, search and artifacts."""
         return Tracking(self.store, self.settings.experiment)
+
+    @cached_property
+    def monitors(self) -> Monitoring:
+        """Monitors, feedback, alerts and reports."""
+        monitoring: Monitoring = _registry.import_target("loopml.monitoring:Monitoring")(self.store)
+        return monitoring
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

@@ -1,0 +1,237 @@
+"""Monitor definitions and the results they produce (plain data, no I/O).
+
+Example:
+    >>> monitor = Monitor("churn", reference="ref.parquet", window="1h",
+    ...                   schedule="*/5 * * * *", rules=["drift.share > 0.3:critical"])
+    >>> monitor.rules[0].severity
+    'critical'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from loopml._utils.clock import parse_duration
+from loopml.errors import InvalidInput
+from loopml.monitoring.drift import DriftConfig
+from loopml.monitoring.rules import Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+
+
+class Monitor:
+    """What to watch, against which reference, how often, and when to alert.
+
+    Constructing a monitor does no I/O; save it with ``lm.save_monitor(monitor)`` (which
+    summarises the reference once and stores it) and evaluate it with ``lm.run_monitor``,
+    ``loopml monitor run`` or the scheduler.
+
+    Args:
+        name: the monitor's name (letters, digits, ``_ . -``).
+        reference: the reference data: a DataFrame or Arrow table, a parquet/CSV path,
+            ``"runs:/<run_id>/<artifact>"`` (a table logged by a training run), a stored
+            summary digest ``"sha256:<hex>"``, or a fitted ``ReferenceSummary``.
+        features: columns to monitor (default: every reference column).
+        categorical: numeric-looking columns to treat as categorical.
+        deployment: the prediction log to read (default: ``name``).
+        window: length of the evaluated window (``"1h"``, ``"30m"``, ``"1d"``).
+        schedule: cron expression of evaluation times (default: every ``window``).
+        rules: alert rules (:class:`Rule`, ``"expr[:severity]"`` strings or mappings).
+        drift: drift options (:class:`DriftConfig` or a mapping of its fields).
+        task: ``classification`` or ``regression`` for performance (default: inferred).
+        positive_label: positive class of a binary classifier (default: 1/true/yes).
+        channels: notification channels: ``"log"``, ``{"type": "webhook", "url": ...}``.
+
+    Raises:
+        InvalidInput: a malformed name, window, schedule, rule or option.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        reference: Any,
+        *,
+        features: Sequence[str] | None = None,
+        categorical: Sequence[str] = (),
+        deployment: str | None = None,
+        window: str | dt.timedelta = "1h",
+        schedule: str | None = None,
+        rules: Sequence[Rule | str | Mapping[str, Any]] = (),
+        drift: DriftConfig | Mapping[str, Any] | None = None,
+        task: str | None = None,
+        positive_label: str | None = None,
+        channels: Sequence[str | Mapping[str, Any]] = ("log",),
+    ) -> None:
+        check_name(name)
+        self.name = name
+        self.reference = reference
+        self.features = list(features) if features is not None else None
+        self.categorical = list(categorical)
+        self.deployment = deployment or name
+        self.window = window_of(window)
+        self.schedule = check_schedule(schedule) if schedule else None
+        self.rules = [Rule.from_value(r) for r in rules]
+        _unique_rules(self.rules)
+        self.drift = drift if isinstance(drift, DriftConfig) else DriftConfig.from_dict(drift)
+        if task not in (None, "classification", "regression"):
+            raise InvalidInput(f"task must be 'classification' or 'regression', not {task!r}")
+        self.task = task
+        self.positive_label = positive_label
+        self.channels = [channel_spec(c) for c in channels]
+
+    def __repr__(self) -> str:
+        return f"Monitor({self.name!r}, deployment={self.deployment!r}, window={self.window})"
+
+    def config(self) -> dict[str, Any]:
+        """Return everything but the reference as JSON-ready values (what is stored)."""
+        return {
+            "features": self.features,
+            "categorical": self.categorical,
+            "window_s": self.window.total_seconds(),
+            "schedule": self.schedule,
+            "rules": [r.to_dict() for r in self.rules],
+            "drift": self.drift.to_dict(),
+            "task": self.task,
+            "positive_label": self.positive_label,
+            "channels": self.channels,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorInfo:
+    """A stored monitor."""
+
+    name: str
+    deployment: str
+    reference_digest: str
+    features: list[str]
+    categorical: list[str]
+    window: dt.timedelta
+    schedule: str | None
+    rules: list[Rule]
+    drift: DriftConfig
+    task: str | None
+    positive_label: str | None
+    channels: list[dict[str, Any]]
+    paused: bool
+    created_at: int
+    updated_at: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> MonitorInfo:
+        """Build from a ``monitors`` table row."""
+        c = row.config
+        return cls(
+            name=row.name,
+            deployment=row.deployment,
+            reference_digest=row.reference_digest,
+            features=list(c.get("features") or []),
+            categorical=list(c.get("categorical") or []),
+            window=dt.timedelta(seconds=c["window_s"]),
+            schedule=c.get("schedule"),
+            rules=[Rule.from_value(r) for r in c.get("rules", [])],
+            drift=DriftConfig.from_dict(c.get("drift")),
+            task=c.get("task"),
+            positive_label=c.get("positive_label"),
+            channels=list(c.get("channels", [])),
+            paused=bool(row.paused),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResult:
+    """The evaluation of one window: status, flat metrics, per-column detail, rule outcomes.
+
+    ``status`` is ``ok``, ``empty`` (no rows in the window) or ``error`` (``message`` says
+    what failed). ``metrics`` is the flat mapping rules read; ``detail`` holds per-column
+    drift and quality, performance per model version and histograms for reports.
+    """
+
+    monitor: str
+    window_start: dt.datetime
+    window_end: dt.datetime
+    evaluated_at: dt.datetime
+    status: str
+    rows: int
+    labelled: int
+    drift_share: float | None
+    metrics: dict[str, float | None]
+    detail: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        """Names of the columns judged drifted in this window."""
+        return [c["column"] for c in self.detail.get("drift", []) if c.get("drifted")]
+
+
+def check_name(name: str) -> None:
+    """Raise :class:`InvalidInput` unless ``name`` is a valid monitor name."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidInput(
+            f"monitor name {name!r} must start with a letter or digit and use only letters, "
+            "digits, '_', '.' and '-' (at most 128 characters)"
+        )
+
+
+def window_of(value: str | dt.timedelta) -> dt.timedelta:
+    """Parse a window length such as ``"1h"``; it must be positive."""
+    try:
+        window = parse_duration(value)
+    except ValueError as err:
+        raise InvalidInput(str(err)) from err
+    if window.total_seconds() <= 0:
+        raise InvalidInput(f"window must be positive, not {value!r}")
+    return window
+
+
+def check_schedule(schedule: str) -> str:
+    """Return ``schedule`` if it is a valid cron expression.
+
+    Raises:
+        InvalidInput: it is not.
+    """
+    from croniter import croniter
+
+    if not croniter.is_valid(schedule):
+        raise InvalidInput(
+            f"schedule {schedule!r} is not a cron expression; use five fields such as "
+            "'*/5 * * * *' (every five minutes)"
+        )
+    return schedule
+
+
+def channel_spec(value: str | Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise a channel given as ``"log"``, a webhook URL or a mapping with ``type``."""
+    if isinstance(value, str):
+        is_url = value.startswith(("http://", "https://"))
+        value = {"type": "webhook", "url": value} if is_url else {"type": value}
+    spec = dict(value)
+    if "type" not in spec:
+        raise InvalidInput(f"a channel needs a 'type' (log or webhook), got {spec!r}")
+    if spec["type"] == "webhook" and not str(spec.get("url", "")).startswith(
+        ("http://", "https://")
+    ):
+        raise InvalidInput(f"a webhook channel needs an http(s) 'url', got {spec.get('url')!r}")
+    if spec["type"] not in ("log", "webhook"):
+        raise InvalidInput(
+            f"unknown channel type {spec['type']!r}; stored channels are 'log' or 'webhook' "
+            "(use lm.subscribe_alerts for Python callbacks)"
+        )
+    return spec
+
+
+def _unique_rules(rules: Sequence[Rule]) -> None:
+    names = [r.name for r in rules]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InvalidInput(f"rule names must be unique within a monitor; repeated: {duplicates}")
