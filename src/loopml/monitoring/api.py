@@ -361,7 +361,10 @@ class Monitoring:
             }
             for g in groups
         ]
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        if len(frame):
+            frame["model_version"] = frame["model_version"].astype("Int64")
+        return frame
 
 
 def _utc(ms: int) -> dt.datetime:

@@ -8,15 +8,19 @@ default (``on_unknown="error"``), or skipped, or kept for predictions that are l
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from loopml.errors import InvalidInput, NotFound
+from loopml.errors import ArtifactNotFound, InvalidInput, NotFound
 from loopml.monitoring import frames
+from loopml.store.events import TIME_TYPE
 from loopml.store.streams import (
     FEEDBACK_STREAM,
     PREDICTIONS_PREFIX,
@@ -140,11 +144,37 @@ def rows_from_data(data: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def read_feedback(log: EventLog, since: dt.datetime | None) -> pa.Table:
+    """Read the feedback stream since ``since``, in logged order.
+
+    Deployments may label with numbers or text; when both occur, labels are read as text.
+    """
+    tables = []
+    for key in log.keys(FEEDBACK_STREAM, since):
+        try:
+            tables.append(pq.read_table(io.BytesIO(log.backend.get_bytes(key))))
+        except (FileNotFoundError, ArtifactNotFound):  # compacted between listing and reading
+            continue
+    if not tables:
+        return pa.table({"time": pa.array([], type=TIME_TYPE)})
+    if len({str(t.schema.field("label").type) for t in tables}) > 1:
+        tables = [_label_as_text(t) for t in tables]
+    table = pa.concat_tables(tables, promote_options="default")
+    if since is not None:
+        table = table.filter(pc.greater_equal(table["time"], pa.scalar(since, type=TIME_TYPE)))
+    return table
+
+
+def _label_as_text(table: pa.Table) -> pa.Table:
+    index = table.column_names.index("label")
+    return table.set_column(index, "label", table["label"].cast(pa.string()))
+
+
 def latest_feedback(
     log: EventLog, since: dt.datetime | None, deployment: str | None
 ) -> pd.DataFrame:
     """Return the latest label per prediction id recorded since ``since``."""
-    table = log.read(FEEDBACK_STREAM, since)
+    table = read_feedback(log, since)
     if table.num_rows == 0 or "label" not in table.column_names:
         return pd.DataFrame({"prediction_id": [], "label": [], "label_time": []})
     frame = table.to_pandas()

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from loopml.errors import InvalidInput, NotFound
+from loopml.monitoring import Monitor, Rule
+from tests.monitoring.conftest import T0, features, write_predictions
+
+HOUR = dt.timedelta(hours=1)
+
+
+def _monitor(**options) -> Monitor:
+    options.setdefault("reference", features(3000, 1))
+    options.setdefault("rules", ["drift.share > 0.3:critical"])
+    options.setdefault("window", "1h")
+    return Monitor("churn", **options)
+
+
+def test_save_get_list_and_delete(monitoring) -> None:
+    info = monitoring.save(_monitor(schedule="*/5 * * * *"))
+    assert info.deployment == "churn"
+    assert info.schedule == "*/5 * * * *"
+    assert info.rules[0].severity == "critical"
+    assert [m.name for m in monitoring.list()] == ["churn"]
+    summary = monitoring.reference("churn")
+    assert summary.names == ["age", "income", "plan"]
+    again = monitoring.save(_monitor())  # same reference: same stored summary
+    assert again.reference_digest == info.reference_digest
+    monitoring.delete("churn")
+    with pytest.raises(NotFound, match="no monitor 'churn'"):
+        monitoring.get("churn")
+
+
+def test_drift_opens_one_alert_which_resolves_when_drift_clears(monitoring, log) -> None:
+    monitoring.save(_monitor())
+    write_predictions(log, features(600, 2, shift=1.0), T0, prefix="a")
+    write_predictions(log, features(600, 3, shift=1.0), T0 + HOUR, prefix="b")
+    write_predictions(log, features(600, 4), T0 + 2 * HOUR, prefix="c")
+    first = monitoring.run("churn", at=T0 + HOUR)
+    assert first.status == "ok"
+    assert first.rows == 600
+    assert sorted(first.drifted_columns) == ["age", "plan"]
+    assert first.metrics["drift.share"] == pytest.approx(2 / 3)
+    assert monitoring.run("churn", at=T0 + 2 * HOUR).drift_share == pytest.approx(2 / 3)
+    open_alerts = monitoring.alerts("churn")
+    assert len(open_alerts) == 1  # deduplicated while open
+    assert open_alerts[0].severity == "critical"
+    calm = monitoring.run("churn", at=T0 + 3 * HOUR)
+    assert calm.drifted_columns == []
+    assert monitoring.alerts("churn") == []
+    resolved = monitoring.alerts("churn", status="resolved")
+    assert len(resolved) == 1
+    events = monitoring.alert_events()
+    assert [e.kind for e in events] == ["opened", "resolved"]
+    assert monitoring.alert_events(after=events[0].id)[0].kind == "resolved"
+
+
+def test_results_are_a_time_series_and_rerunning_a_window_replaces_it(monitoring, log) -> None:
+    monitoring.save(_monitor())
+    for hour in range(3):
+        write_predictions(log, features(100, hour), T0 + hour * HOUR, prefix=f"h{hour}-")
+    for hour in range(1, 4):
+        monitoring.run("churn", at=T0 + hour * HOUR)
+    monitoring.run("churn", at=T0 + 3 * HOUR)
+    results = monitoring.results("churn")
+    assert [r.window_end for r in results] == [T0 + h * HOUR for h in range(1, 4)]
+    frame = monitoring.results_frame("churn", since=T0 + 2 * HOUR)
+    assert len(frame) == 2
+    assert "drift.age.p_value" in frame.columns
+
+
+def test_empty_window_is_a_result_not_a_crash(monitoring) -> None:
+    monitoring.save(_monitor(rules=["quality.rows < 1:warning"]))
+    result = monitoring.run("churn", at=T0)
+    assert result.status == "empty"
+    assert "no rows" in (result.message or "")
+    assert monitoring.alerts("churn")[0].rule == "quality.rows < 1"
+
+
+def test_missing_and_all_null_columns(monitoring, log) -> None:
+    monitoring.save(_monitor(rules=["quality.missing_rate.* > 0.5"]))
+    frame = features(200, 2).drop(columns=["income"]).assign(age=np.nan)
+    write_predictions(log, frame, T0)
+    result = monitoring.run("churn", at=T0 + HOUR)
+    assert result.status == "ok"
+    assert result.detail["missing_columns"] == ["income"]
+    age = next(c for c in result.detail["drift"] if c["column"] == "age")
+    assert not age["tested"]
+    alert = monitoring.alerts("churn")[0]
+    assert "quality.missing_rate.age" in alert.message
+    assert "quality.missing_rate.income" in alert.message
+
+
+def test_for_windows_debounces_alerts(monitoring, log) -> None:
+    monitoring.save(_monitor(rules=[Rule("drift.share > 0.3", for_windows=2)]))
+    for hour in range(3):
+        write_predictions(log, features(400, hour, shift=1.0), T0 + hour * HOUR, prefix=f"h{hour}-")
+    monitoring.run("churn", at=T0 + HOUR)
+    assert monitoring.alerts("churn") == []
+    monitoring.run("churn", at=T0 + 2 * HOUR)
+    assert len(monitoring.alerts("churn")) == 1
+
+
+def test_performance_rules_and_no_data(monitoring, log) -> None:
+    monitoring.save(_monitor(rules=["performance.accuracy < 0.9"], task="classification"))
+    ids = write_predictions(log, features(300, 2), T0)
+    first = monitoring.run("churn", at=T0 + HOUR)
+    assert first.outcomes[0]["state"] == "no_data"  # no labels yet
+    monitoring.log_feedback_batch([{"prediction_id": i, "label": 1} for i in ids])
+    second = monitoring.run("churn", at=T0 + HOUR)
+    assert second.labelled == 300
+    assert second.metrics["performance.v1.labelled"] == 300
+    assert 0.3 < second.metrics["performance.accuracy"] < 0.7
+    assert monitoring.alerts("churn")[0].rule == "performance.accuracy < 0.9"
+
+
+def test_current_data_can_be_given_directly(monitoring) -> None:
+    monitoring.save(_monitor())
+    result = monitoring.run("churn", at=T0, current=features(500, 5, shift=1.0))
+    assert sorted(result.drifted_columns) == ["age", "plan"]
+
+
+def test_a_failing_window_is_stored_as_an_error(monitoring, log) -> None:
+    monitoring.save(_monitor())
+    result = monitoring.run("churn", at=T0, current=42)
+    assert result.status == "error"
+    assert "DataFrame" in (result.message or "")
+    assert monitoring.results("churn")[0].status == "error"
+
+
+def test_removed_rules_resolve_their_alerts(monitoring) -> None:
+    monitoring.save(_monitor(rules=["quality.rows < 1"]))
+    monitoring.run("churn", at=T0)
+    assert len(monitoring.alerts("churn")) == 1
+    monitoring.save(_monitor(rules=[]))
+    assert monitoring.alerts("churn") == []
+    assert "removed" in monitoring.alert_events()[-1].message
+
+
+def test_run_due_follows_the_schedule_once_per_tick(monitoring, log) -> None:
+    monitoring.save(_monitor(schedule="0 * * * *"))
+    write_predictions(log, features(100, 1), T0)
+    done = monitoring.run_due(T0 + HOUR + dt.timedelta(minutes=7))
+    assert [r.window_end for r in done] == [T0 + HOUR]
+    assert monitoring.run_due(T0 + HOUR + dt.timedelta(minutes=30)) == []
+    monitoring.pause("churn")
+    assert monitoring.run_due(T0 + 3 * HOUR) == []
+    monitoring.resume("churn")
+    assert len(monitoring.run_due(T0 + 3 * HOUR)) == 1
+    assert monitoring.next_due(T0 + 3 * HOUR) == T0 + 4 * HOUR
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"window": "soon"}, "duration"),
+        ({"window": "-1h"}, "positive"),
+        ({"schedule": "every minute"}, "cron"),
+        ({"rules": ["drift.share > 0.1", "drift.share > 0.1"]}, "unique"),
+        ({"task": "ranking"}, "task"),
+        ({"channels": [{"type": "pager"}]}, "channel"),
+        ({"channels": [{"type": "webhook", "url": "ftp://x"}]}, "http"),
+        ({"drift": {"alpha": 2}}, "alpha"),
+    ],
+)
+def test_bad_monitor_definitions_are_refused(options, message) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        _monitor(**options)
+
+
+def test_bad_monitor_name_and_reference(monitoring) -> None:
+    with pytest.raises(InvalidInput, match="monitor name"):
+        Monitor("bad name!", reference=features(10, 1))
+    with pytest.raises(InvalidInput, match="no such file"):
+        monitoring.save(Monitor("m", reference="/nope.parquet"))
+    with pytest.raises(InvalidInput, match="no column"):
+        monitoring.save(Monitor("m", reference=features(10, 1), features=["nope"]))
