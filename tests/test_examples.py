@@ -24,3 +24,19 @@ def test_quickstart_trains_tracks_and_searches(tmp_path: Path) -> None:
     assert "best run" in done.stdout
     assert "loopml runs list -e quickstart" in done.stdout
     assert (tmp_path / "home" / "loopml.db").is_file()
+
+
+def test_monitoring_example_detects_drift_and_writes_a_report(tmp_path: Path) -> None:
+    env = {**os.environ, "LOOPML_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "monitoring.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "alert opened: [critical] drift.share >= 0.3" in done.stdout
+    assert "hour 0: rows 120, drifted -" in done.stdout
+    assert "<svg" in (tmp_path / "cancer-report.html").read_text()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -16,6 +18,7 @@ from loopml.monitoring import (
     evaluate,
     feedback as fb,
     references,
+    report as report_html,
     schedule,
     storage as st,
 )
@@ -27,6 +30,7 @@ from loopml.store.tables import monitoring as t
 
 if TYPE_CHECKING:
     import builtins
+    import os
     import threading
     from collections.abc import Callable, Mapping, Sequence
 
@@ -306,6 +310,42 @@ class Monitoring:
         """Call ``callback(event)`` for each alert opened or resolved in this process."""
         return alerts.subscribe(callback, monitor=monitor, min_severity=min_severity)
 
+    def report(
+        self,
+        name: str,
+        *,
+        window: str | dt.timedelta = "24h",
+        at: dt.datetime | int | None = None,
+        path: str | os.PathLike[str] | None = None,
+    ) -> MonitorReport:
+        """Build a self-contained HTML report of the last ``window`` (default 24 hours).
+
+        The whole period is evaluated as one window (not stored) for the drift table and the
+        reference-vs-current distributions; the stored windows give the time series.
+
+        Args:
+            name: the monitor.
+            window: the period covered.
+            at: end of the period (default: now).
+            path: also write the HTML there.
+        """
+        info = self.get(name)
+        end_ms = now_ms() if at is None else to_ms(at)
+        start_ms = end_ms - int(window_of(window).total_seconds() * 1000)
+        period = self._evaluate(info, start_ms, end_ms, None)
+        history = self.results(name, since=start_ms, until=end_ms + 1)
+        recent = [
+            a for a in self.alerts(name, status=None)
+            if a.status == "open" or to_ms(a.last_seen_at) >= start_ms
+        ]  # fmt: skip
+        text = report_html.render(info, self._summary(info), period, history, recent)
+        written = None
+        if path is not None:
+            written = Path(path)
+            written.parent.mkdir(parents=True, exist_ok=True)
+            written.write_text(text, encoding="utf-8")
+        return MonitorReport(text, period, history, recent, written)
+
     # ------------------------------------------------------------------ feedback
     def log_feedback(
         self,
@@ -365,6 +405,17 @@ class Monitoring:
         if len(frame):
             frame["model_version"] = frame["model_version"].astype("Int64")
         return frame
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorReport:
+    """A built report: its HTML, the period's evaluation, stored windows and alerts."""
+
+    html: str
+    period: WindowResult
+    history: list[WindowResult]
+    alerts: list[Alert]
+    path: Path | None = None
 
 
 def _utc(ms: int) -> dt.datetime:
