@@ -178,3 +178,16 @@ def test_bad_monitor_name_and_reference(monitoring) -> None:
         monitoring.save(Monitor("m", reference="/nope.parquet"))
     with pytest.raises(InvalidInput, match="no column"):
         monitoring.save(Monitor("m", reference=features(10, 1), features=["nope"]))
+
+
+def test_label_delay_scores_an_earlier_window(monitoring, log) -> None:
+    monitoring.save(_monitor(rules=[], label_delay="1h"))
+    early = write_predictions(log, features(100, 1), T0, prefix="early")
+    write_predictions(log, features(40, 2), T0 + HOUR, prefix="late")
+    monitoring.log_feedback_batch([{"prediction_id": i, "label": 1} for i in early])
+    result = monitoring.run("churn", at=T0 + 2 * HOUR)
+    assert result.rows == 40  # drift and quality: the current hour
+    assert result.labelled == 100  # performance: the hour before, whose labels are in
+    assert monitoring.get("churn").label_delay == HOUR
+    with pytest.raises(InvalidInput, match="label_delay"):
+        _monitor(label_delay="-1h")

@@ -136,7 +136,7 @@ class Monitoring:
         start, end, now = _utc(start_ms), _utc(end_ms), _utc(now_ms())
         try:
             summary = self._summary(info)
-            frame, labels = self._window(info, start, end, current)
+            frame, labels, scored = self._window(info, start, end, current)
             served = len(evaluate.served_rows(frame))
             if served == 0:
                 message = f"no rows for deployment {info.deployment!r} between {start} and {end}"
@@ -144,7 +144,7 @@ class Monitoring:
                 return WindowResult(
                     info.name, start, end, now, "empty", 0, 0, None, empty, {}, message
                 )
-            metrics, detail = evaluate.evaluate_window(info, summary, frame, labels)
+            metrics, detail = evaluate.evaluate_window(info, summary, frame, labels, scored)
         except Exception as err:  # a bad window must never crash the scheduler
             logger.exception("monitor %s failed on window ending %s", info.name, end)
             message = f"{type(err).__name__}: {err}"
@@ -157,11 +157,18 @@ class Monitoring:
 
     def _window(
         self, info: MonitorInfo, start: dt.datetime, end: dt.datetime, current: Any
-    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+        """The window's rows, the latest labels, and the predictions scored for performance."""
         if current is not None:
-            return to_frame(current), None
+            return to_frame(current), None, None
         frame = evaluate.read_window(self.log, info.deployment, start, end)
-        return frame, fb.latest_feedback(self.log, start, info.deployment)
+        if not info.label_delay:
+            return frame, fb.latest_feedback(self.log, start, info.deployment), None
+        early = evaluate.read_window(
+            self.log, info.deployment, start - info.label_delay, end - info.label_delay
+        )
+        labels = fb.latest_feedback(self.log, start - info.label_delay, info.deployment)
+        return frame, labels, early
 
     def _record(self, info: MonitorInfo, result: WindowResult) -> WindowResult:
         outcomes = [rule.evaluate(result.metrics) for rule in info.rules]

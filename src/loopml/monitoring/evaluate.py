@@ -56,6 +56,7 @@ def evaluate_window(
     summary: ReferenceSummary,
     window: pd.DataFrame,
     labels: pd.DataFrame | None,
+    labelled_window: pd.DataFrame | None = None,
 ) -> tuple[dict[str, float | None], dict[str, Any]]:
     """Compute the flat metrics and the detail of one window.
 
@@ -64,6 +65,8 @@ def evaluate_window(
         summary: its reference summary (restricted to the monitored columns).
         window: the window's rows (features, and prediction-log fields when present).
         labels: latest labels per prediction id (``prediction_id``, ``label``), or ``None``.
+        labelled_window: the predictions scored for performance (default: ``window``);
+            an earlier window when the monitor waits ``label_delay`` for labels.
     """
     served = served_rows(window)
     drift = detect_drift(summary, served, monitor.drift)
@@ -76,8 +79,9 @@ def evaluate_window(
         "quality": quality_detail(quality),
         "missing_columns": list(drift.missing_columns),
     }
+    scored = window if labelled_window is None else labelled_window
     performance = performance_groups(
-        window, labels, task=monitor.task, positive_label=monitor.positive_label
+        scored, labels, task=monitor.task, positive_label=monitor.positive_label
     )
     metrics.update(performance_metrics(performance))
     detail["performance"] = [_performance_detail(p) for p in performance]

@@ -96,6 +96,12 @@ def log_feedback_rows(
         return FeedbackResult(0)
     records = table.to_pylist()
     ids = [r["prediction_id"] for r in records]
+    if on_unknown == "keep" and (deployment or _single(records)):
+        # no lookup needed: every label is kept and its deployment is known
+        target = deployment or _single(records)
+        for r in records:
+            r["deployment"] = r["deployment"] or target
+        return FeedbackResult(append_feedback(log, records))
     owners = prediction_owners(log, ids, deployment or _single(records))
     unknown = tuple(dict.fromkeys(i for i in ids if i not in owners))
     if unknown and on_unknown == "error":

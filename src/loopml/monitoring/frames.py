@@ -121,14 +121,18 @@ def _label(value: Any) -> str:
     return str(value)
 
 
-def category_labels(series: pd.Series) -> tuple[NDArray[Any], int]:
-    """Return the non-null values of a column as text labels, and the number of nulls."""
-    text = _as_text(series)
-    mask = text.isna().to_numpy()
-    values = text.to_numpy()[~mask] if mask.any() else text.to_numpy()
-    codes, uniques = pd.factorize(values)
-    labels = np.array([_label(u) for u in uniques], dtype=object)
-    return labels[codes] if len(codes) else np.array([], dtype=object), int(mask.sum())
+def category_counts(series: pd.Series) -> tuple[list[str], NDArray[np.int64], int]:
+    """Return the text labels of a column's categories, their counts, and the null count.
+
+    Labels that coincide after conversion to text (``1`` and ``"1"``) are merged.
+    """
+    codes, uniques = pd.factorize(_as_text(series), use_na_sentinel=True)
+    nulls = int((codes < 0).sum())
+    counts = np.bincount(codes[codes >= 0] if nulls else codes, minlength=len(uniques))
+    merged: dict[str, int] = {}
+    for label, count in zip((_label(u) for u in uniques), counts.tolist(), strict=True):
+        merged[label] = merged.get(label, 0) + count
+    return list(merged), np.array(list(merged.values()), dtype=np.int64), nulls
 
 
 def category_codes(

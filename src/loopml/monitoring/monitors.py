@@ -47,6 +47,8 @@ class Monitor:
         task: ``classification`` or ``regression`` for performance (default: inferred).
         positive_label: positive class of a binary classifier (default: 1/true/yes).
         channels: notification channels: ``"log"``, ``{"type": "webhook", "url": ...}``.
+        label_delay: judge performance on the predictions of the window that ended this
+            long ago, so that their labels had time to arrive (default: the same window).
 
     Raises:
         InvalidInput: a malformed name, window, schedule, rule or option.
@@ -67,6 +69,7 @@ class Monitor:
         task: str | None = None,
         positive_label: str | None = None,
         channels: Sequence[str | Mapping[str, Any]] = ("log",),
+        label_delay: str | dt.timedelta = "0s",
     ) -> None:
         check_name(name)
         self.name = name
@@ -84,6 +87,7 @@ class Monitor:
         self.task = task
         self.positive_label = positive_label
         self.channels = [channel_spec(c) for c in channels]
+        self.label_delay = _delay(label_delay)
 
     def __repr__(self) -> str:
         return f"Monitor({self.name!r}, deployment={self.deployment!r}, window={self.window})"
@@ -100,6 +104,7 @@ class Monitor:
             "task": self.task,
             "positive_label": self.positive_label,
             "channels": self.channels,
+            "label_delay_s": self.label_delay.total_seconds(),
         }
 
 
@@ -119,6 +124,7 @@ class MonitorInfo:
     task: str | None
     positive_label: str | None
     channels: list[dict[str, Any]]
+    label_delay: dt.timedelta
     paused: bool
     created_at: int
     updated_at: int
@@ -140,6 +146,7 @@ class MonitorInfo:
             task=c.get("task"),
             positive_label=c.get("positive_label"),
             channels=list(c.get("channels", [])),
+            label_delay=dt.timedelta(seconds=c.get("label_delay_s", 0)),
             paused=bool(row.paused),
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -172,6 +179,16 @@ class WindowResult:
     def drifted_columns(self) -> list[str]:
         """Names of the columns judged drifted in this window."""
         return [c["column"] for c in self.detail.get("drift", []) if c.get("drifted")]
+
+
+def _delay(value: str | dt.timedelta) -> dt.timedelta:
+    try:
+        delay = parse_duration(value)
+    except ValueError as err:
+        raise InvalidInput(str(err)) from err
+    if delay.total_seconds() < 0:
+        raise InvalidInput(f"label_delay must not be negative, not {value!r}")
+    return delay
 
 
 def check_name(name: str) -> None:

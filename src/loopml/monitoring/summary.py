@@ -243,9 +243,9 @@ def bin_shares(sorted_values: NDArray[np.float64], edges: NDArray[np.float64]) -
 
 
 def _fit_categorical(name: str, series: Any) -> CategoricalSummary:
-    labels, nulls = frames.category_labels(series)
-    uniques, counts = np.unique(labels, return_counts=True)
-    order = np.lexsort((uniques, -counts))  # most frequent first, ties by label
+    labels, counts, nulls = frames.category_counts(series)
+    uniques = np.array(labels, dtype=object)
+    order = np.lexsort((uniques.astype(str), -counts))  # most frequent first, ties by label
     categories = tuple(str(u) for u in uniques[order])
     return CategoricalSummary(name, int(counts.sum()), nulls, categories, counts[order])
 
