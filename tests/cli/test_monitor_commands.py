@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from xml.etree import ElementTree
 
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
@@ -72,6 +74,10 @@ def test_monitor_lifecycle_from_the_command_line(sqlite_client: lm.Client, tmp_p
     assert "<svg" in html
     assert "Distributions: reference vs current (drifted columns)" in html
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no CDN
+    charts = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    assert len(charts) >= 4  # two distributions, drift share and rows over time
+    for chart in charts:
+        ElementTree.fromstring(chart)  # well-formed
 
     invoke("monitor", "pause", "churn")
     invoke("monitor", "resume", "churn")

@@ -8,7 +8,8 @@ from scipy import stats as sps
 from scipy.spatial.distance import jensenshannon
 
 from loopml.monitoring import stats
-from loopml.monitoring.drift import detect_drift, ks_statistic, wasserstein
+from loopml.monitoring.drift import detect_drift
+from loopml.monitoring.ecdf import ks_statistic, wasserstein
 from loopml.monitoring.summary import ReferenceSummary
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)

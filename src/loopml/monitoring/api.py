@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -324,7 +322,7 @@ class Monitoring:
         window: str | dt.timedelta = "24h",
         at: dt.datetime | int | None = None,
         path: str | os.PathLike[str] | None = None,
-    ) -> MonitorReport:
+    ) -> report_html.MonitorReport:
         """Build a self-contained HTML report of the last ``window`` (default 24 hours).
 
         The whole period is evaluated as one window (not stored) for the drift table and the
@@ -346,12 +344,7 @@ class Monitoring:
             if a.status == "open" or to_ms(a.last_seen_at) >= start_ms
         ]  # fmt: skip
         text = report_html.render(info, self._summary(info), period, history, recent)
-        written = None
-        if path is not None:
-            written = Path(path)
-            written.parent.mkdir(parents=True, exist_ok=True)
-            written.write_text(text, encoding="utf-8")
-        return MonitorReport(text, period, history, recent, written)
+        return report_html.MonitorReport(text, period, history, recent).save(path)
 
     # ------------------------------------------------------------------ feedback
     def log_feedback(
@@ -412,17 +405,6 @@ class Monitoring:
         if len(frame):
             frame["model_version"] = frame["model_version"].astype("Int64")
         return frame
-
-
-@dataclass(frozen=True, slots=True)
-class MonitorReport:
-    """A built report: its HTML, the period's evaluation, stored windows and alerts."""
-
-    html: str
-    period: WindowResult
-    history: list[WindowResult]
-    alerts: list[Alert]
-    path: Path | None = None
 
 
 def _utc(ms: int) -> dt.datetime:

@@ -19,12 +19,14 @@ The dataset drifts when the share of drifted columns reaches ``share_threshold``
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from loopml.errors import InvalidInput
 from loopml.monitoring import frames, stats
+from loopml.monitoring.ecdf import ks_statistic, wasserstein
+from loopml.monitoring.options import Correction, DriftConfig
 from loopml.monitoring.summary import (
     CategoricalSummary,
     NumericSummary,
@@ -33,97 +35,10 @@ from loopml.monitoring.summary import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     import pandas as pd
     from numpy.typing import NDArray
-
-NumericEffect = Literal["wasserstein", "psi", "ks"]
-CategoricalEffect = Literal["jensen_shannon", "psi"]
-Correction = Literal["holm", "bonferroni", "none"]
-
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "wasserstein": 0.1,
-    "psi": 0.1,
-    "ks": 0.05,
-    "jensen_shannon": 0.05,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class DriftConfig:
-    """How columns are tested and when they count as drifted.
-
-    Args:
-        alpha: family-wise significance level of one window (over all its columns).
-        correction: multiple-testing correction of the column p-values.
-        numeric_effect: effect size for numeric columns: ``wasserstein`` (divided by the
-            reference std), ``psi`` or ``ks`` (the KS statistic).
-        categorical_effect: ``jensen_shannon`` (distance, base 2) or ``psi``.
-        numeric_threshold: minimum numeric effect (default per effect, see
-            ``DEFAULT_THRESHOLDS``).
-        categorical_threshold: minimum categorical effect.
-        share_threshold: share of drifted columns at which the dataset drifts.
-        min_rows: fewest non-null current values for a column to be tested.
-    """
-
-    alpha: float = 0.05
-    correction: Correction = "holm"
-    numeric_effect: NumericEffect = "wasserstein"
-    categorical_effect: CategoricalEffect = "jensen_shannon"
-    numeric_threshold: float | None = None
-    categorical_threshold: float | None = None
-    share_threshold: float = 0.5
-    min_rows: int = 30
-
-    def __post_init__(self) -> None:
-        if not 0 < self.alpha < 1:
-            raise InvalidInput(f"alpha must be between 0 and 1, not {self.alpha}")
-        if self.correction not in ("holm", "bonferroni", "none"):
-            raise InvalidInput(
-                f"correction must be holm, bonferroni or none, not {self.correction!r}"
-            )
-        if self.numeric_effect not in ("wasserstein", "psi", "ks"):
-            raise InvalidInput(
-                f"numeric_effect must be wasserstein, psi or ks, not {self.numeric_effect!r}"
-            )
-        if self.categorical_effect not in ("jensen_shannon", "psi"):
-            raise InvalidInput(
-                f"categorical_effect must be jensen_shannon or psi, not {self.categorical_effect!r}"
-            )
-        if not 0 < self.share_threshold <= 1:
-            raise InvalidInput(f"share_threshold must be in (0, 1], not {self.share_threshold}")
-        if self.min_rows < 1:
-            raise InvalidInput(f"min_rows must be at least 1, not {self.min_rows}")
-
-    @property
-    def numeric_gate(self) -> float:
-        """The numeric effect threshold in force."""
-        if self.numeric_threshold is not None:
-            return self.numeric_threshold
-        return DEFAULT_THRESHOLDS[self.numeric_effect]
-
-    @property
-    def categorical_gate(self) -> float:
-        """The categorical effect threshold in force."""
-        if self.categorical_threshold is not None:
-            return self.categorical_threshold
-        return DEFAULT_THRESHOLDS[self.categorical_effect]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the configuration as JSON-ready values."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any] | None) -> DriftConfig:
-        """Build a configuration from :meth:`to_dict` output (unknown keys are an error)."""
-        values = dict(values or {})
-        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise InvalidInput(
-                f"unknown drift option(s) {unknown}; known: {sorted(cls.__dataclass_fields__)}"
-            )
-        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,48 +222,6 @@ def _reduce_numeric(batch: _Batch, col: NumericSummary, xs: NDArray[np.float64])
             "hist": bin_shares(xs, col.hist_edges),
         }
     )
-
-
-def ks_statistic(col: NumericSummary, xs: NDArray[np.float64]) -> float:
-    """Exact two-sample KS statistic of sorted values ``xs`` against the reference ECDF.
-
-    ``F_cur`` only jumps at current values, so the supremum is reached at a current value
-    or just before it; the reference is read through its knots, never scanned.
-    """
-    n = len(xs)
-    starts = np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]]))
-    ends = np.concatenate([starts[1:], [n]])
-    values = xs[starts]
-    ref_left, ref_right = reference_cdf(col, values)
-    d_right = np.abs(ref_right - ends / n).max()
-    d_left = np.abs(ref_left - starts / n).max()
-    return float(max(d_right, d_left))
-
-
-def reference_cdf(
-    col: NumericSummary, x: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Reference ECDF just below and at each ``x``: exact at knots, linear between them."""
-    knots, left, right = col.knots, col.cdf_left, col.cdf_right
-    k = np.searchsorted(knots, x, "right") - 1
-    inside = (k >= 0) & (k < len(knots) - 1)
-    kk = np.clip(k, 0, len(knots) - 1)
-    at_knot = (k >= 0) & (knots[kk] == x)
-    nxt = np.clip(k + 1, 0, len(knots) - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (x - knots[kk]) / (knots[nxt] - knots[kk])
-    between = right[kk] + np.nan_to_num(t) * (left[nxt] - right[kk])
-    mid = np.where(inside, between, np.where(k < 0, 0.0, 1.0))
-    return np.where(at_knot, left[kk], mid), np.where(at_knot, right[kk], mid)
-
-
-def wasserstein(col: NumericSummary, xs: NDArray[np.float64]) -> float:
-    """Wasserstein-1 distance between sorted ``xs`` and the reference (quantile form)."""
-    n = len(xs)
-    probs = (np.arange(n) + 0.5) / n
-    grid_p = np.column_stack([col.cdf_left, col.cdf_right]).ravel()
-    grid_x = np.repeat(col.knots, 2)
-    return float(np.abs(np.interp(probs, grid_p, grid_x) - xs).mean())
 
 
 def _reduce_categorical(batch: _Batch, col: CategoricalSummary, series: pd.Series) -> None:

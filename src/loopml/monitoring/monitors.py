@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from loopml._utils.clock import parse_duration
 from loopml.errors import InvalidInput
-from loopml.monitoring.drift import DriftConfig
+from loopml.monitoring.options import DriftConfig
 from loopml.monitoring.rules import Rule
 
 if TYPE_CHECKING:

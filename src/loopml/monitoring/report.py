@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loopml.monitoring import svg
 from loopml.monitoring.summary import CategoricalSummary, NumericSummary
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Sequence
 
     from loopml.monitoring.alerts import Alert
@@ -26,6 +29,26 @@ th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}
 .muted{color:#777;font-size:12px}
 """
 PERFORMANCE_KEYS = ("accuracy", "f1", "roc_auc", "log_loss", "mae", "rmse", "r2")
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorReport:
+    """A built report: its HTML, the period's evaluation, stored windows and alerts."""
+
+    html: str
+    period: WindowResult
+    history: Sequence[WindowResult]
+    alerts: Sequence[Alert]
+    path: Path | None = None
+
+    def save(self, path: str | os.PathLike[str] | None) -> MonitorReport:
+        """Write the HTML to ``path`` (folders created) and return the report with its path."""
+        if path is None:
+            return self
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.html, encoding="utf-8")
+        return replace(self, path=target)
 
 
 def render(
