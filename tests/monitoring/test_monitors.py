@@ -191,3 +191,27 @@ def test_label_delay_scores_an_earlier_window(monitoring, log) -> None:
     assert monitoring.get("churn").label_delay == HOUR
     with pytest.raises(InvalidInput, match="label_delay"):
         _monitor(label_delay="-1h")
+
+
+def test_concurrent_runs_keep_one_open_alert(monitoring) -> None:
+    import threading
+
+    monitoring.save(_monitor(rules=["quality.rows < 1"]))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def work(hour: int) -> None:
+        try:
+            barrier.wait()
+            monitoring.run("churn", at=T0 + hour * HOUR)
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(h,)) for h in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(monitoring.alerts("churn")) == 1
+    assert [e.kind for e in monitoring.alert_events()] == ["opened"]

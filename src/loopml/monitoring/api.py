@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import exc as sa_exc, select
 
 from loopml._utils.clock import now_ms, to_ms
 from loopml.errors import InvalidInput
@@ -185,9 +185,17 @@ class Monitoring:
             ],
         )
         end_ms = to_ms(result.window_end)
-        with self.store.db.write() as conn:
-            st.write_result(conn, self.store.db, stored)
-            event_ids = alerts.apply(conn, info.name, info.rules, outcomes, ok, end_ms, now_ms())
+        for attempt in range(3):
+            try:
+                with self.store.db.write() as conn:
+                    st.write_result(conn, self.store.db, stored)
+                    event_ids = alerts.apply(
+                        conn, info.name, info.rules, outcomes, ok, end_ms, now_ms()
+                    )
+                break
+            except sa_exc.IntegrityError:  # another process opened the same alert first
+                if attempt == 2:
+                    raise
         self._notify(info, event_ids)
         return stored
 
