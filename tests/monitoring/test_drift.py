@@ -141,3 +141,11 @@ def test_report_frame_has_one_row_per_column() -> None:
     frame = detect_drift(ref, _frame(500, 2)).to_frame()
     assert list(frame["column"]) == ["shifted", "scaled", "clean", "counts", "cat", "cat_clean"]
     assert {"p_value", "p_adjusted", "effect", "drifted"} <= set(frame.columns)
+
+
+def test_all_null_reference_column_is_kept_but_not_tested() -> None:
+    ref = ReferenceSummary.fit(pd.DataFrame({"x": [np.nan] * 50, "y": np.arange(50.0)}))
+    back = ReferenceSummary.from_bytes(ref.to_bytes())
+    report = detect_drift(back, pd.DataFrame({"x": np.arange(50.0), "y": np.arange(50.0)}))
+    assert not report.column("x").tested
+    assert report.column("y").tested

@@ -215,3 +215,14 @@ def test_concurrent_runs_keep_one_open_alert(monitoring) -> None:
     assert errors == []
     assert len(monitoring.alerts("churn")) == 1
     assert [e.kind for e in monitoring.alert_events()] == ["opened"]
+
+
+def test_log_fields_are_not_unexpected_columns_but_prediction_drift_is_watched(
+    monitoring, log
+) -> None:
+    reference = features(2000, 1).assign(prediction=np.r_[np.zeros(1000), np.ones(1000)])
+    monitoring.save(_monitor(reference=reference, rules=[]))
+    write_predictions(log, features(300, 2), T0)
+    result = monitoring.run("churn", at=T0 + HOUR)
+    assert result.metrics["quality.unexpected_columns"] == 0
+    assert "drift.prediction.p_value" in result.metrics

@@ -14,7 +14,7 @@ import pyarrow as pa
 from loopml.monitoring import feedback as fb, performance as perf
 from loopml.monitoring.drift import DriftReport, detect_drift
 from loopml.monitoring.quality import QualityReport, check_quality
-from loopml.store.streams import predictions_stream
+from loopml.store.streams import PREDICTION_COLUMNS, predictions_stream
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from loopml.monitoring.summary import ReferenceSummary
     from loopml.store.events import EventLog
 
-PREDICTION_FIELDS = ("time", "prediction_id", "model_version", "prediction", "score", "shadow")
+LOG_FIELDS = tuple(c for c in PREDICTION_COLUMNS if c != "inputs")
 
 
 def read_window(
@@ -42,6 +42,13 @@ def read_window(
         elif name not in columns:
             columns[name] = column
     return pa.table(columns).to_pandas()
+
+
+def feature_columns(window: pd.DataFrame, summary: ReferenceSummary) -> pd.DataFrame:
+    """Drop the prediction-log bookkeeping fields the reference does not have."""
+    known = set(summary.names)
+    extra = [c for c in LOG_FIELDS if c in window.columns and c not in known]
+    return window.drop(columns=extra) if extra else window
 
 
 def served_rows(window: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +75,7 @@ def evaluate_window(
         labelled_window: the predictions scored for performance (default: ``window``);
             an earlier window when the monitor waits ``label_delay`` for labels.
     """
-    served = served_rows(window)
+    served = feature_columns(served_rows(window), summary)
     drift = detect_drift(summary, served, monitor.drift)
     quality = check_quality(summary, served)
     metrics: dict[str, float] = {"window.rows": float(len(served))}
