@@ -61,19 +61,32 @@ def list_deployments(log: EventLog) -> list[str]:
 
 
 def prediction_owners(log: EventLog, ids: Iterable[str], deployment: str | None) -> dict[str, str]:
-    """Map each known prediction id to its deployment (reads only the id column)."""
-    wanted = set(ids)
+    """Map each known prediction id to its deployment.
+
+    Reads only the id column, newest files first, and stops as soon as every id is found,
+    so labels for recent predictions cost a few small reads however long the log is.
+    """
+    wanted = pa.array(sorted(set(ids)), type=pa.string())
     owners: dict[str, str] = {}
     for name in [deployment] if deployment else list_deployments(log):
-        table = log.read(predictions_stream(name), columns=["prediction_id"])
-        if "prediction_id" not in table.column_names:
-            continue
-        present = pa.compute.is_in(table["prediction_id"], value_set=pa.array(sorted(wanted)))
-        for pid in table["prediction_id"].filter(present).to_pylist():
-            owners.setdefault(pid, name)
-        if len(owners) == len(wanted):
-            break
+        for key in sorted(log.keys(predictions_stream(name)), reverse=True):  # newest first
+            found = _ids_in(log, key, wanted)
+            for pid in found:
+                owners.setdefault(pid, name)
+            if len(owners) == len(wanted):
+                return owners
     return owners
+
+
+def _ids_in(log: EventLog, key: str, wanted: pa.Array) -> list[str]:
+    path = log.backend.local_path(key)
+    try:
+        source: Any = str(path) if path is not None else io.BytesIO(log.backend.get_bytes(key))
+        table = pq.read_table(source, columns=["prediction_id"])
+    except (FileNotFoundError, ArtifactNotFound):  # compacted between listing and reading
+        return []
+    column = table["prediction_id"]
+    return [str(v) for v in column.filter(pc.is_in(column, value_set=wanted)).to_pylist()]
 
 
 def log_feedback_rows(
