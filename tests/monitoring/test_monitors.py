@@ -226,3 +226,27 @@ def test_log_fields_are_not_unexpected_columns_but_prediction_drift_is_watched(
     result = monitoring.run("churn", at=T0 + HOUR)
     assert result.metrics["quality.unexpected_columns"] == 0
     assert "drift.prediction.p_value" in result.metrics
+
+
+def test_run_forever_evaluates_due_monitors_under_a_lease(monitoring, store) -> None:
+    import threading
+    import time
+
+    from loopml.monitoring.schedule import LEASE
+    from loopml.store import leases
+
+    monitoring.save(_monitor(schedule="* * * * *", rules=["quality.rows < 1"]))
+    stop = threading.Event()
+    thread = threading.Thread(target=monitoring.run_forever, kwargs={"stop": stop, "poll_s": 0.05})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not monitoring.results("churn") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert leases.holder_of(store.db, LEASE) is not None
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert monitoring.results("churn")[0].status == "empty"  # no traffic: evaluated, not crashed
+    assert leases.holder_of(store.db, LEASE) is None  # released on stop
