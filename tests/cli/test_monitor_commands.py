@@ -79,6 +79,7 @@ def test_monitor_lifecycle_from_the_command_line(sqlite_client: lm.Client, tmp_p
     for chart in charts:
         ElementTree.fromstring(chart)  # well-formed
 
+    assert "deleted 1 window result(s)" in invoke("monitor", "prune", "--older-than", "1d")
     invoke("monitor", "pause", "churn")
     invoke("monitor", "resume", "churn")
     invoke("monitor", "delete", "churn", "--yes")

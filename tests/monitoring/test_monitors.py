@@ -70,6 +70,8 @@ def test_results_are_a_time_series_and_rerunning_a_window_replaces_it(monitoring
     frame = monitoring.results_frame("churn", since=T0 + 2 * HOUR)
     assert len(frame) == 2
     assert "drift.age.p_value" in frame.columns
+    assert monitoring.prune("churn", older_than="1d") == 3  # T0 is long ago
+    assert monitoring.results("churn") == []
 
 
 def test_empty_window_is_a_result_not_a_crash(monitoring) -> None:

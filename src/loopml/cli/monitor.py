@@ -364,6 +364,19 @@ def metrics() -> None:
     typer.echo(generate_latest(registry).decode(), nl=False)
 
 
+@app.command("prune")
+def prune(
+    name: str | None = typer.Argument(None, help="Only this monitor (default: all)."),
+    older_than: str = typer.Option("90d", "--older-than", help="Age of results to delete."),
+) -> None:
+    """Delete stored window results older than --older-than (alerts are kept).
+
+    Example: loopml monitor prune churn --older-than 30d
+    """
+    deleted = lm.get_client().monitors.prune(name, older_than=older_than)
+    console.print(f"deleted {deleted} window result(s)")
+
+
 @app.command("pause")
 def pause(name: str) -> None:
     """Stop evaluating a monitor on schedule.

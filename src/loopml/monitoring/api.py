@@ -281,6 +281,16 @@ class Monitoring:
         frame = pd.DataFrame(rows)
         return frame.set_index("window_end") if len(frame) else frame
 
+    def prune(self, name: str | None = None, *, older_than: str | dt.timedelta = "90d") -> int:
+        """Delete stored window results older than ``older_than``; return how many.
+
+        Alerts and alert events are kept (they are the audit trail).
+        """
+        if name is not None:
+            self.get(name)
+        cutoff = now_ms() - int(window_of(older_than).total_seconds() * 1000)
+        return st.prune_results(self.store.db, name, cutoff)
+
     def latest_results(self) -> builtins.list[WindowResult]:
         """Return the newest result of every monitor."""
         return st.latest_results(self.store.db)

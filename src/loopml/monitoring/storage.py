@@ -167,3 +167,13 @@ def result_from_row(row: Any) -> WindowResult:
 
 def _when(ms: int) -> Any:
     return ms_to_datetime(ms)
+
+
+def prune_results(db: Database, name: str | None, before: int) -> int:
+    """Delete the results of ``name`` (every monitor when ``None``) with ``window_end < before``."""
+    r = t.monitor_results
+    condition = r.c.window_end < before
+    if name is not None:
+        condition = condition & (r.c.monitor == name)
+    with db.write() as conn:
+        return int(conn.execute(delete(r).where(condition)).rowcount)
