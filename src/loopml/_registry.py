@@ -36,7 +36,9 @@ BUILTIN: dict[str, dict[str, str]] = {
     },
     # Sources of scheduled work for the scheduler process (pipeline schedules, monitors):
     # name -> "module:factory"; see loopml.pipelines for the protocol.
-    "scheduled_jobs": {},
+    "scheduled_jobs": {
+        "monitors": "loopml.monitoring.jobs:monitor_jobs",
+    },
 }
 
 #: optional third-party module -> extra that installs it

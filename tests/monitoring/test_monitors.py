@@ -252,3 +252,17 @@ def test_run_forever_evaluates_due_monitors_under_a_lease(monitoring, store) -> 
     assert not thread.is_alive()
     assert monitoring.results("churn")[0].status == "empty"  # no traffic: evaluated, not crashed
     assert leases.holder_of(store.db, LEASE) is None  # released on stop
+
+
+def test_monitors_are_a_registered_source_of_scheduled_jobs(monitoring, store, log) -> None:
+    from loopml import _registry
+
+    monitoring.save(_monitor(schedule="0 * * * *"))
+    write_predictions(log, features(100, 1), T0)
+    source = _registry.import_target(_registry.BUILTIN["scheduled_jobs"]["monitors"])(store)
+    now = T0 + HOUR + dt.timedelta(minutes=3)
+    jobs = source.due(now)
+    assert [(j.name, j.due_at) for j in jobs] == [("monitor:churn", T0 + HOUR)]
+    assert jobs[0].run().rows == 100
+    assert source.due(now) == []
+    assert source.next_due(now) == T0 + 2 * HOUR

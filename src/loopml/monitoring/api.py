@@ -226,16 +226,17 @@ class Monitoring:
         Only the latest missed tick of each monitor is evaluated (no backfill storm after
         downtime). Returns the new results.
         """
-        now = now or dt.datetime.now(dt.UTC)
-        done: builtins.list[WindowResult] = []
+        ticks = self.due_ticks(now or dt.datetime.now(dt.UTC))
+        return [self.run(name, at=tick) for name, tick in ticks]
+
+    def due_ticks(self, now: dt.datetime) -> builtins.list[tuple[str, dt.datetime]]:
+        """``(monitor, tick)`` for each unpaused monitor whose latest tick has no result."""
+        due = []
         for info in self.list():
-            if info.paused:
-                continue
             tick = schedule.last_tick(info, now)
-            if self._has_result(info.name, to_ms(tick)):
-                continue
-            done.append(self.run(info.name, at=tick))
-        return done
+            if not info.paused and not self._has_result(info.name, to_ms(tick)):
+                due.append((info.name, tick))
+        return due
 
     def next_due(self, now: dt.datetime) -> dt.datetime | None:
         """The earliest next scheduled tick among unpaused monitors."""
