@@ -93,3 +93,25 @@ def test_drift_between_two_files(tmp_path) -> None:
     body = json.loads(invoke("monitor", "drift", str(ref), str(cur), "--json"))
     assert sorted(body["drifted"]) == ["age", "plan"]
     assert "2 of 3 column(s) drifted" in invoke("monitor", "drift", str(ref), str(cur))
+
+
+def test_metrics_port_serves_the_gauges(sqlite_client: lm.Client) -> None:
+    import socket
+
+    import httpx
+
+    from loopml.cli.monitor import _serve_metrics
+
+    lm.save_monitor(lm.Monitor("m", reference=features(200, 1)))
+    lm.run_monitor("m", at=T0, current=features(100, 2))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = _serve_metrics(port)
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        server.shutdown()
+        server.server_close()
+    samples = {s.name: s for f in text_string_to_metric_families(text) for s in f.samples}
+    assert samples["loopml_monitor_window_rows"].value == 100

@@ -181,13 +181,14 @@ def run(
     _print_results(results)
 
 
-def _serve_metrics(port: int) -> None:
+def _serve_metrics(port: int) -> Any:
     from prometheus_client import CollectorRegistry, start_http_server
 
     registry = CollectorRegistry()
     registry.register(_collector(lm.get_client().monitors.store))
-    start_http_server(port, addr="127.0.0.1", registry=registry)
+    server, _ = start_http_server(port, addr="127.0.0.1", registry=registry)
     console.print(f"Prometheus gauges on http://127.0.0.1:{port}/metrics")
+    return server
 
 
 def _collector(store: Any) -> Any:

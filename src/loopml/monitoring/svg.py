@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 REFERENCE_COLOUR = "#7f8c8d"
 CURRENT_COLOUR = "#e67e22"
 PALETTE = ("#2980b9", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#2c3e50")
-WIDTH, HEIGHT, PAD = 520, 220, 40
+WIDTH, HEIGHT, PAD = 520, 230, 44
 
 
 def bars(
@@ -100,7 +100,7 @@ def _frame(title: str) -> str:
         'stroke="#999"/>'
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{HEIGHT - PAD}" stroke="#999"/>'
     )
-    return _text(WIDTH / 2, 16, title, anchor="middle", size=12, bold=True) + axes
+    return _text(WIDTH / 2, 15, title, anchor="middle", size=12, bold=True) + axes
 
 
 def _axis_y(high: float, low: float = 0.0) -> str:
@@ -119,12 +119,14 @@ def _rect(x: float, value: float, top: float, width: float, colour: str, tip: st
 
 
 def _legend(entries: Sequence[tuple[str, str]]) -> str:
+    """One row of legend entries above the plot area, right-aligned."""
     out = []
-    for i, (name, colour) in enumerate(entries):
-        x = WIDTH - PAD - 110
-        y = PAD + i * 14
-        out.append(f'<rect x="{x}" y="{y - 8}" width="10" height="10" fill="{colour}"/>')
-        out.append(_text(x + 14, y + 1, name, size=10))
+    x = WIDTH - PAD
+    for name, colour in reversed(entries):
+        x -= 16 + 6 * len(name)
+        out.append(f'<rect x="{x:.0f}" y="{PAD - 17}" width="10" height="10" fill="{colour}"/>')
+        out.append(_text(x + 13, PAD - 8, name, size=10))
+        x -= 10
     return "".join(out)
 
 
