@@ -134,14 +134,17 @@ class Run:
         new = self._new_params(params)
         if not new:
             return
+        with self.store.db.write() as conn:
+            self._write_params(conn, new)
+        self._params.update(new)
+
+    def _write_params(self, conn: Connection, new: Mapping[str, str]) -> None:
         rows = [
             {"run_id": self.id, "key": k, "value": val, "value_num": v.numeric_or_none(val)}
             for k, val in new.items()
         ]
-        with self.store.db.write() as conn:
-            conn.execute(self.store.db.upsert(t.params, ["run_id", "key"], []), rows)
-            self._check_stored_params(conn, new)
-        self._params.update(new)
+        conn.execute(self.store.db.upsert(t.params, ["run_id", "key"], []), rows)
+        self._check_stored_params(conn, new)
 
     def _new_params(self, params: Mapping[str, object]) -> dict[str, str]:
         new: dict[str, str] = {}
@@ -177,13 +180,16 @@ class Run:
     def set_tags(self, tags: Mapping[str, object]) -> None:
         """Set several tags in one transaction."""
         self._check_active()
-        rows = [
-            {"run_id": self.id, "key": v.check_key("tag", k), "value": v.tag_value(k, val)}
-            for k, val in tags.items()
-        ]
+        rows = self._tag_rows(tags)
         if rows:
             with self.store.db.write() as conn:
                 conn.execute(self.store.db.upsert(t.tags, ["run_id", "key"], ["value"]), rows)
+
+    def _tag_rows(self, tags: Mapping[str, object]) -> list[dict[str, str]]:
+        return [
+            {"run_id": self.id, "key": v.check_key("tag", k), "value": v.tag_value(k, val)}
+            for k, val in tags.items()
+        ]
 
     # ------------------------------------------------------------------ metrics
     def log_metric(
@@ -246,26 +252,11 @@ class Run:
         rows: list[Any] = [(*m, None, None)[:4] for m in metrics]
         points = self._points(rows)
         new_params = self._new_params(params or {})
-        tag_rows = [
-            {"run_id": self.id, "key": v.check_key("tag", k), "value": v.tag_value(k, val)}
-            for k, val in (tags or {}).items()
-        ]
+        tag_rows = self._tag_rows(tags or {})
         db = self.store.db
         with db.write() as conn:
             if new_params:
-                conn.execute(
-                    db.upsert(t.params, ["run_id", "key"], []),
-                    [
-                        {
-                            "run_id": self.id,
-                            "key": k,
-                            "value": val,
-                            "value_num": v.numeric_or_none(val),
-                        }
-                        for k, val in new_params.items()
-                    ],
-                )
-                self._check_stored_params(conn, new_params)
+                self._write_params(conn, new_params)
             if tag_rows:
                 conn.execute(db.upsert(t.tags, ["run_id", "key"], ["value"]), tag_rows)
             if points:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from loopml.errors import ArtifactNotFound, InvalidInput
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import BinaryIO
 
 
@@ -32,27 +32,24 @@ class LocalBlobBackend:
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Write ``data`` to a temporary file beside the target, fsync it, then rename."""
+        self._write_atomically(key, lambda handle: handle.write(data))
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Copy ``path`` to a temporary file beside the target, then rename."""
+
+        def copy(handle: BinaryIO) -> None:
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, handle, length=1 << 20)
+
+        self._write_atomically(key, copy)
+
+    def _write_atomically(self, key: str, write: Callable[[BinaryIO], object]) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def put_file(self, key: str, path: Path) -> None:
-        """Copy ``path`` to a temporary file beside the target, then rename."""
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle, open(path, "rb") as source:
-                shutil.copyfileobj(source, handle, length=1 << 20)
+                write(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
