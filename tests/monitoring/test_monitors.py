@@ -266,3 +266,18 @@ def test_monitors_are_a_registered_source_of_scheduled_jobs(monitoring, store, l
     assert jobs[0].run().rows == 100
     assert source.due(now) == []
     assert source.next_due(now) == T0 + 2 * HOUR
+
+
+def test_references_by_digest_and_by_summary(monitoring) -> None:
+    from loopml.monitoring import ReferenceSummary
+    from loopml.monitoring.references import ReferenceNotFound
+
+    first = monitoring.save(_monitor())
+    by_digest = monitoring.save(Monitor("copy", reference=f"sha256:{first.reference_digest}"))
+    assert by_digest.reference_digest == first.reference_digest
+    summary = ReferenceSummary.fit(features(500, 3))
+    fitted = monitoring.save(Monitor("fitted", reference=summary, features=["age"]))
+    assert monitoring.reference("fitted").names == ["age"]
+    assert fitted.reference_digest != first.reference_digest
+    with pytest.raises(ReferenceNotFound, match="no stored reference summary"):
+        monitoring.save(Monitor("ghost", reference="sha256:" + "0" * 64))
