@@ -149,3 +149,28 @@ def test_all_null_reference_column_is_kept_but_not_tested() -> None:
     report = detect_drift(back, pd.DataFrame({"x": np.arange(50.0), "y": np.arange(50.0)}))
     assert not report.column("x").tested
     assert report.column("y").tested
+
+
+def test_high_cardinality_columns_do_not_drift_by_noise() -> None:
+    rng = np.random.default_rng(11)
+    codes = np.array([f"zip{i}" for i in range(3000)], dtype=object)
+    ref = ReferenceSummary.fit(pd.DataFrame({"zip": codes[rng.integers(0, 3000, 100_000)]}))
+    flagged = 0
+    for _ in range(10):
+        window = pd.DataFrame({"zip": codes[rng.integers(0, 3000, 2000)]})
+        flagged += bool(detect_drift(ref, window).drifted)
+    assert flagged <= 1
+    shifted = pd.DataFrame({"zip": codes[rng.integers(0, 300, 2000)]})  # only a tenth of the zips
+    assert detect_drift(ref, shifted).drifted == ["zip"]
+
+
+def test_pooling_keeps_the_chi_square_calibrated() -> None:
+    from loopml.monitoring.drift import pool_rare
+
+    ref = np.array([500.0, 300.0, 10.0, 8.0, 6.0, 4.0, 2.0])
+    cur = np.array([50.0, 30.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    cells_ref, cells_cur = pool_rare(ref, cur, new=3.0, n=86)
+    assert cells_ref.sum() == ref.sum()
+    assert cells_cur.sum() == cur.sum() + 3.0
+    assert len(cells_ref) < len(ref) + 1
+    assert cells_cur[-1] >= 3.0  # unseen categories are in the last cell

@@ -28,6 +28,7 @@ th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}
 .bad{color:#c0392b;font-weight:bold}.ok{color:#27ae60}.charts{display:flex;flex-wrap:wrap;gap:12px}
 .muted{color:#777;font-size:12px}
 """
+MAX_BARS = 20
 PERFORMANCE_KEYS = ("accuracy", "f1", "roc_auc", "log_loss", "mae", "rmse", "r2")
 
 
@@ -169,6 +170,11 @@ def _distribution(ref: NumericSummary | CategoricalSummary, col: dict[str, Any])
     if isinstance(ref, CategoricalSummary):
         labels = [*ref.categories, "(new)"]
         reference = [*ref.frequencies.tolist(), 0.0]
+        if len(labels) > MAX_BARS:  # the most frequent reference categories, then the rest
+            cut = MAX_BARS - 1
+            labels = [*labels[:cut], "(other)"]
+            reference = [*reference[:cut], sum(reference[cut:])]
+            current = [*current[:cut], sum(current[cut:])]
         return svg.bars(labels, reference, current, title)
     edges = ref.hist_edges
     labels = [f"<{edges[0]:.3g}"] + [f"{e:.3g}" for e in edges[:-1]] + [f">{edges[-1]:.3g}"]
