@@ -1,0 +1,141 @@
+"""Adaptive batching on the event loop: score what accumulated, never wait for nothing.
+
+A request's rows join a queue and a dispatch is scheduled with ``call_soon``: it runs
+after every request that became ready in the same event-loop turn, so concurrent
+requests are scored together in one model call. While a call runs, the loop cannot read
+sockets; the requests that arrive meanwhile form the next batch. With an empty queue a
+request is therefore dispatched at once (no timer), and under load batches grow by
+themselves. ``max_wait_s`` optionally holds a partial batch a little longer to fill it.
+Nothing is ever dropped: a full queue is simply scored in several calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class Scores(NamedTuple):
+    """Model output for some rows: predictions and, when available, class probabilities."""
+
+    predictions: np.ndarray
+    proba: np.ndarray | None
+
+    def rows(self, start: int, stop: int) -> Scores:
+        """Return the slice of rows ``start:stop``."""
+        proba = self.proba[start:stop] if self.proba is not None else None
+        return Scores(self.predictions[start:stop], proba)
+
+
+ScoreFn = "Callable[[np.ndarray], Scores]"
+
+
+class _Item(NamedTuple):
+    x: np.ndarray
+    future: asyncio.Future[Scores]
+    arrived: float
+
+
+class AdaptiveBatcher:
+    """Gather concurrent requests into one model call.
+
+    Args:
+        score: the model call, ``x -> Scores``; runs on the event loop thread.
+        max_batch_size: most rows per call (a single larger request is scored alone).
+        max_wait_s: longest time a partial batch may wait for more rows (0: never wait).
+        on_batch: called with ``(rows, seconds)`` after each call (metrics).
+    """
+
+    def __init__(
+        self,
+        score: Callable[[np.ndarray], Scores],
+        *,
+        max_batch_size: int = 64,
+        max_wait_s: float = 0.0,
+        on_batch: Callable[[int, float], None] | None = None,
+    ) -> None:
+        if max_batch_size < 1:
+            raise ValueError(f"max_batch_size must be at least 1, not {max_batch_size}")
+        if max_wait_s < 0:
+            raise ValueError(f"max_wait_s must not be negative, not {max_wait_s}")
+        self.score = score
+        self.max_batch_size = max_batch_size
+        self.max_wait_s = max_wait_s
+        self.on_batch = on_batch
+        self._queue: list[_Item] = []
+        self._rows = 0
+        self._scheduled = False
+
+    @property
+    def pending(self) -> int:
+        """Rows waiting to be scored."""
+        return self._rows
+
+    async def submit(self, x: np.ndarray) -> Scores:
+        """Score ``x`` (2-D) together with whatever else is queued; return its rows."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Scores] = loop.create_future()
+        self._queue.append(_Item(x, future, time.perf_counter()))
+        self._rows += len(x)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._dispatch)
+        return await future
+
+    def _dispatch(self) -> None:
+        self._scheduled = False
+        if not self._queue:
+            return
+        if self.max_wait_s and self._rows < self.max_batch_size:
+            waited = time.perf_counter() - self._queue[0].arrived
+            if waited < self.max_wait_s:
+                self._schedule(self.max_wait_s - waited)
+                return
+        self._run(self._take())
+        if self._queue:
+            self._schedule(0.0)
+
+    def _schedule(self, delay: float) -> None:
+        self._scheduled = True
+        loop = asyncio.get_running_loop()
+        if delay > 0:
+            loop.call_later(delay, self._dispatch)
+        else:
+            loop.call_soon(self._dispatch)
+
+    def _take(self) -> list[_Item]:
+        taken = [self._queue[0]]
+        rows = len(taken[0].x)
+        index = 1
+        while index < len(self._queue) and rows + len(self._queue[index].x) <= self.max_batch_size:
+            rows += len(self._queue[index].x)
+            taken.append(self._queue[index])
+            index += 1
+        del self._queue[:index]
+        self._rows -= rows
+        return taken
+
+    def _run(self, items: list[_Item]) -> None:
+        x = items[0].x if len(items) == 1 else np.concatenate([item.x for item in items])
+        started = time.perf_counter()
+        try:
+            scores = self.score(x)
+        except Exception as err:  # every caller of this batch gets the error
+            for item in items:
+                if not item.future.done():
+                    item.future.set_exception(err)
+            return
+        if self.on_batch is not None:
+            self.on_batch(len(x), time.perf_counter() - started)
+        start = 0
+        for item in items:
+            stop = start + len(item.x)
+            if not item.future.done():
+                item.future.set_result(scores if len(items) == 1 else scores.rows(start, stop))
+            start = stop

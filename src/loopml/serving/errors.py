@@ -1,0 +1,52 @@
+"""Errors of the model server and batch scoring (each maps to an HTTP status).
+
+Hierarchy (under :mod:`loopml.errors`)::
+
+    InvalidInput (422)
+    ├── RequestInvalid (422)      a field, type or shape does not match the signature
+    ├── MalformedRequest (400)    the body is not JSON, or not one of the accepted shapes
+    └── PayloadTooLarge (413)     the body is over the configured limit
+    NotFound (404)
+    └── ModelNotServed            the request names a model or version this server does not serve
+    LoopmlError (500)
+    └── PredictionFailed          the model raised on validated input
+"""
+
+from __future__ import annotations
+
+from loopml.errors import InvalidInput, LoopmlError, NotFound
+
+
+class RequestInvalid(InvalidInput):
+    """The request does not match the model's signature; ``field`` names the culprit."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON error body, with the offending field when known."""
+        body = super().to_dict()
+        if self.field is not None:
+            body["field"] = self.field
+        return body
+
+
+class MalformedRequest(InvalidInput):
+    """The body is not valid JSON or not one of the accepted request shapes."""
+
+    http_status = 400
+
+
+class PayloadTooLarge(InvalidInput):
+    """The request body is larger than the server's limit."""
+
+    http_status = 413
+
+
+class ModelNotServed(NotFound):
+    """The request names a model or version that this server does not serve."""
+
+
+class PredictionFailed(LoopmlError):
+    """The model raised while scoring input that passed validation."""

@@ -1,0 +1,248 @@
+"""Server metrics: cheap counters on the request path, Prometheus text on ``/metrics``.
+
+Requests only bump plain dict entries (the event loop is single-threaded, so no locks);
+a :mod:`prometheus_client` collector turns them into metric families when scraped.
+Collectors that other components register in ``_registry.BUILTIN["metrics_collectors"]``
+(``name -> "module:factory"``, ``factory(store) -> Collector``) are added by name, so
+the server never imports them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from loopml import _registry
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+logger = logging.getLogger(__name__)
+
+LATENCY_BUCKETS = (
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+LOAD_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Histogram:
+    """Bucket counts and a sum per label set."""
+
+    def __init__(self, buckets: Sequence[float]) -> None:
+        self.buckets = tuple(buckets)
+        self.series: dict[tuple[str, ...], list[float]] = {}
+
+    def observe(self, labels: tuple[str, ...], value: float) -> None:
+        """Record one observation."""
+        series = self.series.get(labels)
+        if series is None:
+            series = self.series[labels] = [0.0] * (len(self.buckets) + 2)
+        series[bisect.bisect_left(self.buckets, value)] += 1
+        series[-1] += value
+
+    def samples(self, labels: tuple[str, ...]) -> tuple[list[tuple[str, float]], float]:
+        """Return cumulative ``(le, count)`` pairs and the sum for one label set."""
+        series = self.series[labels]
+        running = 0.0
+        pairs = []
+        for bound, count in zip((*map(_le, self.buckets), "+Inf"), series[:-1], strict=True):
+            running += count
+            pairs.append((bound, running))
+        return pairs, series[-1]
+
+
+def _le(bound: float) -> str:
+    return repr(float(bound))
+
+
+class ServingMetrics:
+    """Every number the model server exposes, labelled by deployment."""
+
+    def __init__(self, deployment: str) -> None:
+        self.deployment = deployment
+        self.requests: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        self.errors: dict[tuple[str, str], int] = defaultdict(int)
+        self.latency = Histogram(LATENCY_BUCKETS)
+        self.batch_size = Histogram(BATCH_BUCKETS)
+        self.rows: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.loads: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        self.load_seconds = Histogram(LOAD_BUCKETS)
+        self.serving: dict[str, tuple[str, str]] = {}
+        self.shadow_errors = 0
+        self.logged_rows = 0
+        self.log_flush_errors = 0
+        self.log_pending = 0
+        self.feedback_rows = 0
+
+    # ------------------------------------------------------------------ recording
+    def request(
+        self, endpoint: str, model: str, version: str, code: int, seconds: float | None
+    ) -> None:
+        """Count one answered request (and its latency when it reached a model)."""
+        self.requests[(endpoint, model, version, str(code))] += 1
+        if seconds is not None:
+            self.latency.observe((endpoint, model, version), seconds)
+
+    def error(self, endpoint: str, error: str) -> None:
+        """Count one failed request by error type."""
+        self.errors[(endpoint, error)] += 1
+
+    def batch(self, model: str, version: str, route: str, rows: int) -> None:
+        """Record one model call of ``rows`` rows."""
+        self.batch_size.observe((model, version, route), rows)
+        self.rows[(model, version, route)] += rows
+
+    def load(self, route: str, model: str, version: str, outcome: str, seconds: float) -> None:
+        """Record a model load attempt (``outcome``: ``loaded`` or ``failed``)."""
+        self.loads[(route, model, version, outcome)] += 1
+        if outcome == "loaded":
+            self.load_seconds.observe((route, model), seconds)
+
+    # ------------------------------------------------------------------ exposition
+    def families(self) -> Iterator[Any]:
+        """Yield Prometheus metric families (used by :class:`MetricsCollector`)."""
+        from prometheus_client.core import (
+            CounterMetricFamily,
+            GaugeMetricFamily,
+            HistogramMetricFamily,
+        )
+
+        d = self.deployment
+        requests = CounterMetricFamily(
+            "loopml_serving_requests",
+            "Requests answered, by endpoint, model version and HTTP status.",
+            labels=["deployment", "endpoint", "model", "version", "code"],
+        )
+        for key, value in sorted(self.requests.items()):
+            requests.add_metric([d, *key], value)
+        yield requests
+        errors = CounterMetricFamily(
+            "loopml_serving_request_errors",
+            "Requests that failed, by endpoint and error type.",
+            labels=["deployment", "endpoint", "error"],
+        )
+        for key, value in sorted(self.errors.items()):
+            errors.add_metric([d, *key], value)
+        yield errors
+        yield _histogram(
+            HistogramMetricFamily(
+                "loopml_serving_request_latency_seconds",
+                "Time from request to answer, by endpoint and model version.",
+                labels=["deployment", "endpoint", "model", "version"],
+            ),
+            self.latency,
+            d,
+        )
+        yield _histogram(
+            HistogramMetricFamily(
+                "loopml_serving_batch_size",
+                "Rows per model call (adaptive batching), by model version and route.",
+                labels=["deployment", "model", "version", "route"],
+            ),
+            self.batch_size,
+            d,
+        )
+        rows = CounterMetricFamily(
+            "loopml_serving_rows_scored",
+            "Rows scored, by model version and route (primary, canary, shadow).",
+            labels=["deployment", "model", "version", "route"],
+        )
+        for key, value in sorted(self.rows.items()):
+            rows.add_metric([d, *key], value)
+        yield rows
+        loads = CounterMetricFamily(
+            "loopml_serving_model_loads",
+            "Model load events (start-up and hot swaps), by outcome.",
+            labels=["deployment", "route", "model", "version", "outcome"],
+        )
+        for key, value in sorted(self.loads.items()):
+            loads.add_metric([d, *key], value)
+        yield loads
+        yield _histogram(
+            HistogramMetricFamily(
+                "loopml_serving_model_load_seconds",
+                "Time to load a model version.",
+                labels=["deployment", "route", "model"],
+            ),
+            self.load_seconds,
+            d,
+        )
+        info = GaugeMetricFamily(
+            "loopml_serving_model_info",
+            "The model version each route serves now (value 1).",
+            labels=["deployment", "route", "model", "version"],
+        )
+        for route, (model, version) in sorted(self.serving.items()):
+            info.add_metric([d, route, model, version], 1)
+        yield info
+        yield from self._log_families(CounterMetricFamily, GaugeMetricFamily)
+
+    def _log_families(self, counter: Any, gauge: Any) -> Iterator[Any]:
+        d = [self.deployment]
+        for name, doc, value, kind in (
+            ("loopml_serving_predictions_logged", "Rows written to the prediction log.",
+             self.logged_rows, counter),
+            ("loopml_serving_prediction_log_flush_errors", "Failed prediction-log flushes.",
+             self.log_flush_errors, counter),
+            ("loopml_serving_prediction_log_pending", "Rows waiting to be written.",
+             self.log_pending, gauge),
+            ("loopml_serving_feedback_rows", "Feedback labels received.",
+             self.feedback_rows, counter),
+            ("loopml_serving_shadow_errors", "Shadow scoring failures (never seen by callers).",
+             self.shadow_errors, counter),
+        ):  # fmt: skip
+            family = kind(name, doc, labels=["deployment"])
+            family.add_metric(d, value)
+            yield family
+
+
+def _histogram(family: Any, histogram: Histogram, deployment: str) -> Any:
+    for labels in sorted(histogram.series):
+        buckets, total = histogram.samples(labels)
+        family.add_metric([deployment, *labels], buckets, total)
+    return family
+
+
+class MetricsCollector:
+    """A ``prometheus_client`` collector over :class:`ServingMetrics`."""
+
+    def __init__(self, metrics: ServingMetrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Any]:
+        """Yield the current metric families."""
+        yield from self.metrics.families()
+
+
+class Exposition:
+    """Renders ``/metrics``: serving metrics, process metrics and registered collectors."""
+
+    def __init__(self, metrics: ServingMetrics, store: Any = None) -> None:
+        self.metrics = metrics
+        self.store = store
+        self._registry: Any = None
+
+    def render(self) -> tuple[bytes, str]:
+        """Return the Prometheus text body and its content type."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        if self._registry is None:
+            self._registry = self._build()
+        return generate_latest(self._registry), CONTENT_TYPE_LATEST
+
+    def _build(self) -> Any:
+        from prometheus_client import CollectorRegistry, ProcessCollector
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(MetricsCollector(self.metrics))  # type: ignore[arg-type]
+        ProcessCollector(registry=registry)
+        for name, target in sorted(_registry.BUILTIN.get("metrics_collectors", {}).items()):
+            try:
+                factory = _registry.import_target(target)
+                registry.register(factory(self.store))
+            except Exception:  # a broken plug-in must not take /metrics down
+                logger.exception("metrics collector %r (%s) could not be added", name, target)
+        return registry

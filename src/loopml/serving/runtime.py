@@ -1,0 +1,181 @@
+"""What a running deployment holds: loaded versions, their routes, and how a request is scored.
+
+A :class:`Route` (primary, canary or shadow) points at one :class:`Served` version at a
+time; hot swap replaces that pointer in one assignment, so a request that already
+picked a version finishes on it and the next one gets the new version.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from loopml.serving.batching import AdaptiveBatcher, Scores
+from loopml.serving.errors import PredictionFailed
+from loopml.serving.routing import goes_to_canary
+from loopml.serving.validation import Validator
+
+if TYPE_CHECKING:
+    from loopml.serving.metrics import ServingMetrics
+    from loopml.serving.protocols import ServableModel
+    from loopml.serving.routing import CanaryMode, Target
+
+logger = logging.getLogger(__name__)
+
+Role = Literal["primary", "canary", "shadow"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    """Adaptive batching settings (``max_batch_size=1`` turns batching off)."""
+
+    max_batch_size: int = 64
+    max_wait_ms: float = 0.0
+
+    @property
+    def enabled(self) -> bool:
+        """Whether requests are gathered at all."""
+        return self.max_batch_size > 1
+
+
+class Served:
+    """One loaded model version, its compiled validator and its batcher."""
+
+    def __init__(
+        self,
+        model: ServableModel,
+        role: Role,
+        *,
+        batching: BatchOptions | None = None,
+        metrics: ServingMetrics | None = None,
+    ) -> None:
+        self.model = model
+        self.role = role
+        self.name = model.name
+        self.version = int(model.version)
+        self.label = str(self.version)
+        self.validator = Validator.from_signature(model.signature)
+        self.columns = self.validator.columns or ()
+        self.kinds = self.validator.kinds
+        self.metrics = metrics
+        self.batcher: AdaptiveBatcher | None = None
+        if batching is not None and batching.enabled:
+            self.batcher = AdaptiveBatcher(
+                self.predict,
+                max_batch_size=batching.max_batch_size,
+                max_wait_s=batching.max_wait_ms / 1000.0,
+            )
+
+    def __repr__(self) -> str:
+        return f"Served({self.name}/{self.version}, role={self.role})"
+
+    def predict(self, x: np.ndarray) -> Scores:
+        """Score ``x`` in one model call (records the batch size)."""
+        try:
+            predictions = np.asarray(self.model.predict_array(x))
+        except Exception as err:
+            logger.exception("model %s/%s failed on %d rows", self.name, self.version, len(x))
+            raise PredictionFailed(
+                f"model {self.name} version {self.version} failed: {type(err).__name__}: {err}"
+            ) from err
+        if self.metrics is not None:
+            self.metrics.batch(self.name, self.label, self.role, len(x))
+        return Scores(predictions, None)
+
+    async def score(self, x: np.ndarray) -> Scores:
+        """Score ``x``, batched with concurrent requests when batching is on."""
+        batcher = self.batcher
+        if batcher is None or len(x) >= batcher.max_batch_size:
+            return self.predict(x)
+        return await batcher.submit(x)
+
+    def proba(self, x: np.ndarray) -> np.ndarray | None:
+        """Return class probabilities (``None`` for models without them)."""
+        result = self.model.predict_proba_array(x)
+        return None if result is None else np.asarray(result)
+
+    def warm_up(self) -> None:
+        """Run one prediction on a row of zeros so the first request pays no lazy set-up."""
+        if self.validator.numeric and self.validator.width:
+            self.model.predict_array(np.zeros((1, self.validator.width)))
+
+
+class Route:
+    """A role bound to a target; ``current`` is the version it serves now."""
+
+    def __init__(self, role: Role, target: Target, percent: float = 100.0) -> None:
+        self.role = role
+        self.target = target
+        self.percent = percent
+        self.current: Served | None = None
+        self.loaded_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"Route({self.role}, {self.target}, {self.current!r})"
+
+    def swap(self, served: Served) -> Served | None:
+        """Serve ``served`` from now on (one assignment); return the previous version."""
+        previous, self.current = self.current, served
+        self.loaded_at = time.time()
+        return previous
+
+    @property
+    def ready(self) -> bool:
+        """Whether a version is loaded."""
+        return self.current is not None
+
+
+class Routes:
+    """The routes of one deployment and the canary decision between them."""
+
+    def __init__(
+        self,
+        primary: Route,
+        canary: Route | None = None,
+        shadow: Route | None = None,
+        *,
+        canary_mode: CanaryMode = "hash",
+        salt: str = "",
+        rng: random.Random | None = None,
+    ) -> None:
+        self.primary = primary
+        self.canary = canary
+        self.shadow = shadow
+        self.canary_mode = canary_mode
+        self.salt = salt
+        self.rng = rng or random.Random()
+
+    def all(self) -> list[Route]:
+        """Every route, primary first."""
+        return [r for r in (self.primary, self.canary, self.shadow) if r is not None]
+
+    def pick(self, key: str | None) -> Served | None:
+        """Choose the version that answers a request with routing key ``key``."""
+        canary = self.canary
+        if (
+            canary is not None
+            and canary.current is not None
+            and goes_to_canary(
+                canary.percent, key, mode=self.canary_mode, salt=self.salt, rng=self.rng
+            )
+        ):
+            return canary.current
+        return self.primary.current
+
+    def by_version(self, name: str, version: int) -> Served | None:
+        """Return the loaded answering version ``name/version`` (primary or canary)."""
+        for route in (self.primary, self.canary):
+            served = route.current if route is not None else None
+            if served is not None and served.name == name and served.version == version:
+                return served
+        return None
+
+    @property
+    def ready(self) -> bool:
+        """Whether every route has a version loaded."""
+        return all(route.ready for route in self.all())

@@ -1,0 +1,246 @@
+"""Build a deployment's ASGI app from a :class:`ServeConfig` and run it on uvicorn.
+
+With ``workers > 1`` uvicorn starts independent worker processes; each builds its own
+app from the configuration (passed in ``LOOPML_SERVE_CONFIG``), loads its own model and
+batches its own requests: scaling by processes, with no dispatcher queue between them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from loopml.errors import InvalidInput
+from loopml.serving.asgi import ServingApp
+from loopml.serving.metrics import Exposition, ServingMetrics
+from loopml.serving.predlog import PredictionLog
+from loopml.serving.routing import parse_split, parse_target
+from loopml.serving.runtime import BatchOptions, Route, Routes, Served
+from loopml.serving.service import ModelService, ServiceOptions
+from loopml.serving.shadow import ShadowQueue
+from loopml.serving.swap import Swapper
+
+if TYPE_CHECKING:
+    from loopml.serving.protocols import ServableModel
+    from loopml.serving.routing import Target
+    from loopml.serving.runtime import Role
+    from loopml.store.events import EventLog
+
+logger = logging.getLogger(__name__)
+
+CONFIG_ENV = "LOOPML_SERVE_CONFIG"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeConfig:
+    """Everything ``loopml serve`` accepts.
+
+    Args:
+        target: the model, ``churn@champion`` (follows the alias), ``churn/3`` or ``churn``.
+        deployment: name of the deployment (prediction-log stream); default the model name.
+        canary: ``churn@challenger:10`` sends 10 % of requests to that target.
+        canary_mode: ``hash`` (stable by routing key, random without one) or ``random``.
+        shadow: a target that scores a copy of every request (logged, never returned).
+        host: interface to bind (loopback by default).
+        port: TCP port.
+        workers: independent server processes.
+        max_batch_size: most rows per model call (1 turns adaptive batching off).
+        max_wait_ms: longest a partial batch waits for more rows (0: never).
+        log_predictions: write every prediction to the prediction log.
+        log_scores: add positive-class probabilities to the log (computed off the request path).
+        flush_interval: seconds between prediction-log writes.
+        poll_interval: seconds between alias checks for hot swap (0: never).
+        max_body_mb: largest accepted request body.
+        routing_header: request header holding the canary routing key.
+        settings: overrides of loopml settings (``db_url``, ``artifacts``, ``home``).
+    """
+
+    target: str
+    deployment: str | None = None
+    canary: str | None = None
+    canary_mode: Literal["hash", "random"] = "hash"
+    shadow: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    max_batch_size: int = 64
+    max_wait_ms: float = 0.0
+    log_predictions: bool = True
+    log_scores: bool = True
+    flush_interval: float = 1.0
+    poll_interval: float = 1.0
+    max_body_mb: float = 16.0
+    routing_header: str = "x-routing-key"
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        parse_target(self.target)
+        if self.canary is not None:
+            parse_split(self.canary)
+        if self.shadow is not None:
+            parse_target(self.shadow)
+        if self.canary_mode not in ("hash", "random"):
+            raise InvalidInput(f"canary mode {self.canary_mode!r} must be 'hash' or 'random'")
+        if self.max_batch_size < 1:
+            raise InvalidInput(f"max batch size must be at least 1, not {self.max_batch_size}")
+        if self.max_wait_ms < 0:
+            raise InvalidInput(f"max wait must not be negative, not {self.max_wait_ms} ms")
+        if self.workers < 1:
+            raise InvalidInput(f"workers must be at least 1, not {self.workers}")
+        if self.max_body_mb <= 0:
+            raise InvalidInput(f"max body size must be positive, not {self.max_body_mb} MB")
+        if self.shadow is not None and not self.log_predictions:
+            raise InvalidInput("a shadow's answers go only to the prediction log; keep logging on")
+
+    @property
+    def deployment_name(self) -> str:
+        """The deployment name (default: the primary model's name)."""
+        return self.deployment or parse_target(self.target).name
+
+    def to_json(self) -> str:
+        """Serialise (for worker processes)."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServeConfig:
+        """Inverse of :meth:`to_json`."""
+        return cls(**json.loads(text))
+
+
+class ModelSource(Protocol):
+    """Where a server gets models and writes its log (the registry over a store)."""
+
+    def resolve(self, target: Target) -> int:
+        """Return the version an alias target points at now."""
+        ...
+
+    def load(self, target: Target, version: int) -> ServableModel:
+        """Load one version of the target's model."""
+        ...
+
+    def event_log(self) -> EventLog:
+        """Return the event log for predictions and feedback."""
+        ...
+
+    @property
+    def store(self) -> Any:
+        """The store (handed to registered metrics collectors)."""
+        ...
+
+
+@dataclass
+class Built:
+    """A built deployment: its ASGI app and the parts tests and tools may inspect."""
+
+    app: ServingApp
+    service: ModelService
+    routes: Routes
+    swapper: Swapper
+    predlog: PredictionLog
+    metrics: ServingMetrics
+
+
+def build(config: ServeConfig, source: ModelSource) -> Built:
+    """Load every route's model and wire the deployment (raises if a model cannot load)."""
+    deployment = config.deployment_name
+    metrics = ServingMetrics(deployment)
+    canary = None
+    if config.canary is not None:
+        canary_target, percent = parse_split(config.canary)
+        canary = Route("canary", canary_target, percent)
+    shadow = Route("shadow", parse_target(config.shadow)) if config.shadow else None
+    routes = Routes(
+        Route("primary", parse_target(config.target)),
+        canary,
+        shadow,
+        canary_mode=config.canary_mode,
+        salt=deployment,
+    )
+    batching = BatchOptions(config.max_batch_size, config.max_wait_ms)
+
+    def make_served(model: ServableModel, role: Role) -> Served:
+        return Served(model, role, batching=batching if role != "shadow" else None, metrics=metrics)
+
+    swapper = Swapper(
+        routes,
+        source.resolve,
+        source.load,
+        make_served,
+        poll_interval=config.poll_interval,
+        metrics=metrics,
+    )
+    swapper.load_all()
+    predlog = PredictionLog(
+        source.event_log, deployment, flush_interval=config.flush_interval, metrics=metrics
+    )
+    queue = ShadowQueue(shadow, metrics) if shadow is not None else None
+    if queue is not None:
+        predlog.sources.append(queue.drain)
+    options = ServiceOptions(
+        log_predictions=config.log_predictions,
+        log_scores=config.log_scores,
+        max_body_bytes=int(config.max_body_mb * 1024 * 1024),
+        routing_header=config.routing_header,
+    )
+    service = ModelService(
+        deployment,
+        routes,
+        metrics,
+        Exposition(metrics, source.store),
+        predlog=predlog,
+        shadow=queue,
+        options=options,
+    )
+
+    def start() -> None:
+        predlog.start()
+        swapper.start()
+
+    def stop() -> None:
+        swapper.stop()
+        predlog.close()
+
+    app = ServingApp(service, on_startup=start, on_shutdown=stop)
+    return Built(app, service, routes, swapper, predlog, metrics)
+
+
+def run(config: ServeConfig, source: ModelSource | None = None) -> None:
+    """Serve ``config`` on uvicorn until interrupted."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": config.host,
+        "port": config.port,
+        "log_level": logging.getLevelName(max(logging.getLogger("loopml").level, 30)).lower(),
+        "access_log": False,
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        "lifespan": "on",
+    }
+    if config.workers > 1:
+        os.environ[CONFIG_ENV] = config.to_json()
+        uvicorn.run(
+            "loopml.serving.server:worker_app", factory=True, workers=config.workers, **options
+        )
+        return
+    built = build(config, source if source is not None else store_source(config.settings))
+    logger.info("serving %s on http://%s:%s", config.target, config.host, config.port)
+    uvicorn.run(built.app, **options)
+
+
+def worker_app() -> ServingApp:
+    """Build the app of one worker process from ``LOOPML_SERVE_CONFIG`` (uvicorn factory)."""
+    config = ServeConfig.from_json(os.environ[CONFIG_ENV])
+    return build(config, store_source(config.settings)).app
+
+
+def store_source(settings: dict[str, Any]) -> ModelSource:
+    """Return the model source over the configured store and model registry."""
+    from loopml.serving.registry import StoreModelSource
+
+    return StoreModelSource.open(**settings)

@@ -1,0 +1,396 @@
+"""The model service: every endpoint as a transport-free handler (bytes in, :class:`Reply` out).
+
+The raw ASGI router (:mod:`loopml.serving.asgi`) and the documented FastAPI shell
+(:mod:`loopml.serving.app`) both call these handlers, so there is one behaviour.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import orjson
+
+from loopml import __version__
+from loopml.errors import LoopmlError
+from loopml.serving import v2
+from loopml.serving.errors import MalformedRequest, ModelNotServed, PredictionFailed, RequestInvalid
+from loopml.serving.predlog import Entry, IdSource
+
+if TYPE_CHECKING:
+    from loopml.serving.metrics import Exposition, ServingMetrics
+    from loopml.serving.predlog import PredictionLog
+    from loopml.serving.runtime import Routes, Served
+    from loopml.serving.shadow import ShadowQueue
+    from loopml.serving.validation import Validator
+
+logger = logging.getLogger(__name__)
+
+JSON = b"application/json"
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+_SHAPES = (
+    "a list of records, {'records': [...]}, {'instances': [...]}, {'inputs': [...] or "
+    "{column: [...]}}, {'columns': [...], 'data': [...]} or MLflow's 'dataframe_split' / "
+    "'dataframe_records'"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An HTTP answer: status, body, content type and extra headers."""
+
+    status: int
+    body: bytes = b""
+    content_type: bytes = JSON
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    """Behaviour switches of the model service."""
+
+    log_predictions: bool = True
+    log_scores: bool = True
+    max_body_bytes: int = 16 * 1024 * 1024
+    routing_header: str = "x-routing-key"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ModelService:
+    """Answers prediction, V2, feedback, health and metrics requests for one deployment."""
+
+    def __init__(
+        self,
+        deployment: str,
+        routes: Routes,
+        metrics: ServingMetrics,
+        exposition: Exposition,
+        *,
+        predlog: PredictionLog | None = None,
+        shadow: ShadowQueue | None = None,
+        options: ServiceOptions | None = None,
+    ) -> None:
+        self.deployment = deployment
+        self.routes = routes
+        self.metrics = metrics
+        self.exposition = exposition
+        self.predlog = predlog
+        self.shadow = shadow
+        self.options = options or ServiceOptions()
+        self.ids = IdSource()
+        self._log = predlog is not None and self.options.log_predictions
+
+    # ------------------------------------------------------------------ predictions
+    async def predict(self, body: bytes, key: str | None = None) -> Reply:
+        """``POST /predict``: JSON records, split columns or instances -> predictions."""
+        started = time.perf_counter()
+        served: Served | None = None
+        try:
+            data = _loads(body)
+            if key is None and isinstance(data, dict):
+                key = _key(data.get("routing_key"))
+            served = self._pick(key)
+            x = decode_predict(data, served.validator)
+            scores = await served.score(x)
+            proba = served.proba(x) if isinstance(data, dict) and data.get("probabilities") else None
+            ids = self._finish(served, x, scores.predictions, proba, started, "predict")
+        except Exception as err:
+            return self._failure("predict", err, served)
+        out: dict[str, Any] = {
+            "predictions": _jsonable(scores.predictions),
+            "prediction_ids": ids,
+            "model_name": served.name,
+            "model_version": served.version,
+            "deployment": self.deployment,
+        }
+        if proba is not None:
+            out["probabilities"] = proba
+        return Reply(200, orjson.dumps(out, option=_NUMPY))
+
+    async def infer(
+        self,
+        name: str,
+        version: str | None,
+        body: bytes,
+        header_length: int | None = None,
+        key: str | None = None,
+    ) -> Reply:
+        """``POST /v2/models/{name}[/versions/{version}]/infer`` (Open Inference Protocol)."""
+        started = time.perf_counter()
+        served: Served | None = None
+        try:
+            head, binary = _split_binary(body, header_length)
+            data = _loads(head)
+            if key is None and isinstance(data, dict) and isinstance(data.get("parameters"), dict):
+                key = _key(data["parameters"].get("routing_key"))
+            served = self._v2_model(name, version, key)
+            request = v2.decode(data, served.validator, binary)
+            scores = await served.score(request.x)
+            wanted = request.outputs or ("predict", "prediction_id")
+            proba = served.proba(request.x) if "predict_proba" in wanted else None
+            if "predict_proba" in wanted and proba is None:
+                raise RequestInvalid(
+                    f"model {served.name} has no class probabilities; ask for 'predict'",
+                    field="outputs",
+                )
+            ids = self._finish(
+                served, request.x, scores.predictions, proba, started, "v2_infer"
+            )
+            tensors = {
+                "predict": scores.predictions,
+                "predict_proba": proba,
+                "prediction_id": np.array(ids, dtype=object),
+            }
+            out, length = v2.encode(
+                served.name,
+                served.version,
+                request.id or ids[0],
+                [(n, tensors[n]) for n in wanted],  # type: ignore[misc]
+                request.binary,
+            )
+        except Exception as err:
+            return self._failure("v2_infer", err, served, v2_style=True)
+        if length is None:
+            return Reply(200, out)
+        header = ((b"inference-header-content-length", str(length).encode()),)
+        return Reply(200, out, b"application/octet-stream", header)
+
+    def _finish(
+        self,
+        served: Served,
+        x: np.ndarray,
+        predictions: np.ndarray,
+        proba: np.ndarray | None,
+        started: float,
+        endpoint: str,
+    ) -> list[str]:
+        ids = self.ids.take(len(x))
+        seconds = time.perf_counter() - started
+        now_ms = int(time.time() * 1000)
+        if self._log:
+            assert self.predlog is not None
+            scorer = served.proba if self.options.log_scores and proba is None else None
+            self.predlog.record(
+                Entry(
+                    ids,
+                    now_ms,
+                    served.name,
+                    served.version,
+                    seconds * 1000.0,
+                    x,
+                    predictions,
+                    proba,
+                    False,
+                    served.columns,
+                    served.kinds,
+                    scorer,
+                )
+            )
+        if self.shadow is not None:
+            self.shadow.add(ids, now_ms, x, served.columns)
+        self.metrics.request(endpoint, served.name, served.label, 200, seconds)
+        return ids
+
+    def _pick(self, key: str | None) -> Served:
+        served = self.routes.pick(key)
+        if served is None:
+            raise ModelNotServed(f"deployment {self.deployment!r} has no model loaded yet")
+        return served
+
+    def _v2_model(self, name: str, version: str | None, key: str | None) -> Served:
+        primary = self.routes.primary.current
+        canary = self.routes.canary.current if self.routes.canary else None
+        if version is not None:
+            if not version.isdigit():
+                raise ModelNotServed(f"model version {version!r} is not a number")
+            found = self.routes.by_version(name, int(version))
+            if found is None:
+                raise ModelNotServed(
+                    f"model {name!r} version {version} is not loaded here; loaded: "
+                    f"{self._loaded()}"
+                )
+            return found
+        if name == self.deployment or (primary is not None and name == primary.name):
+            return self._pick(key)
+        if canary is not None and name == canary.name:
+            return canary
+        raise ModelNotServed(f"no model {name!r} is served here; served: {self._loaded()}")
+
+    def _loaded(self) -> str:
+        served = [r.current for r in self.routes.all() if r.role != "shadow" and r.current]
+        return ", ".join(f"{s.name}/{s.version} ({s.role})" for s in served) or "none"
+
+    def _failure(
+        self, endpoint: str, err: Exception, served: Served | None, v2_style: bool = False
+    ) -> Reply:
+        if not isinstance(err, LoopmlError):
+            logger.exception("unexpected error on %s", endpoint)
+            err = PredictionFailed(f"internal error: {type(err).__name__}: {err}")
+        status = err.http_status
+        self.metrics.error(endpoint, type(err).__name__)
+        name, label = (served.name, served.label) if served is not None else ("", "")
+        self.metrics.request(endpoint, name, label, status, None)
+        body = {"error": err.message} if v2_style else err.to_dict()
+        return Reply(status, orjson.dumps(body))
+
+    # ------------------------------------------------------------------ feedback
+    def feedback(self, body: bytes) -> Reply:
+        """``POST /feedback``: ground-truth labels for earlier predictions."""
+        from loopml.store.streams import feedback_table
+
+        try:
+            data = _loads(body)
+            rows = data.get("feedback", [data]) if isinstance(data, dict) else data
+            if not isinstance(rows, list) or not rows:
+                raise MalformedRequest(
+                    "feedback must be an object {'prediction_id': ..., 'label': ...}, a list of "
+                    "them, or {'feedback': [...]}"
+                )
+            rows = [
+                {"deployment": self.deployment, **row} if isinstance(row, dict) else {}
+                for row in rows
+            ]
+            table = feedback_table(rows)
+            if self.predlog is None:
+                raise ModelNotServed("this server has no store to keep feedback in")
+            self.predlog.record_feedback(table)
+        except Exception as err:
+            return self._failure("feedback", err, None)
+        self.metrics.request("feedback", "", "", 200, None)
+        return Reply(200, orjson.dumps({"accepted": table.num_rows}))
+
+    # ------------------------------------------------------------------ health, metadata
+    def live(self) -> Reply:
+        """``GET /v2/health/live``: 200, empty body."""
+        return Reply(200)
+
+    def ready(self) -> Reply:
+        """``GET /v2/health/ready``: 200 when every route has a version, else 400."""
+        return Reply(200 if self.routes.ready else 400)
+
+    def server_metadata(self) -> Reply:
+        """``GET /v2``: server name, version and extensions."""
+        body = {"name": "loopml", "version": __version__, "extensions": ["binary_tensor_data"]}
+        return Reply(200, orjson.dumps(body))
+
+    def model_ready(self, name: str, version: str | None) -> Reply:
+        """``GET /v2/models/{name}[/versions/{v}]/ready``."""
+        try:
+            self._v2_model(name, version, None)
+        except LoopmlError as err:
+            return Reply(err.http_status, orjson.dumps({"error": err.message}))
+        return Reply(200)
+
+    def model_metadata(self, name: str, version: str | None) -> Reply:
+        """``GET /v2/models/{name}[/versions/{v}]``: inputs, outputs, versions, platform."""
+        try:
+            served = self._v2_model(name, version, None)
+        except LoopmlError as err:
+            return Reply(err.http_status, orjson.dumps({"error": err.message}))
+        versions = sorted(
+            {str(r.current.version) for r in self.routes.all()
+             if r.current is not None and r.current.name == served.name and r.role != "shadow"}
+        )  # fmt: skip
+        body = {
+            "name": served.name,
+            "versions": versions,
+            "platform": f"loopml_{getattr(served.model, 'flavor', 'model')}",
+            "inputs": v2.signature_tensors(served.validator),
+            "outputs": output_tensors(served),
+        }
+        return Reply(200, orjson.dumps(body))
+
+    def info(self) -> Reply:
+        """``GET /``: the deployment, its routes and the versions they serve."""
+        routes = []
+        for route in self.routes.all():
+            current = route.current
+            routes.append(
+                {
+                    "role": route.role,
+                    "target": str(route.target),
+                    "percent": route.percent if route.role == "canary" else None,
+                    "model_name": current.name if current else None,
+                    "model_version": current.version if current else None,
+                    "columns": list(current.columns) if current else None,
+                }
+            )
+        body = {"deployment": self.deployment, "server": "loopml", "version": __version__}
+        body["routes"] = routes  # type: ignore[assignment]
+        return Reply(200, orjson.dumps(body))
+
+    def metrics_text(self) -> Reply:
+        """``GET /metrics``: Prometheus text exposition."""
+        if self.predlog is not None:
+            self.metrics.log_pending = len(self.predlog._entries)
+        body, content_type = self.exposition.render()
+        return Reply(200, body, content_type.encode())
+
+
+def output_tensors(served: Served) -> list[dict[str, Any]]:
+    """Describe the V2 outputs of a served model."""
+    outputs = [
+        {"name": "predict", "datatype": "FP64", "shape": [-1]},
+        {"name": "prediction_id", "datatype": "BYTES", "shape": [-1]},
+    ]
+    if hasattr(served.model, "predict_proba_array"):
+        outputs.insert(1, {"name": "predict_proba", "datatype": "FP64", "shape": [-1, -1]})
+    return outputs
+
+
+def decode_predict(data: Any, validator: Validator) -> np.ndarray:
+    """Turn a ``/predict`` body into the model input (see the accepted shapes in docs)."""
+    if isinstance(data, list):
+        return _rows_or_records(data, validator, "body")
+    if not isinstance(data, dict):
+        raise MalformedRequest(f"the body must be {_SHAPES}")
+    for key in ("records", "dataframe_records"):
+        if key in data:
+            return validator.records(data[key], key)
+    if "instances" in data:
+        return _rows_or_records(data["instances"], validator, "instances")
+    if "inputs" in data:
+        inputs = data["inputs"]
+        if isinstance(inputs, dict):
+            return validator.column_arrays(inputs, "inputs")
+        return _rows_or_records(inputs, validator, "inputs")
+    split = data.get("dataframe_split", data)
+    if isinstance(split, dict) and "columns" in split and "data" in split:
+        return validator.split(split["columns"], split["data"])
+    raise MalformedRequest(f"the body must be {_SHAPES}; got keys {sorted(data)[:8]}")
+
+
+def _rows_or_records(value: Any, validator: Validator, what: str) -> np.ndarray:
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return validator.records(value, what)
+    return validator.rows(value, what)
+
+
+def _loads(body: bytes) -> Any:
+    if not body:
+        raise MalformedRequest("the request body is empty; send a JSON document")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as err:
+        raise MalformedRequest(f"the body is not valid JSON: {err}") from None
+
+
+def _split_binary(body: bytes, header_length: int | None) -> tuple[bytes, bytes]:
+    if header_length is None:
+        return body, b""
+    if header_length < 0 or header_length > len(body):
+        raise MalformedRequest(
+            f"Inference-Header-Content-Length is {header_length} but the body has {len(body)} bytes"
+        )
+    return body[:header_length], body[header_length:]
+
+
+def _key(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _jsonable(predictions: np.ndarray) -> Any:
+    return predictions if predictions.dtype.kind in "biuf" else predictions.tolist()
