@@ -30,11 +30,14 @@ if TYPE_CHECKING:
         Subscription,
         WindowResult,
     )
+    from loopml.serving import BatchResult
+    from loopml.serving.server import Built
     from loopml.tracking import ArtifactInfo, Experiment, Run, RunInfo
 
 __all__ = [
     "active_run",
     "alert_events",
+    "build_server",
     "check_quality",
     "configure",
     "create_experiment",
@@ -64,10 +67,13 @@ __all__ = [
     "log_table",
     "log_text",
     "monitor_results",
+    "predict_batch",
+    "predictions",
     "run_monitor",
     "save_monitor",
     "search_runs",
     "seed_everything",
+    "serve",
     "set_experiment",
     "set_tag",
     "set_tags",
@@ -331,3 +337,33 @@ def check_quality(reference: Any, current: Any, **options: Any) -> QualityReport
     if not isinstance(reference, ReferenceSummary):
         reference = ReferenceSummary.fit(reference, columns=columns, **options)
     return _check(reference, current, columns=columns)
+
+
+# ---------------------------------------------------------------------------- serving
+def serve(target: str, **options: Any) -> None:
+    """Serve a model over HTTP until interrupted (``lm.serve("churn@champion", port=8000)``).
+
+    Options are those of :class:`loopml.serving.ServeConfig` (``canary=``, ``shadow=``,
+    ``max_batch_size=``, ``workers=``...).
+    """
+    get_client().serving.serve(target, **options)
+
+
+def build_server(target: str, **options: Any) -> Built:
+    """Load a model and build its ASGI app without serving it (``.app`` for any ASGI server)."""
+    return get_client().serving.build(target, **options)
+
+
+def predict_batch(target: str, input: Any, output: Any, **options: Any) -> BatchResult:
+    """Score a parquet or CSV file with a registered model, streaming in chunks."""
+    return get_client().serving.predict_batch(target, input, output, **options)
+
+
+def predictions(
+    deployment: str,
+    since: dt.datetime | dt.timedelta | str | None = None,
+    until: dt.datetime | dt.timedelta | str | None = None,
+    **options: Any,
+) -> Any:
+    """Return the prediction log of a deployment as a DataFrame (``since="1h"`` works)."""
+    return get_client().serving.predictions(deployment, since, until, **options)

@@ -17,6 +17,7 @@ from loopml.tracking import Tracking
 if TYPE_CHECKING:
     from loopml.config import Settings
     from loopml.monitoring import Monitoring
+    from loopml.serving.api import Serving
 
 
 class Client:
@@ -58,6 +59,14 @@ class Client:
         """Monitors, feedback, alerts and reports."""
         monitoring: Monitoring = _registry.import_target("loopml.monitoring:Monitoring")(self.store)
         return monitoring
+
+    @cached_property
+    def serving(self) -> Serving:
+        """Model servers, batch scoring and the prediction log."""
+        serving: Serving = _registry.import_target("loopml.serving.api:Serving")(
+            self.store, self.settings
+        )
+        return serving
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

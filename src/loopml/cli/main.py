@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from loopml.cli import config, db, experiments, monitor, runs
+from loopml.cli import config, db, experiments, monitor, runs, serve
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
 
@@ -24,6 +24,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(runs.app, name="runs")
+app.command("serve")(serve.serve)
+app.command("predict")(serve.predict)
+app.command("predictions")(serve.predictions)
 
 
 def configure_logging() -> None:

@@ -24,7 +24,9 @@ _PREDICT_EXAMPLE = {
 _V2_EXAMPLE = {
     "matrix": {
         "value": {
-            "inputs": [{"name": "input-0", "shape": [1, 2], "datatype": "FP64", "data": [41, 52000]}]
+            "inputs": [
+                {"name": "input-0", "shape": [1, 2], "datatype": "FP64", "data": [41, 52000]}
+            ]
         }
     }
 }
@@ -33,7 +35,10 @@ _V2_EXAMPLE = {
 def _respond(reply: Reply) -> Response:
     headers = {k.decode(): v.decode() for k, v in reply.headers}
     return Response(
-        reply.body, status_code=reply.status, media_type=reply.content_type.decode(), headers=headers
+        reply.body,
+        status_code=reply.status,
+        media_type=reply.content_type.decode(),
+        headers=headers,
     )
 
 

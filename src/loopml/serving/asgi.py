@@ -17,15 +17,13 @@ import orjson
 from loopml.serving.errors import PayloadTooLarge
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
     from loopml.serving.service import ModelService, Reply
 
 logger = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
-Receive = "Callable[[], Awaitable[dict[str, Any]]]"
-ASGIApp = "Callable[[Scope, Any, Any], Awaitable[None]]"
 
 
 class ServingApp:
@@ -111,7 +109,9 @@ class ServingApp:
                 return service.model_ready(*parsed) if ready else service.model_metadata(*parsed)
         return None
 
-    async def _read(self, scope: Scope, receive: Any) -> tuple[Any, str | None, int | None]:
+    async def _read(
+        self, scope: Scope, receive: Any
+    ) -> tuple[bytes | Reply, str | None, int | None]:
         key = None
         header_length = None
         declared = None

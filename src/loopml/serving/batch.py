@@ -162,17 +162,21 @@ def _matrix(batch: Any, columns: list[str], validator: Validator) -> np.ndarray:
 def _is_numeric(kind: Any) -> bool:
     import pyarrow as pa
 
-    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind))
+    return bool(
+        pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+    )
 
 
 def _scored(model: ServableModel, batch: Any, x: np.ndarray, keep: bool, scores: bool) -> Any:
     import pyarrow as pa
 
     predictions = np.asarray(model.predict_array(x))
-    table = pa.Table.from_batches([batch]) if keep else pa.table({})
     if predictions.dtype.kind == "O":
         predictions = predictions.astype(str)
-    table = table.append_column("prediction", pa.array(predictions))
+    if keep:
+        table = pa.Table.from_batches([batch]).append_column("prediction", pa.array(predictions))
+    else:
+        table = pa.table({"prediction": pa.array(predictions)})
     if scores:
         proba = model.predict_proba_array(x)
         if proba is not None and np.ndim(proba) == 2 and np.shape(proba)[1] == 2:

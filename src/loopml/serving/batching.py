@@ -33,9 +33,6 @@ class Scores(NamedTuple):
         return Scores(self.predictions[start:stop], proba)
 
 
-ScoreFn = "Callable[[np.ndarray], Scores]"
-
-
 class _Item(NamedTuple):
     x: np.ndarray
     future: asyncio.Future[Scores]

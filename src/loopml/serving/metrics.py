@@ -124,8 +124,8 @@ class ServingMetrics:
             "Requests that failed, by endpoint and error type.",
             labels=["deployment", "endpoint", "error"],
         )
-        for key, value in sorted(self.errors.items()):
-            errors.add_metric([d, *key], value)
+        for error_key, count in sorted(self.errors.items()):
+            errors.add_metric([d, *error_key], count)
         yield errors
         yield _histogram(
             HistogramMetricFamily(
@@ -150,8 +150,8 @@ class ServingMetrics:
             "Rows scored, by model version and route (primary, canary, shadow).",
             labels=["deployment", "model", "version", "route"],
         )
-        for key, value in sorted(self.rows.items()):
-            rows.add_metric([d, *key], value)
+        for rows_key, total in sorted(self.rows.items()):
+            rows.add_metric([d, *rows_key], total)
         yield rows
         loads = CounterMetricFamily(
             "loopml_serving_model_loads",
@@ -237,12 +237,28 @@ class Exposition:
         from prometheus_client import CollectorRegistry, ProcessCollector
 
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(MetricsCollector(self.metrics))  # type: ignore[arg-type]
+        registry.register(MetricsCollector(self.metrics))
         ProcessCollector(registry=registry)
         for name, target in sorted(_registry.BUILTIN.get("metrics_collectors", {}).items()):
             try:
                 factory = _registry.import_target(target)
-                registry.register(factory(self.store))
+                registry.register(_Guarded(name, factory(self.store)))
             except Exception:  # a broken plug-in must not take /metrics down
                 logger.exception("metrics collector %r (%s) could not be added", name, target)
         return registry
+
+
+class _Guarded:
+    """Wraps a plug-in collector so that its failure only drops its own metrics."""
+
+    def __init__(self, name: str, collector: Any) -> None:
+        self.name = name
+        self.collector = collector
+
+    def collect(self) -> Iterator[Any]:
+        try:
+            families = list(self.collector.collect())
+        except Exception:
+            logger.warning("metrics collector %r failed; skipped", self.name, exc_info=True)
+            return
+        yield from families

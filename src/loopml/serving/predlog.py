@@ -202,10 +202,11 @@ def entries_table(entries: list[Entry], deployment: str) -> Any:
 
 def fill_scores(entries: list[Entry]) -> list[Entry]:
     """Compute missing probabilities in one model call per model (off the request path)."""
-    pending: dict[int, list[int]] = {}
+    # bound methods of one object compare (and hash) equal, so this groups by model
+    pending: dict[Any, list[int]] = {}
     for index, entry in enumerate(entries):
         if entry.proba is None and entry.scorer is not None:
-            pending.setdefault(id(entry.scorer), []).append(index)
+            pending.setdefault(entry.scorer, []).append(index)
     filled = list(entries)
     for indexes in pending.values():
         scorer = entries[indexes[0]].scorer

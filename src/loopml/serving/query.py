@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
-Moment = "dt.datetime | dt.timedelta | str | None"
-
 
 def parse_moment(value: dt.datetime | dt.timedelta | str | None) -> dt.datetime | None:
     """Turn ``since``/``until`` into an aware datetime.
@@ -108,7 +106,7 @@ def _run(sql: str, tables: dict[str, Any]) -> Any:
     try:
         for alias, arrow in tables.items():
             connection.register(alias, arrow)
-        return connection.execute(sql).df()
+        return connection.sql(sql).to_arrow_table().to_pandas()
     finally:
         connection.close()
 

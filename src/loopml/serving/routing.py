@@ -16,7 +16,9 @@ from typing import Literal
 from loopml.errors import InvalidInput
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
-_TARGET = re.compile(rf"^(?:models:/)?(?P<name>{_NAME})(?:(?:@(?P<alias>{_NAME}))|(?:/(?P<version>\d+)))?$")
+_TARGET = re.compile(
+    rf"^(?:models:/)?(?P<name>{_NAME})(?:(?:@(?P<alias>{_NAME}))|(?:/(?P<version>\d+)))?$"
+)
 _SCALE = float(1 << 64)
 
 CanaryMode = Literal["hash", "random"]

@@ -95,7 +95,9 @@ class ModelService:
             served = self._pick(key)
             x = decode_predict(data, served.validator)
             scores = await served.score(x)
-            proba = served.proba(x) if isinstance(data, dict) and data.get("probabilities") else None
+            proba = (
+                served.proba(x) if isinstance(data, dict) and data.get("probabilities") else None
+            )
             ids = self._finish(served, x, scores.predictions, proba, started, "predict")
         except Exception as err:
             return self._failure("predict", err, served)
@@ -136,9 +138,7 @@ class ModelService:
                     f"model {served.name} has no class probabilities; ask for 'predict'",
                     field="outputs",
                 )
-            ids = self._finish(
-                served, request.x, scores.predictions, proba, started, "v2_infer"
-            )
+            ids = self._finish(served, request.x, scores.predictions, proba, started, "v2_infer")
             tensors = {
                 "predict": scores.predictions,
                 "predict_proba": proba,
@@ -209,8 +209,7 @@ class ModelService:
             found = self.routes.by_version(name, int(version))
             if found is None:
                 raise ModelNotServed(
-                    f"model {name!r} version {version} is not loaded here; loaded: "
-                    f"{self._loaded()}"
+                    f"model {name!r} version {version} is not loaded here; loaded: {self._loaded()}"
                 )
             return found
         if name == self.deployment or (primary is not None and name == primary.name):

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Resolve = "Callable[[Target], int]"
-
 
 class Swapper:
     """Loads the versions of every route and keeps alias-following routes current.

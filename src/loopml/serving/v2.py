@@ -77,7 +77,13 @@ def signature_tensors(validator: Validator) -> list[dict[str, Any]]:
     """Describe the model's inputs as V2 metadata tensors (one per column, plus the matrix)."""
     if validator.columns is None:
         return [{"name": "input-0", "datatype": "FP64", "shape": [-1, -1]}]
-    tensors = [{"name": "input-0", "datatype": _matrix_datatype(validator), "shape": [-1, len(validator.columns)]}]
+    tensors = [
+        {
+            "name": "input-0",
+            "datatype": _matrix_datatype(validator),
+            "shape": [-1, len(validator.columns)],
+        }
+    ]
     tensors += [
         {"name": name, "datatype": _SIGNATURE_DATATYPE[kind], "shape": [-1]}
         for name, kind in zip(validator.columns, validator.kinds, strict=True)
@@ -108,7 +114,8 @@ def decode(body: Any, validator: Validator, binary: bytes = b"") -> InferRequest
         offset += used
         tensors.append((name, tensor))
     x = _assemble(tensors, validator)
-    parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+    given = body.get("parameters")
+    parameters: dict[str, Any] = given if isinstance(given, dict) else {}
     outputs, binary_outputs = _requested_outputs(body.get("outputs"), parameters)
     request_id = body.get("id")
     key = parameters.get("routing_key")
@@ -203,7 +210,7 @@ def _kind_name(array: np.ndarray) -> str:
 
 
 def _assemble(tensors: Sequence[tuple[str, np.ndarray]], validator: Validator) -> np.ndarray:
-    if len(tensors) == 1 and (validator.width != 1 or tensors[0][0] not in validator._index):
+    if len(tensors) == 1 and (validator.width != 1 or not validator.has_column(tensors[0][0])):
         name, tensor = tensors[0]
         width = validator.width
         if tensor.ndim == 1 and width is not None and width > 1 and tensor.shape[0] == width:

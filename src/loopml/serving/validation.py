@@ -81,6 +81,10 @@ class Validator:
         """Number of input columns, or ``None`` without a signature."""
         return None if self.columns is None else len(self.columns)
 
+    def has_column(self, name: str) -> bool:
+        """Whether the signature has an input column ``name``."""
+        return name in self._index
+
     def describe(self) -> str:
         """Describe the expected columns for error messages."""
         if self.columns is None:
@@ -149,8 +153,7 @@ class Validator:
         for name, length in lengths.items():
             if length <= 0:
                 raise RequestInvalid(
-                    f"{what}.{name} must be a non-empty list of values, got "
-                    f"{_show(mapping[name])}",
+                    f"{what}.{name} must be a non-empty list of values, got {_show(mapping[name])}",
                     field=name,
                 )
         if len(set(lengths.values())) > 1:
@@ -197,7 +200,7 @@ class Validator:
             if bad.any():
                 row, col = (int(v) for v in np.argwhere(bad)[0])
                 column = self._int_columns[col]
-                raise self._type_error(column, block[row, col], row)
+                raise self._type_error(column, block[row, col].item(), row)
         return array
 
     def _slow_rows(self, rows: Any, what: str, width: int | None = None) -> np.ndarray:

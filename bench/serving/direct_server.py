@@ -1,0 +1,102 @@
+"""Serve a pickled scikit-learn model with the loopml serving stack, without a registry.
+
+Used by the benchmark to isolate the server from the registry, and as a fallback before
+a model is registered:
+
+    python bench/serving/direct_server.py MODEL.joblib --port 8000 [--no-log] [--no-batching]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    inputs: tuple[Column, ...]
+    outputs: tuple[Column, ...]
+
+
+class SklearnModel:
+    """The least a served scikit-learn model needs: predict on an ndarray."""
+
+    def __init__(self, estimator, name: str, version: int, n_features: int) -> None:
+        self.estimator = estimator
+        self.name = name
+        self.version = version
+        self.flavor = "sklearn"
+        self.signature = Signature(
+            tuple(Column(f"f{i}", "float64") for i in range(n_features)),
+            (Column("prediction", "int64"),),
+        )
+
+    def predict_array(self, x):
+        return self.estimator.predict(x)
+
+    def predict_proba_array(self, x):
+        return self.estimator.predict_proba(x)
+
+
+class DirectSource:
+    def __init__(self, models: dict[int, SklearnModel], root: str) -> None:
+        from loopml.store.blob_backends.local import LocalBlobBackend
+        from loopml.store.events import EventLog
+
+        self.models = models
+        self.version = max(models)
+        self.log = EventLog(LocalBlobBackend(root))
+        self.store = None
+
+    def resolve(self, target):
+        return self.version
+
+    def load(self, target, version):
+        return self.models[version]
+
+    def event_log(self):
+        return self.log
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--no-log", action="store_true")
+    ap.add_argument("--no-batching", action="store_true")
+    ap.add_argument("--shadow", action="store_true")
+    ap.add_argument("--root", default=None)
+    a = ap.parse_args()
+    started = time.perf_counter()
+    import joblib
+
+    from loopml.serving.server import ServeConfig, build, run
+
+    estimator = joblib.load(a.model)
+    n = int(getattr(estimator, "n_features_in_", 20))
+    models = {1: SklearnModel(estimator, "bench", 1, n)}
+    source = DirectSource(models, a.root or tempfile.mkdtemp(prefix="loopml-bench-"))
+    config = ServeConfig(
+        "bench@champion",
+        port=a.port,
+        log_predictions=not a.no_log,
+        max_batch_size=1 if a.no_batching else 64,
+        shadow="bench@champion" if a.shadow else None,
+        poll_interval=0,
+    )
+    print(f"built in {time.perf_counter() - started:.2f}s", flush=True)
+    run(config, source)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The model source over a loopml store: aliases and packages from ``loopml.models``.
+
+The server asks the registry one cheap question per poll (which version does this
+alias point at?) and loads packages by version; both go through ``loopml.models``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from loopml import _registry, config
+from loopml.store import Store
+from loopml.store.events import EventLog
+
+if TYPE_CHECKING:
+    from loopml.config import Settings
+    from loopml.serving.protocols import ServableModel
+    from loopml.serving.routing import Target
+
+
+class StoreModelSource:
+    """Resolves aliases and loads model versions from the registry of one store."""
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        if store is not None:
+            self.__dict__["store"] = store
+
+    @classmethod
+    def open(cls, **overrides: Any) -> StoreModelSource:
+        """Open the store that the settings (with ``overrides``) describe."""
+        return cls(config.resolve(**overrides))
+
+    @cached_property
+    def store(self) -> Store:
+        """The store (opened on first use)."""
+        return Store.from_settings(self.settings)
+
+    @cached_property
+    def registry(self) -> Any:
+        """The model registry over the store (``loopml.models``)."""
+        return _registry.import_target("loopml.models:ModelRegistry")(self.store)
+
+    def resolve(self, target: Target) -> int:
+        """Return the version the target's alias points at (one query)."""
+        if target.version is not None:
+            return target.version
+        return int(self.registry.get_alias(target.name, target.alias).version)
+
+    def load(self, target: Target, version: int) -> ServableModel:
+        """Load (from the local cache when possible) one version of the target's model."""
+        model: ServableModel = self.registry.load_model(f"models:/{target.name}/{version}")
+        return model
+
+    def event_log(self) -> EventLog:
+        """The event log in the store's artifact backend."""
+        return EventLog.from_store(self.store)

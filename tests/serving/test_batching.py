@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from loopml.serving.batching import AdaptiveBatcher, Scores
+
+
+def _double(calls):
+    def score(x):
+        calls.append(len(x))
+        return Scores(x[:, 0] * 2, None)
+
+    return score
+
+
+def test_concurrent_requests_share_one_call_and_get_their_own_rows():
+    calls: list[int] = []
+    batcher = AdaptiveBatcher(_double(calls), max_batch_size=64)
+
+    async def main():
+        xs = [np.full((1, 1), float(i)) for i in range(10)]
+        return await asyncio.gather(*(batcher.submit(x) for x in xs))
+
+    results = asyncio.run(main())
+    assert calls == [10]
+    assert [r.predictions.tolist() for r in results] == [[2.0 * i] for i in range(10)]
+
+
+def test_lone_request_is_dispatched_at_once_and_big_queues_split():
+    calls: list[int] = []
+    batcher = AdaptiveBatcher(_double(calls), max_batch_size=4)
+
+    async def main():
+        await batcher.submit(np.ones((1, 1)))
+        await asyncio.gather(*(batcher.submit(np.ones((1, 1))) for _ in range(10)))
+
+    asyncio.run(main())
+    assert calls == [1, 4, 4, 2]
+
+
+def test_max_wait_gathers_requests_arriving_later():
+    calls: list[int] = []
+    batcher = AdaptiveBatcher(_double(calls), max_batch_size=8, max_wait_s=0.05)
+
+    async def late(delay):
+        await asyncio.sleep(delay)
+        return await batcher.submit(np.ones((1, 1)))
+
+    async def main():
+        await asyncio.gather(late(0), late(0.01), late(0.02))
+
+    asyncio.run(main())
+    assert calls == [3]
+
+
+def test_a_failing_batch_fails_its_callers_only():
+    def score(x):
+        if (x < 0).any():
+            raise ValueError("negative")
+        return Scores(x[:, 0], None)
+
+    batcher = AdaptiveBatcher(score, max_batch_size=1)
+
+    async def main():
+        return await asyncio.gather(
+            batcher.submit(-np.ones((1, 1))), batcher.submit(np.ones((1, 1))), return_exceptions=True
+        )
+
+    bad, good = asyncio.run(main())
+    assert isinstance(bad, ValueError)
+    assert good.predictions.tolist() == [1.0]
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="max_batch_size"):
+        AdaptiveBatcher(_double([]), max_batch_size=0)
