@@ -13,8 +13,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 
 @dataclass(frozen=True)
 class Column:
@@ -80,7 +78,7 @@ def main() -> None:
     started = time.perf_counter()
     import joblib
 
-    from loopml.serving.server import ServeConfig, build, run
+    from loopml.serving.server import ServeConfig, run
 
     estimator = joblib.load(a.model)
     n = int(getattr(estimator, "n_features_in_", 20))

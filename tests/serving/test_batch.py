@@ -20,7 +20,9 @@ def frame():
     return data
 
 
-@pytest.mark.parametrize(("src", "dst"), [("parquet", "parquet"), ("csv", "csv"), ("csv", "parquet")])
+@pytest.mark.parametrize(
+    ("src", "dst"), [("parquet", "parquet"), ("csv", "csv"), ("csv", "parquet")]
+)
 def test_scores_every_row_in_chunks(tmp_path, frame, src, dst):
     model = make_model()
     source = tmp_path / f"in.{src}"
@@ -39,11 +41,14 @@ def test_scores_every_row_in_chunks(tmp_path, frame, src, dst):
     )
     out = pd.read_parquet(result.output) if dst == "parquet" else pd.read_csv(result.output)
     expected = (frame[list(COLUMNS)].to_numpy().sum(axis=1) > 0).astype(int)
-    assert result.rows == 1000 and list(out["prediction"]) == list(expected)
+    assert result.rows == 1000
+    assert list(out["prediction"]) == list(expected)
     assert list(out["customer"]) == list(frame["customer"])
     assert out["score"].between(0, 1).all()
-    assert max(model.calls) <= 128 and sum(model.calls) == 1000
-    assert seen[-1][0] == 1000 and (seen[-1][1] == 1000 or src == "csv")
+    assert max(model.calls) <= 128
+    assert sum(model.calls) == 1000
+    assert seen[-1][0] == 1000
+    assert seen[-1][1] == 1000 or src == "csv"
     assert result.rows_per_second > 0
 
 
@@ -63,7 +68,7 @@ def test_errors(tmp_path, frame):
         predict_batch(make_model(), tmp_path / "bad.parquet", tmp_path / "o.parquet")
     text = frame.assign(f1="x")
     text.to_parquet(tmp_path / "text.parquet")
-    with pytest.raises(RequestInvalid, match="column 'f1' has type (large_)?string"):
+    with pytest.raises(RequestInvalid, match=r"column 'f1' has type (large_)?string"):
         predict_batch(make_model(), tmp_path / "text.parquet", tmp_path / "o.parquet")
     with pytest.raises(InvalidInput, match="does not exist"):
         predict_batch(make_model(), tmp_path / "none.parquet", tmp_path / "o.parquet")

@@ -66,7 +66,9 @@ def test_a_failing_batch_fails_its_callers_only():
 
     async def main():
         return await asyncio.gather(
-            batcher.submit(-np.ones((1, 1))), batcher.submit(np.ones((1, 1))), return_exceptions=True
+            batcher.submit(-np.ones((1, 1))),
+            batcher.submit(np.ones((1, 1))),
+            return_exceptions=True,
         )
 
     bad, good = asyncio.run(main())

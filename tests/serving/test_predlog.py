@@ -29,8 +29,10 @@ def test_every_answered_row_is_logged_with_the_contract_columns(serve, source):
     assert list(frame["prediction"]) == [1.0, 0.0]
     assert frame["score"].iloc[0] == pytest.approx(1 / (1 + np.exp(-10)))
     assert list(frame["f0"]) == [1.0, -1.0]
-    assert frame["label"].iloc[0] == 0.0 and np.isnan(frame["label"].iloc[1])
-    assert (frame["latency_ms"] > 0).all() and set(frame["model_version"]) == {1}
+    assert frame["label"].iloc[0] == 0.0
+    assert np.isnan(frame["label"].iloc[1])
+    assert (frame["latency_ms"] > 0).all()
+    assert set(frame["model_version"]) == {1}
     assert len(predictions(source.log, "churn", limit=1)) == 1
     assert predictions(source.log, "churn", until=dt.datetime(2000, 1, 1)).empty
 
@@ -61,7 +63,9 @@ def test_a_failed_write_keeps_the_rows_for_the_next_flush(source):
 
     log = PredictionLog(open_log, "churn")
     x = np.ones((1, 2))
-    log.record(Entry(["a"], 0, "churn", 1, 1.0, x, np.array([1]), None, False, ("a", "b"), ("f", "f")))
+    log.record(
+        Entry(["a"], 0, "churn", 1, 1.0, x, np.array([1]), None, False, ("a", "b"), ("f", "f"))
+    )
     with pytest.raises(OSError, match="disk gone"):
         log.flush()
     assert log.flush() == 1

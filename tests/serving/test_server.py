@@ -11,7 +11,7 @@ import pytest
 
 from loopml import _registry
 
-from .conftest import COLUMNS, make_model
+from .conftest import COLUMNS
 
 ROW = [1.0, 2.0, 3.0, 4.0]
 NEG = [-1.0, -2.0, -3.0, -4.0]
@@ -26,7 +26,12 @@ NEG = [-1.0, -2.0, -3.0, -4.0]
         [dict(zip(COLUMNS, ROW, strict=True)), dict(zip(COLUMNS, NEG, strict=True))],
         {"columns": list(COLUMNS[::-1]), "data": [ROW[::-1], NEG[::-1]]},
         {"dataframe_split": {"columns": list(COLUMNS), "data": [ROW, NEG]}},
-        {"dataframe_records": [dict(zip(COLUMNS, ROW, strict=True)), dict(zip(COLUMNS, NEG, strict=True))]},
+        {
+            "dataframe_records": [
+                dict(zip(COLUMNS, ROW, strict=True)),
+                dict(zip(COLUMNS, NEG, strict=True)),
+            ]
+        },
         {"inputs": {c: [a, b] for c, a, b in zip(COLUMNS, ROW, NEG, strict=True)}},
     ],
 )
@@ -36,13 +41,16 @@ def test_predict_accepts_every_shape(serve, body):
     assert reply.status_code == 200, reply.text
     out = reply.json()
     assert out["predictions"] == [1, 0]
-    assert out["model_name"] == "churn" and out["model_version"] == 1
+    assert out["model_name"] == "churn"
+    assert out["model_version"] == 1
     assert len(set(out["prediction_ids"])) == 2
 
 
 def test_probabilities_on_request_and_mlflow_path(serve):
     server = serve()
-    out = server.client.post("/invocations", json={"instances": [ROW], "probabilities": True}).json()
+    out = server.client.post(
+        "/invocations", json={"instances": [ROW], "probabilities": True}
+    ).json()
     assert out["probabilities"][0][1] == pytest.approx(1 / (1 + np.exp(-10)))
 
 
@@ -73,7 +81,8 @@ def test_bad_requests_are_4xx_naming_the_problem_and_the_server_keeps_serving(
 def test_oversized_body_is_413(serve):
     server = serve(max_body_mb=0.001)
     reply = server.client.post("/predict", json={"instances": [ROW] * 200})
-    assert reply.status_code == 413 and "limit" in reply.json()["message"]
+    assert reply.status_code == 413
+    assert "limit" in reply.json()["message"]
 
 
 def test_model_failure_is_a_json_error_not_a_crash(serve, source):
@@ -106,10 +115,12 @@ def test_v2_health_metadata_and_ready(serve):
     c = server.client
     for path in ("/v2/health/live", "/v2/health/ready", "/v2/models/churn/ready"):
         reply = c.get(path)
-        assert reply.status_code == 200 and reply.content == b""
+        assert reply.status_code == 200
+        assert reply.content == b""
     assert c.get("/v2").json()["extensions"] == ["binary_tensor_data"]
     meta = c.get("/v2/models/churn").json()
-    assert meta["name"] == "churn" and meta["versions"] == ["1"]
+    assert meta["name"] == "churn"
+    assert meta["versions"] == ["1"]
     assert meta["inputs"][0] == {"name": "input-0", "datatype": "FP64", "shape": [-1, 4]}
     assert c.get("/v2/models/other").status_code == 404
     assert "error" in c.get("/v2/models/churn/versions/9").json()
@@ -119,7 +130,8 @@ def test_v2_infer_matrix_flat_and_nested_and_per_column(serve):
     server = serve()
     c = server.client
     flat = c.post("/v2/models/churn/infer", json=_v2(ROW + NEG, [2, 4], id="req-7")).json()
-    assert flat["id"] == "req-7" and flat["model_version"] == "1"
+    assert flat["id"] == "req-7"
+    assert flat["model_version"] == "1"
     predict = flat["outputs"][0]
     assert predict == {"name": "predict", "shape": [2], "datatype": "INT64", "data": [1, 0]}
     nested = c.post("/v2/models/churn/versions/1/infer", json=_v2([ROW, NEG], [2, 4])).json()
@@ -132,7 +144,8 @@ def test_v2_infer_matrix_flat_and_nested_and_per_column(serve):
         "outputs": [{"name": "predict_proba"}],
     }
     proba = c.post("/v2/models/churn/infer", json=columns).json()["outputs"]
-    assert [o["name"] for o in proba] == ["predict_proba"] and proba[0]["shape"] == [2, 2]
+    assert [o["name"] for o in proba] == ["predict_proba"]
+    assert proba[0]["shape"] == [2, 2]
 
 
 @pytest.mark.parametrize(
@@ -159,7 +172,8 @@ def test_v2_tritonclient_with_binary_tensors(serve):
     server = serve()
     client = httpclient.InferenceServerClient(url=f"127.0.0.1:{server.port}")
     try:
-        assert client.is_server_live() and client.is_server_ready()
+        assert client.is_server_live()
+        assert client.is_server_ready()
         assert client.is_model_ready("churn")
         assert client.get_model_metadata("churn")["inputs"][0]["shape"] == [-1, 4]
         x = np.array([ROW, NEG], dtype=np.float64)
@@ -212,7 +226,9 @@ def test_metrics_expose_requests_errors_latency_batches_loads_and_plugins(serve,
     assert 'error="RequestInvalid"' in text
     assert "loopml_serving_request_latency_seconds_bucket" in text
     assert 'loopml_serving_batch_size_bucket{deployment="churn",le="1.0"' in text
-    assert 'loopml_serving_model_loads_total{deployment="churn",model="churn",outcome="loaded"' in text
+    assert (
+        'loopml_serving_model_loads_total{deployment="churn",model="churn",outcome="loaded"' in text
+    )
     assert "process_cpu_seconds_total" in text
     assert "plugin_gauge 7.0" in text
 
@@ -225,7 +241,8 @@ def test_feedback_single_and_list_lands_in_the_feedback_stream(serve, source):
     rows = [{"prediction_id": ids[1], "label": 0}]
     assert c.post("/feedback", json={"feedback": rows}).json() == {"accepted": 1}
     bad = c.post("/feedback", json=[{"label": 1}])
-    assert bad.status_code == 422 and "prediction_id" in bad.json()["message"]
+    assert bad.status_code == 422
+    assert "prediction_id" in bad.json()["message"]
     server.built.predlog.flush()
     table = source.log.read("feedback")
     assert sorted(table["prediction_id"].to_pylist()) == sorted(ids)

@@ -96,9 +96,9 @@ def test_canary_by_key_is_stable_and_near_the_share(serve, source):
         key = f"customer-{i}"
         reply = c.post("/predict", json={"instances": [ROW]}, headers={"x-routing-key": key})
         seen[key] = reply.json()["model_version"]
-    again = c.post(
-        "/predict", json={"instances": [ROW], "routing_key": "customer-7"}
-    ).json()["model_version"]
+    again = c.post("/predict", json={"instances": [ROW], "routing_key": "customer-7"}).json()[
+        "model_version"
+    ]
     assert again == seen["customer-7"]
     share = sum(v == 2 for v in seen.values()) / len(seen)
     assert 0.2 < share < 0.4
@@ -117,8 +117,9 @@ def test_canary_random_mode(serve, source):
     source.add(make_model(version=2), alias="challenger")
     server = serve(canary="churn@challenger:50", canary_mode="random")
     versions = {
-        server.client.post("/predict", json={"instances": [ROW]}, headers={"x-routing-key": "a"})
-        .json()["model_version"]
+        server.client.post(
+            "/predict", json={"instances": [ROW]}, headers={"x-routing-key": "a"}
+        ).json()["model_version"]
         for _ in range(60)
     }
     assert versions == {1, 2}
@@ -134,7 +135,8 @@ def test_shadow_scores_a_copy_that_is_logged_never_returned(serve, source):
     shadowed = frame[frame["shadow"]]
     assert sorted(answered["prediction_id"]) == sorted(ids)
     assert sorted(shadowed["prediction_id"]) == sorted(ids)
-    assert set(answered["prediction"]) == {1.0} and set(shadowed["prediction"]) == {0.0}
+    assert set(answered["prediction"]) == {1.0}
+    assert set(shadowed["prediction"]) == {0.0}
     assert set(shadowed["model_version"]) == {2}
 
 

@@ -21,7 +21,8 @@ def test_kinds():
 
 def test_rows_fast_path_gives_contiguous_float64():
     x = NUMERIC.rows([[41, 52000.5, 0.3], [30, 1.0, 2]])
-    assert x.dtype == np.float64 and x.flags.c_contiguous
+    assert x.dtype == np.float64
+    assert x.flags.c_contiguous
     assert x.tolist() == [[41.0, 52000.5, 0.3], [30.0, 1.0, 2.0]]
 
 
@@ -71,7 +72,8 @@ def test_null_in_float_column_becomes_nan():
 
 def test_mixed_signature_builds_object_array():
     x = MIXED.records([{"city": "Oslo", "age": 30, "member": True}])
-    assert x.dtype == object and x.tolist() == [["Oslo", 30, True]]
+    assert x.dtype == object
+    assert x.tolist() == [["Oslo", 30, True]]
 
 
 def test_matrix_checks_width_and_kind():
@@ -98,11 +100,15 @@ def test_rows_records_and_split_agree(rows):
         np.testing.assert_array_equal(got, expected)
 
 
-@given(st.lists(st.one_of(finite, st.text(max_size=3), st.none(), st.booleans()), min_size=3, max_size=3))
+@given(
+    st.lists(
+        st.one_of(finite, st.text(max_size=3), st.none(), st.booleans()), min_size=3, max_size=3
+    )
+)
 def test_any_row_is_accepted_or_rejected_with_a_field(row):
+    outcome: object
     try:
-        x = NUMERIC.rows([row])
+        outcome = NUMERIC.rows([row]).shape
     except RequestInvalid as err:
-        assert err.field in NUMERIC.columns
-    else:
-        assert x.shape == (1, 3)
+        outcome = err.field
+    assert outcome == (1, 3) or outcome in NUMERIC.columns
