@@ -25,6 +25,13 @@ _EXPORTS: dict[str, str] = {
     "Settings": "loopml.config",
     "configure": "loopml._api",
     "get_client": "loopml._api",
+    # features
+    "DatasetSource": "loopml.features",
+    "Entity": "loopml.features",
+    "FeatureStore": "loopml.features",
+    "FeatureView": "loopml.features",
+    "FileSource": "loopml.features",
+    "SqlSource": "loopml.features",
     # tracking
     "ArtifactInfo": "loopml.tracking",
     "Experiment": "loopml.tracking",
@@ -84,8 +91,13 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "ArtifactInfo",
     "Client",
+    "DatasetSource",
     "DriftConfig",
+    "Entity",
     "Experiment",
+    "FeatureStore",
+    "FeatureView",
+    "FileSource",
     "LoopmlError",
     "Metric",
     "Monitor",
@@ -94,6 +106,7 @@ __all__ = [
     "Run",
     "RunInfo",
     "Settings",
+    "SqlSource",
     "__version__",
     "active_run",
     "alert_events",
@@ -191,6 +204,14 @@ if TYPE_CHECKING:
     from loopml.client import Client
     from loopml.config import Settings
     from loopml.errors import LoopmlError
+    from loopml.features import (
+        DatasetSource,
+        Entity,
+        FeatureStore,
+        FeatureView,
+        FileSource,
+        SqlSource,
+    )
     from loopml.monitoring import DriftConfig, Monitor, ReferenceSummary, Rule
     from loopml.tracking import ArtifactInfo, Experiment, Metric, Run, RunInfo
 

@@ -26,6 +26,12 @@ BUILTIN: dict[str, dict[str, str]] = {
         "az": "loopml.store.blob_backends.fsspec:FsspecBlobBackend",
         "abfs": "loopml.store.blob_backends.fsspec:FsspecBlobBackend",
     },
+    # Online feature stores (loopml.features.online): latest values by entity key.
+    "online": {
+        "sqlite": "loopml.features.online.sqlite:SqliteOnlineStore",
+        "redis": "loopml.features.online.redis:RedisOnlineStore",
+        "rediss": "loopml.features.online.redis:RedisOnlineStore",
+    },
     # Run extensions: methods of tracking.Run implemented by higher components
     # (for example log_model, which lives in loopml.models).
     "run_extensions": {},

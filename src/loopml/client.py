@@ -16,6 +16,7 @@ from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
     from loopml.config import Settings
+    from loopml.features import FeatureStore
     from loopml.monitoring import Monitoring
     from loopml.serving.api import Serving
 
@@ -68,6 +69,13 @@ class Client:
         )
         return serving
 
+    @cached_property
+    def features(self) -> FeatureStore:
+        """The feature store: entities, feature views, retrieval, materialization, lookups."""
+        cls = _registry.import_target("loopml.features.api:FeatureStore")
+        store: FeatureStore = cls(self)
+        return store
+
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""
         db = Database(self.settings.db_url, migrate=False)
@@ -94,5 +102,7 @@ class Client:
 
     def close(self) -> None:
         """Flush buffered metrics and release database connections."""
+        if "features" in self.__dict__:
+            self.features.close()
         if "store" in self.__dict__:
             self.store.close()

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from loopml.cli import config, db, experiments, monitor, runs, serve
+from loopml.cli import config, db, experiments, features, monitor, runs, serve
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
+app.add_typer(features.app, name="features")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(runs.app, name="runs")
 app.command("serve")(serve.serve)

@@ -1,0 +1,546 @@
+"""``FeatureStore``: the feature store API of one loopml store (composes the modules)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
+
+from loopml import _registry
+from loopml.errors import InvalidInput
+from loopml.features import (
+    check as consistency,
+    materialize as mat,
+    project,
+    registry,
+    retrieval,
+    state,
+)
+from loopml.features.definitions import Entity, FeatureView
+from loopml.features.errors import (
+    EntityNotFound,
+    FeatureViewNotFound,
+    InvalidDefinition,
+    MaterializationInProgress,
+)
+from loopml.features.lookup import OnlineFeatures, OnlinePlan, codec_for
+from loopml.features.online import OnlineStore, open_online_store
+from loopml.features.reading import SourceContext, connect, describe, open_relation
+from loopml.features.references import parse
+from loopml.features.schema import resolve_view
+from loopml.features.sources import BlobSource, DataFrameSource
+from loopml.features.types import key_type
+from loopml.store import leases
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    import pandas as pd
+
+    from loopml.config import Settings
+    from loopml.features.check import ConsistencyReport
+    from loopml.features.codec import Codec
+    from loopml.features.registry import ApplyChange, EntityVersion, ViewVersion
+    from loopml.store import Store
+
+    Progress: TypeAlias = Callable[[str, mat.Materialization | None], None]
+
+logger = logging.getLogger(__name__)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class _ClientLike(Protocol):
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+class FeatureStore:
+    """Entities, feature views, point-in-time retrieval, materialization and online lookups.
+
+    Args:
+        client: the :class:`loopml.Client` to use (default: the configured default client).
+        online_store: online store URL or instance (default: ``Settings.online_store``).
+        refresh_s: how often (seconds) to look for definitions applied by other processes.
+
+    Example:
+        >>> import loopml as lm
+        >>> fs = lm.FeatureStore()  # doctest: +SKIP
+        >>> fs.apply([lm.Entity("customer_id"),
+        ...           lm.FeatureView("activity", "customer_id", "activity.parquet", "ts")])
+        ...     # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        client: _ClientLike | None = None,
+        *,
+        online_store: str | OnlineStore | None = None,
+        refresh_s: float = 2.0,
+    ) -> None:
+        if client is None:
+            client = _registry.import_target("loopml._api:get_client")()
+        self._client: _ClientLike = client
+        self._online_arg = online_store
+        self._online: OnlineStore | None = None
+        self.refresh_s = refresh_s
+        self._lock = threading.Lock()
+        self._views: dict[str, ViewVersion] = {}
+        self._generation: tuple[int, int] | None = None
+        self._checked = 0.0
+        self._plans: dict[tuple[tuple[str, ...], bool], OnlinePlan] = {}
+        self._codecs: dict[tuple[str, int], Codec] = {}
+
+    def __repr__(self) -> str:
+        return f"FeatureStore(db={self.store.db.safe_url!r}, online={self.online_url!r})"
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def store(self) -> Store:
+        """The metadata and artifact store."""
+        return self._client.store
+
+    @property
+    def online(self) -> OnlineStore:
+        """The online store (opened on first use)."""
+        if self._online is None:
+            arg = self._online_arg
+            url = self._client.settings.online_store if arg is None else arg
+            self._online = open_online_store(url) if isinstance(url, str) else url
+        return self._online
+
+    @property
+    def online_url(self) -> str:
+        """The online store URL, without any password."""
+        arg = self._online_arg
+        url = getattr(arg, "url", arg) if arg is not None else self._client.settings.online_store
+        return _safe_url(str(url))
+
+    def source_context(self) -> SourceContext:
+        """Paths and URLs that reading sources needs."""
+        settings = self._client.settings
+        base = settings.project_dir or Path.cwd()
+        return SourceContext(base, self.store.blobs.local_file, self.store.db.url)
+
+    def _current(self) -> dict[str, ViewVersion]:
+        now = time.monotonic()
+        if self._generation is not None and now - self._checked < self.refresh_s:
+            return self._views
+        with self._lock:
+            generation = registry.generation(self.store)
+            if generation != self._generation:
+                self._views = registry.latest_views(self.store)
+                self._plans = {}
+                self._generation = generation
+            self._checked = now
+        return self._views
+
+    def refresh(self) -> None:
+        """Reload definitions now (they are otherwise reloaded every ``refresh_s`` seconds)."""
+        self._checked = 0.0
+        self._generation = None
+        self._current()
+
+    def _pinned(self, name: str, version: int) -> ViewVersion:
+        return registry.get_view(self.store, name, version)
+
+    def _codec(self, view: ViewVersion) -> Codec:
+        key = (view.name, view.version)
+        codec = self._codecs.get(key)
+        if codec is None:
+            codec = self._codecs[key] = codec_for(view)
+        return codec
+
+    # ------------------------------------------------------------------ definitions
+    def apply(
+        self, objects: Iterable[Entity | FeatureView], *, dry_run: bool = False
+    ) -> list[ApplyChange]:
+        """Register entities and feature views; a changed definition becomes a new version.
+
+        Every view is checked against its source first (columns exist, types fit), and
+        DataFrame sources are snapshotted into the artifact store; then everything is
+        written in one transaction, so a bad definition registers nothing.
+
+        Args:
+            objects: :class:`Entity` and :class:`FeatureView` objects.
+            dry_run: check and report what would change without registering anything.
+
+        Returns:
+            One :class:`~loopml.features.registry.ApplyChange` per object.
+
+        Raises:
+            InvalidDefinition: a definition is malformed or does not fit its source.
+            EntityNotFound: a view names an entity that is neither registered nor applied.
+            SourceError: a source cannot be read or lacks a column.
+        """
+        entities, views = _split(objects)
+        known = registry.latest_entities(self.store)
+        resolved = [self._resolve(view, entities, known, dry_run) for view in views]
+        changes = registry.apply(self.store, list(entities.values()), resolved, dry_run=dry_run)
+        if not dry_run:
+            self.refresh()
+            for change in changes:
+                if change.action != "unchanged":
+                    logger.info("applied %s %s v%d", change.kind, change.name, change.version)
+        return changes
+
+    def apply_files(
+        self, paths: Sequence[str | Path] | None = None, *, dry_run: bool = False
+    ) -> list[ApplyChange]:
+        """Load definitions from Python files and :meth:`apply` them.
+
+        Args:
+            paths: files or folders (default: the project's ``features.py`` or
+                ``features/``, or ``features.definitions`` in ``loopml.yaml``).
+            dry_run: report what would change without registering anything.
+        """
+        settings = self._client.settings
+        base = settings.project_dir or Path.cwd()
+        found = [Path(p) for p in paths] if paths else project.default_paths(base, settings.extra)
+        return self.apply(project.load_definitions(found), dry_run=dry_run)
+
+    def _resolve(
+        self,
+        view: FeatureView,
+        entities: Mapping[str, Entity],
+        known: Mapping[str, EntityVersion],
+        dry_run: bool,
+    ) -> tuple[FeatureView, dict[str, str]]:
+        for name in view.entity:
+            if name not in entities and name not in known:
+                raise EntityNotFound(
+                    f"feature view {view.name!r} uses entity {name!r}, which is not registered; "
+                    f"apply lm.Entity({name!r}) with the view"
+                )
+        source = view.source
+        if isinstance(source, DataFrameSource) and not dry_run:
+            # Registered views read the parquet snapshot, so check the snapshot's schema.
+            self.store.put_blob(source.parquet_bytes(), "application/vnd.apache.parquet")
+            source = BlobSource(source.digest())
+        con = connect()
+        try:
+            stamps = [view.timestamp, *([view.created_timestamp] if view.created_timestamp else [])]
+            relation = open_relation(con, source, self.source_context(), view.name, stamps)
+            typed, schema = resolve_view(view, describe(con, relation, view.name))
+        finally:
+            con.close()
+        for name in view.entity:
+            declared = entities[name].dtype if name in entities else known[name].entity.dtype
+            _check_entity_type(view.name, name, declared, schema[name])
+        if isinstance(view.source, DataFrameSource):
+            typed = typed.with_features(typed.features or (), BlobSource(view.source.digest()))
+        return typed, schema
+
+    def list_views(self) -> list[ViewVersion]:
+        """Return the current version of every feature view, by name."""
+        return list(self._current().values())
+
+    def get_view(self, name: str, version: int | None = None) -> ViewVersion:
+        """Return a view version (the current one by default)."""
+        return registry.get_view(self.store, name, version)
+
+    def view_versions(self, name: str) -> list[ViewVersion]:
+        """Return every version of a view, oldest first."""
+        return registry.view_versions(self.store, name)
+
+    def list_entities(self) -> list[EntityVersion]:
+        """Return the current version of every entity."""
+        return list(registry.latest_entities(self.store).values())
+
+    # ------------------------------------------------------------------ offline
+    def get_historical_features(
+        self,
+        spine: pd.DataFrame,
+        features: Sequence[str],
+        *,
+        timestamp: str = "event_timestamp",
+        known_at: object = None,
+        full_names: bool = False,
+    ) -> pd.DataFrame:
+        """Join features onto a spine, point in time: never a value from the future.
+
+        For each spine row, each view contributes its latest row for the row's entity with
+        event time ``<=`` the spine time (ties: the latest created timestamp), or nulls when
+        there is none or it is older than the view's TTL. One DuckDB statement (ASOF joins),
+        never a Python loop over rows.
+
+        Args:
+            spine: entity key columns and a timestamp column; any other columns are kept.
+            features: references ``"view:feature"``, ``"view:*"`` or ``"view@3:feature"``.
+            timestamp: the spine's time column.
+            known_at: only use values *written* by then (needs ``created_timestamp`` on the
+                views): a spine column (a known time per row) or one time for all rows.
+                Late backfills written after that time cannot leak into the result.
+            full_names: name feature columns ``view__feature``.
+
+        Returns:
+            A copy of ``spine`` (same rows, order and index) with one column per feature.
+            ``result.attrs["loopml.features"]`` records the view versions and sources used.
+
+        Raises:
+            SpineError: a key or time column is missing, or naive and aware times are mixed.
+            FeatureViewNotFound, FeatureNotFound, InvalidFeatureReference: bad references.
+            SourceSchemaChanged: a source column changed type since the view was applied.
+        """
+        selections = parse(features, self._current(), self._pinned, full_names=full_names)
+        return retrieval.get_historical_features(
+            self.source_context(), selections, spine, timestamp, known_at
+        )
+
+    # ------------------------------------------------------------------ materialization
+    def materialize(
+        self,
+        start: dt.datetime | str | None = None,
+        end: dt.datetime | str | None = None,
+        *,
+        views: Sequence[str] | None = None,
+        progress: Progress | None = None,
+    ) -> list[mat.Materialization]:
+        """Load the latest value of every entity into the online store.
+
+        With ``start``/``end``: the rows with event time in ``[start, end)``. Without
+        ``start``: incrementally from each view's watermark (everything the first time) up
+        to ``end`` (default: now). Reruns are idempotent; a stored value is never replaced
+        by an older one; a failure leaves the online store as it was.
+
+        Args:
+            start: window start (naive times are UTC).
+            end: window end, exclusive (default: now).
+            views: view names (default: every view with ``online=True``).
+            progress: called with ``(view, None)`` before and ``(view, result)`` after each.
+
+        Raises:
+            MaterializationInProgress: another process is materializing the same view.
+        """
+        end_us = _to_us(end) if end is not None else int(time.time() * 1e6)
+        start_us = None if start is None else _to_us(start)
+        if start_us is not None and start_us >= end_us:
+            raise InvalidInput(f"materialize: start {start} must be before end {end}")
+        results = []
+        for view in self._select(views):
+            if progress is not None:
+                progress(view.name, None)
+            result = self._materialize_one(view, start_us, end_us, start is not None)
+            results.append(result)
+            if progress is not None:
+                progress(view.name, result)
+        return results
+
+    def _select(self, names: Sequence[str] | None) -> list[ViewVersion]:
+        current = self._current()
+        if names is None:
+            return [v for v in current.values() if v.view.online]
+        missing = [n for n in names if n not in current]
+        if missing:
+            raise FeatureViewNotFound(
+                f"no feature view {missing[0]!r} is registered; registered: {sorted(current)}"
+            )
+        return [current[n] for n in names]
+
+    def _materialize_one(
+        self, view: ViewVersion, start_us: int | None, end_us: int, ranged: bool
+    ) -> mat.Materialization:
+        began = time.perf_counter()
+        online_url = self.online_url
+        lease, holder = f"features.materialize.{view.name}", uuid.uuid4().hex
+        if not leases.acquire(self.store.db, lease, holder, ttl_s=3600):
+            raise MaterializationInProgress(
+                f"feature view {view.name!r} is being materialized by another process "
+                f"({leases.holder_of(self.store.db, lease)}); wait for it to finish"
+            )
+        try:
+            has_created = view.view.created_timestamp is not None
+            current = state.watermark(self.store, view, online_url)
+            mode: mat.Mode = "range" if ranged else "incremental"
+            if ranged:
+                window = mat.Window(start_us, end_us)
+            else:
+                window = mat.incremental_window(current, end_us, has_created)
+            run_id = state.start(self.store, view, online_url, mode, window)
+            try:
+                entities, written = self._load(view, window)
+                new = mat.next_watermark(current, window, mode, has_created)
+                state.finish(self.store, run_id, view, online_url, entities, new)
+            except BaseException as err:
+                state.fail(self.store, run_id, err)
+                raise
+        finally:
+            leases.release(self.store.db, lease, holder)
+        seconds = time.perf_counter() - began
+        logger.info("materialized %s v%d: %d entities", view.name, view.version, entities)
+        return mat.Materialization(
+            view.name,
+            view.version,
+            mode,
+            window.start_us,
+            window.end_us,
+            entities,
+            written,
+            seconds,
+            new,
+        )
+
+    def _load(self, view: ViewVersion, window: mat.Window) -> tuple[int, int]:
+        con = connect()
+        try:
+            join = retrieval.view_join(con, view, view.view.feature_names, self.source_context())
+            table = con.sql(mat.build_latest_sql(join, window)).to_arrow_table()
+        finally:
+            con.close()
+        types = tuple(view.feature_types[f] for f in view.view.feature_names)
+        keys, values, events = mat.encode_table(table, join.keys, types, self._codec(view))
+        written = self.online.write_batch(view.namespace, keys, values, events)
+        return table.num_rows, written
+
+    def materializations(
+        self, view: str | None = None, limit: int = 50
+    ) -> list[state.MaterializationRecord]:
+        """Return recent materializations (newest first), optionally of one view."""
+        return state.history(self.store, view, limit)
+
+    def watermark(self, view: str) -> dt.datetime | None:
+        """Return where the next incremental materialization of ``view`` starts, or ``None``."""
+        value = state.watermark(self.store, self.get_view(view), self.online_url)
+        return None if value is None else dt.datetime.fromtimestamp(value / 1e6, dt.UTC)
+
+    def check(
+        self, view: str, *, sample: int = 100, seed: int = 0, now: dt.datetime | None = None
+    ) -> ConsistencyReport:
+        """Compare sampled online values with what the offline store says is latest.
+
+        The offline side is taken as of the view's watermark (what the last
+        materialization should have loaded), so rows that arrived later are not flagged.
+
+        Raises:
+            InvalidInput: the view was never materialized into this online store.
+        """
+        version = self._select([view])[0]
+        horizon = state.watermark(self.store, version, self.online_url)
+        if horizon is None:
+            raise InvalidInput(
+                f"feature view {view!r} was never materialized into {self.online_url}; run "
+                "`loopml features materialize` first"
+            )
+        now_us = time.time() * 1e6 if now is None else _to_us(now)
+        con = connect()
+        try:
+            names = version.view.feature_names
+            join = retrieval.view_join(con, version, names, self.source_context())
+            return consistency.compare(
+                con,
+                version,
+                join,
+                self._codec(version),
+                self.online,
+                horizon_us=horizon,
+                now_us=now_us,
+                sample=sample,
+                seed=seed,
+            )
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------------ online
+    def get_online_features(
+        self,
+        entities: Mapping[str, Sequence[Any]],
+        features: Sequence[str],
+        *,
+        full_names: bool = False,
+        now: dt.datetime | None = None,
+        with_event_times: bool = False,
+    ) -> OnlineFeatures:
+        """Look up the latest materialized values of some entities.
+
+        Args:
+            entities: entity column -> values, e.g. ``{"customer_id": [1, 2]}``.
+            features: references ``"view:feature"`` or ``"view:*"``.
+            full_names: name feature columns ``view__feature``.
+            now: the time TTLs are measured against (default: now).
+            with_event_times: add a ``<view>__event_timestamp`` column per view.
+
+        Returns:
+            :class:`OnlineFeatures`: a dict of columns (entity columns, then features), one
+            value per entity; ``None`` where there is no value or it is older than the TTL.
+        """
+        key = (tuple(features), full_names)
+        plan = self._plans.get(key)
+        if plan is None or time.monotonic() - self._checked >= self.refresh_s:
+            current = self._current()
+            plan = self._plans.get(key)
+            if plan is None:
+                selections = parse(features, current, self._pinned, full_names=full_names)
+                codecs = {(s.view.name, s.view.version): self._codec(s.view) for s in selections}
+                plan = self._plans[key] = OnlinePlan(selections, codecs)
+        return plan.read(self.online, entities, now, with_event_times=with_event_times)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 6566, workers: int = 1) -> None:
+        """Serve online lookups over HTTP until interrupted (see :mod:`loopml.features.server`)."""
+        _registry.import_target("loopml.features.server:serve")(self, host, port, workers)
+
+    def close(self) -> None:
+        """Release the online store's connections."""
+        if self._online is not None and self._online_arg is None:
+            self._online.close()
+        self._online = None
+
+
+def _split(objects: Iterable[Entity | FeatureView]) -> tuple[dict[str, Entity], list[FeatureView]]:
+    entities: dict[str, Entity] = {}
+    views: dict[str, FeatureView] = {}
+    for obj in objects:
+        if isinstance(obj, FeatureView):
+            if obj.name in views and views[obj.name] != obj:
+                raise InvalidDefinition(f"feature view {obj.name!r} is defined twice, differently")
+            views[obj.name] = obj
+            found: Iterable[Entity] = obj.entities
+        elif isinstance(obj, Entity):
+            found = [obj]
+        else:
+            raise InvalidDefinition(
+                f"apply() takes lm.Entity and lm.FeatureView objects, got {type(obj).__name__}"
+            )
+        for entity in found:
+            if entity.name in entities and entities[entity.name] != entity:
+                raise InvalidDefinition(f"entity {entity.name!r} is defined twice, differently")
+            entities[entity.name] = entity
+    return entities, list(views.values())
+
+
+def _check_entity_type(view: str, entity: str, declared: str | None, column_type: str) -> None:
+    actual = key_type(column_type, entity)
+    if declared is not None and declared != actual:
+        raise InvalidDefinition(
+            f"feature view {view!r}: entity {entity!r} is declared {declared} but the source "
+            f"column has type {column_type} ({actual}); fix the entity dtype or the source"
+        )
+
+
+def _to_us(value: dt.datetime | str) -> int:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError as err:
+            raise InvalidInput(
+                f"cannot read time {value!r}; use ISO 8601 like 2024-01-31T00:00"
+            ) from err
+    if not isinstance(value, dt.datetime):
+        raise InvalidInput(f"expected a datetime, got {value!r}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return (value - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _safe_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
