@@ -64,3 +64,10 @@ def test_confirmed_needs_consecutive_breaches() -> None:
     assert not confirmed([True], 2)
     assert confirmed([False, True, True], 2)
     assert not confirmed([True, False, True], 2)
+
+
+def test_column_names_with_spaces_and_dots() -> None:
+    rule = Rule("drift.mean radius.drifted == 1")
+    assert rule.metric == "drift.mean radius.drifted"
+    assert rule.evaluate({"drift.mean radius.drifted": 1.0}).breached
+    assert Rule("quality.missing_rate.a.b > 1e-3").threshold == 0.001

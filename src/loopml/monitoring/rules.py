@@ -34,7 +34,8 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     "<": operator.lt,
 }
-_EXPR = re.compile(r"^\s*([A-Za-z0-9_.*\-\[\]/:]+)\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+|nan|inf)\s*$")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_EXPR = re.compile(rf"^\s*([A-Za-z_*][^<>=!]*?)\s*(>=|<=|==|!=|>|<)\s*({_NUMBER})\s*$")
 
 
 @dataclass(frozen=True, slots=True)
