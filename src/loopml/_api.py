@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from loopml import _registry
 from loopml.client import Client
 from loopml.errors import NoActiveRun
 from loopml.tracking import active_run as _active_run, flush_all, seed_everything
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Mapping, Sequence
 
+    from loopml.data import Dataset, DatasetProfile, DatasetVersion
+    from loopml.data.api import Relation, Upstream
+    from loopml.data.versions import VersionRef
     from loopml.monitoring import (
         Alert,
         AlertEvent,
@@ -46,16 +50,21 @@ __all__ = [
     "end_run",
     "flush",
     "get_client",
+    "get_dataset_version",
     "get_experiment",
     "get_metric_history",
     "get_monitor",
     "get_performance",
     "get_run",
     "list_alerts",
+    "list_dataset_versions",
+    "list_datasets",
     "list_experiments",
     "list_monitors",
+    "load_dataset",
     "log_artifact",
     "log_artifacts",
+    "log_dataset",
     "log_dict",
     "log_feedback",
     "log_feedback_batch",
@@ -69,6 +78,7 @@ __all__ = [
     "monitor_results",
     "predict_batch",
     "predictions",
+    "profile_data",
     "run_monitor",
     "save_monitor",
     "search_runs",
@@ -79,6 +89,7 @@ __all__ = [
     "set_tags",
     "start_run",
     "subscribe_alerts",
+    "use_dataset",
 ]
 
 _DEFAULT: list[Client] = []
@@ -367,3 +378,114 @@ def predictions(
 ) -> Any:
     """Return the prediction log of a deployment as a DataFrame (``since="1h"`` works)."""
     return get_client().serving.predictions(deployment, since, until, **options)
+
+
+# ---------------------------------------------------------------------------- datasets
+def _run_id(run: Run | str | None) -> str | None:
+    if run is None:
+        active = _active_run()
+        return None if active is None else active.id
+    return run if isinstance(run, str) else run.id
+
+
+def log_dataset(
+    data: Any,
+    name: str,
+    *,
+    description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    derived_from: Sequence[Upstream] = (),
+    relation: Relation = "used",
+    run: Run | str | None = None,
+) -> DatasetVersion:
+    """Store ``data`` as an immutable, content-addressed version of dataset ``name``.
+
+    Inside a run (or with ``run=``) the run is linked to the version:
+    ``run --used--> dataset_version`` (``relation="produced"`` for outputs).
+    Logging identical content again returns the existing version.
+
+    Args:
+        data: a pandas DataFrame, a pyarrow Table, or a parquet/CSV file or folder path.
+        name: the dataset name.
+        description: what this version is.
+        metadata: JSON-ready facts about the version.
+        derived_from: upstream dataset versions (``"raw@2"``, versions) or lineage nodes
+            (``Node("feature_view", "activity/2")``) this data was computed from.
+        relation: ``"used"`` or ``"produced"``: how the run relates to the version.
+        run: the run to link (default: the active run, if any).
+
+    Example:
+        >>> v = lm.log_dataset(frame, "customers")  # doctest: +SKIP
+        >>> lm.load_dataset("customers", version=v.version)  # doctest: +SKIP
+    """
+    return get_client().datasets.log_dataset(
+        data,
+        name,
+        description=description,
+        metadata=metadata,
+        derived_from=derived_from,
+        run_id=_run_id(run),
+        relation=relation,
+    )
+
+
+def load_dataset(
+    name: str | DatasetVersion,
+    version: VersionRef = None,
+    *,
+    columns: Sequence[str] | None = None,
+    output: str = "pandas",
+    run: Run | str | None = None,
+) -> Any:
+    """Load a dataset version as a DataFrame (``output="arrow"``: a pyarrow Table).
+
+    ``version`` is a number, ``"latest"`` (default) or a content digest prefix; ``name``
+    may carry it (``"customers@3"``). Inside a run (or with ``run=``) the run is recorded
+    as having used the version.
+    """
+    datasets = get_client().datasets
+    found = name if not isinstance(name, str) else datasets.get_version(name, version)
+    run_id = _run_id(run)
+    if run_id is not None:
+        datasets.link_run(run_id, found, "used")
+    return datasets.load_dataset(found, columns=columns, output=output)  # type: ignore[arg-type]
+
+
+def use_dataset(
+    name: str,
+    version: VersionRef = None,
+    *,
+    relation: Relation = "used",
+    run: Run | str | None = None,
+) -> DatasetVersion:
+    """Record that the active run (or ``run``) used (or produced) a dataset version; return it."""
+    datasets = get_client().datasets
+    found = datasets.get_version(name, version)
+    run_id = _run_id(run)
+    if run_id is None:
+        raise NoActiveRun(
+            "use_dataset needs a run; call it inside `with lm.start_run(...):` or pass run="
+        )
+    datasets.link_run(run_id, found, relation)
+    return found
+
+
+def get_dataset_version(name: str, version: VersionRef = None) -> DatasetVersion:
+    """Return a dataset version (``"latest"`` by default; ``"customers@3"`` works too)."""
+    return get_client().datasets.get_version(name, version)
+
+
+def list_datasets() -> list[Dataset]:
+    """Return every dataset with its latest version number."""
+    return get_client().datasets.list_datasets()
+
+
+def list_dataset_versions(name: str) -> list[DatasetVersion]:
+    """Return every version of a dataset, oldest first."""
+    return get_client().datasets.list_versions(name)
+
+
+def profile_data(data: Any, *, top_k: int = 10, bins: int = 20) -> DatasetProfile:
+    """Profile a DataFrame, Arrow table, or parquet/CSV file or folder (no store needed)."""
+    profile = _registry.import_target("loopml.data:profile")
+    return profile(data, top_k=top_k, bins=bins)  # type: ignore[no-any-return]

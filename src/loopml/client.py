@@ -16,6 +16,7 @@ from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
     from loopml.config import Settings
+    from loopml.data import Datasets
     from loopml.features import FeatureStore
     from loopml.monitoring import Monitoring
     from loopml.serving.api import Serving
@@ -75,6 +76,12 @@ class Client:
         cls = _registry.import_target("loopml.features.api:FeatureStore")
         store: FeatureStore = cls(self)
         return store
+
+    @cached_property
+    def datasets(self) -> Datasets:
+        """Dataset versions: log, list, load, diff and validate (see docs/data.md)."""
+        datasets_class = _registry.import_target("loopml.data:Datasets")
+        return datasets_class(self.store)  # type: ignore[no-any-return]
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

@@ -1,0 +1,77 @@
+"""Dataset versioning benchmark: digest, profile, log, re-log and load a wide numeric table.
+
+Prints one JSON object with the median of ``--repeat`` runs of each step. The table has
+``--rows`` rows: 8 float columns, 1 integer id, 1 low-cardinality string column and a
+timestamp column (seeded, deterministic). Example::
+
+    python bench/data/run_loopml.py --rows 1000000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+import loopml as lm
+from loopml.data import content_digest, profile_table
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+def make_frame(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"x{i}": rng.normal(size=rows) for i in range(8)})
+    frame["id"] = np.arange(rows)
+    frame["city"] = rng.choice(["berlin", "paris", "rome", "oslo"], rows)
+    frame["ts"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**9, rows), "s")
+    return frame
+
+
+def timed(step: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        step()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="tiny size, one repeat")
+    args = parser.parse_args()
+    rows, repeat = (1_000, 1) if args.smoke else (args.rows, args.repeat)
+    frame = make_frame(rows)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with tempfile.TemporaryDirectory() as home:
+        lm.configure(home=home, db_url=f"sqlite:///{Path(home) / 'loopml.db'}")
+        counter = iter(range(10**6))
+        result = {
+            "system": "loopml",
+            "rows": rows,
+            "columns": table.num_columns,
+            "arrow_bytes": table.nbytes,
+            "digest_s": timed(lambda: content_digest(table), repeat),
+            "profile_s": timed(lambda: profile_table(table), repeat),
+            "log_new_s": timed(lambda: lm.log_dataset(frame, f"bench{next(counter)}"), repeat),
+            "relog_same_s": timed(lambda: lm.log_dataset(frame, "bench0"), repeat),
+            "load_s": timed(lambda: lm.load_dataset("bench0"), repeat),
+        }
+        lm.get_client().close()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
