@@ -47,20 +47,29 @@ class SklearnModel:
 
 
 class DirectSource:
-    def __init__(self, models: dict[int, SklearnModel], root: str) -> None:
+    """Versions are re-loads of one pickle; the alias is a number in a file (for hot swap)."""
+
+    def __init__(self, path: str, root: str, alias_file: str | None) -> None:
         from loopml.store.blob_backends.local import LocalBlobBackend
         from loopml.store.events import EventLog
 
-        self.models = models
-        self.version = max(models)
+        self.path = path
+        self.alias_file = alias_file
         self.log = EventLog(LocalBlobBackend(root))
         self.store = None
 
     def resolve(self, target):
-        return self.version
+        if self.alias_file is None:
+            return 1
+        with open(self.alias_file) as f:
+            return int(f.read().strip() or 1)
 
     def load(self, target, version):
-        return self.models[version]
+        import joblib
+
+        estimator = joblib.load(self.path)
+        n = int(getattr(estimator, "n_features_in_", 20))
+        return SklearnModel(estimator, target.name, version, n)
 
     def event_log(self):
         return self.log
@@ -74,23 +83,20 @@ def main() -> None:
     ap.add_argument("--no-batching", action="store_true")
     ap.add_argument("--shadow", action="store_true")
     ap.add_argument("--root", default=None)
+    ap.add_argument("--alias-file", default=None)
     a = ap.parse_args()
     started = time.perf_counter()
-    import joblib
-
     from loopml.serving.server import ServeConfig, run
 
-    estimator = joblib.load(a.model)
-    n = int(getattr(estimator, "n_features_in_", 20))
-    models = {1: SklearnModel(estimator, "bench", 1, n)}
-    source = DirectSource(models, a.root or tempfile.mkdtemp(prefix="loopml-bench-"))
+    root = a.root or tempfile.mkdtemp(prefix="loopml-bench-")
+    source = DirectSource(a.model, root, a.alias_file)
     config = ServeConfig(
         "bench@champion",
         port=a.port,
         log_predictions=not a.no_log,
         max_batch_size=1 if a.no_batching else 64,
         shadow="bench@champion" if a.shadow else None,
-        poll_interval=0,
+        poll_interval=0.25 if a.alias_file else 0,
     )
     print(f"built in {time.perf_counter() - started:.2f}s", flush=True)
     run(config, source)

@@ -40,13 +40,13 @@ class StoreModelSource:
     @cached_property
     def registry(self) -> Any:
         """The model registry over the store (``loopml.models``)."""
-        return _registry.import_target("loopml.models:ModelRegistry")(self.store)
+        return _registry.import_target("loopml.models:Models")(self.store)
 
     def resolve(self, target: Target) -> int:
         """Return the version the target's alias points at (one query)."""
         if target.version is not None:
             return target.version
-        return int(self.registry.get_alias(target.name, target.alias).version)
+        return int(self.registry.resolve_alias(target.name, target.alias or "champion"))
 
     def load(self, target: Target, version: int) -> ServableModel:
         """Load (from the local cache when possible) one version of the target's model."""
