@@ -31,6 +31,7 @@ class SklearnModel:
 
     def __init__(self, estimator, name: str, version: int, n_features: int) -> None:
         self.estimator = estimator
+        self.native = estimator
         self.name = name
         self.version = version
         self.flavor = "sklearn"

@@ -46,7 +46,7 @@ class StoreModelSource:
         """Return the version the target's alias points at (one query)."""
         if target.version is not None:
             return target.version
-        return int(self.registry.resolve_alias(target.name, target.alias or "champion"))
+        return int(self.registry.get_alias(target.name, target.alias or "champion").version)
 
     def load(self, target: Target, version: int) -> ServableModel:
         """Load (from the local cache when possible) one version of the target's model."""

@@ -17,7 +17,7 @@ from loopml.serving.predlog import Entry
 
 if TYPE_CHECKING:
     from loopml.serving.metrics import ServingMetrics
-    from loopml.serving.runtime import Route
+    from loopml.serving.runtime import Route, Served
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,7 @@ class ShadowQueue:
         try:
             x = np.concatenate([self._aligned(c, served.columns) for c in copies])
             started = time.perf_counter()
-            predictions = np.asarray(served.model.predict_array(x))
-            proba = served.proba(x)
+            predictions, proba = _score(served, x)
             per_row_ms = (time.perf_counter() - started) * 1000.0 / max(len(x), 1)
         except Exception:
             logger.warning("shadow model %s failed; callers are unaffected", served, exc_info=True)
@@ -106,3 +105,12 @@ class ShadowQueue:
     def _fail(self, rows: int) -> None:
         if self.metrics is not None:
             self.metrics.shadow_errors += rows
+
+
+def _score(served: Served, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Predictions and probabilities in one model pass when the classes are known."""
+    proba = served.proba(x)
+    classes = getattr(getattr(served.model, "native", served.model), "classes_", None)
+    if proba is not None and classes is not None and proba.shape[1:] == (len(classes),):
+        return np.asarray(classes)[np.argmax(proba, axis=1)], proba
+    return np.asarray(served.model.predict_array(x)), proba
