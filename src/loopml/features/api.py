@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
@@ -14,28 +13,20 @@ from urllib.parse import urlsplit, urlunsplit
 from loopml import _registry
 from loopml.errors import InvalidInput
 from loopml.features import (
+    applying,
     check as consistency,
+    loading,
     materialize as mat,
     project,
     registry,
     retrieval,
     state,
 )
-from loopml.features.definitions import Entity, FeatureView
-from loopml.features.errors import (
-    EntityNotFound,
-    FeatureViewNotFound,
-    InvalidDefinition,
-    MaterializationInProgress,
-)
+from loopml.features.errors import FeatureViewNotFound
 from loopml.features.lookup import OnlineFeatures, OnlinePlan, codec_for
 from loopml.features.online import OnlineStore, open_online_store
-from loopml.features.reading import SourceContext, connect, describe, open_relation
+from loopml.features.reading import SourceContext, connect
 from loopml.features.references import parse
-from loopml.features.schema import resolve_view
-from loopml.features.sources import BlobSource, DataFrameSource
-from loopml.features.types import key_type
-from loopml.store import leases
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,6 +36,7 @@ if TYPE_CHECKING:
     from loopml.config import Settings
     from loopml.features.check import ConsistencyReport
     from loopml.features.codec import Codec
+    from loopml.features.definitions import Entity, FeatureView
     from loopml.features.registry import ApplyChange, EntityVersion, ViewVersion
     from loopml.store import Store
 
@@ -180,9 +172,12 @@ class FeatureStore:
             EntityNotFound: a view names an entity that is neither registered nor applied.
             SourceError: a source cannot be read or lacks a column.
         """
-        entities, views = _split(objects)
+        entities, views = applying.split(objects)
         known = registry.latest_entities(self.store)
-        resolved = [self._resolve(view, entities, known, dry_run) for view in views]
+        ctx = self.source_context()
+        resolved = [
+            applying.resolve(self.store, ctx, view, entities, known, dry_run) for view in views
+        ]
         changes = registry.apply(self.store, list(entities.values()), resolved, dry_run=dry_run)
         if not dry_run:
             self.refresh()
@@ -205,38 +200,6 @@ class FeatureStore:
         base = settings.project_dir or Path.cwd()
         found = [Path(p) for p in paths] if paths else project.default_paths(base, settings.extra)
         return self.apply(project.load_definitions(found), dry_run=dry_run)
-
-    def _resolve(
-        self,
-        view: FeatureView,
-        entities: Mapping[str, Entity],
-        known: Mapping[str, EntityVersion],
-        dry_run: bool,
-    ) -> tuple[FeatureView, dict[str, str]]:
-        for name in view.entity:
-            if name not in entities and name not in known:
-                raise EntityNotFound(
-                    f"feature view {view.name!r} uses entity {name!r}, which is not registered; "
-                    f"apply lm.Entity({name!r}) with the view"
-                )
-        source = view.source
-        if isinstance(source, DataFrameSource) and not dry_run:
-            # Registered views read the parquet snapshot, so check the snapshot's schema.
-            self.store.put_blob(source.parquet_bytes(), "application/vnd.apache.parquet")
-            source = BlobSource(source.digest())
-        con = connect()
-        try:
-            stamps = [view.timestamp, *([view.created_timestamp] if view.created_timestamp else [])]
-            relation = open_relation(con, source, self.source_context(), view.name, stamps)
-            typed, schema = resolve_view(view, describe(con, relation, view.name))
-        finally:
-            con.close()
-        for name in view.entity:
-            declared = entities[name].dtype if name in entities else known[name].entity.dtype
-            _check_entity_type(view.name, name, declared, schema[name])
-        if isinstance(view.source, DataFrameSource):
-            typed = typed.with_features(typed.features or (), BlobSource(view.source.digest()))
-        return typed, schema
 
     def list_views(self) -> list[ViewVersion]:
         """Return the current version of every feature view, by name."""
@@ -327,11 +290,18 @@ class FeatureStore:
         for view in self._select(views):
             if progress is not None:
                 progress(view.name, None)
-            result = self._materialize_one(view, start_us, end_us, start is not None)
+            result = loading.materialize_view(
+                self._job(view), view, start_us, end_us, ranged=start is not None
+            )
             results.append(result)
             if progress is not None:
                 progress(view.name, result)
         return results
+
+    def _job(self, view: ViewVersion) -> loading.Job:
+        return loading.Job(
+            self.store, self.online, self.online_url, self.source_context(), self._codec(view)
+        )
 
     def _select(self, names: Sequence[str] | None) -> list[ViewVersion]:
         current = self._current()
@@ -343,61 +313,6 @@ class FeatureStore:
                 f"no feature view {missing[0]!r} is registered; registered: {sorted(current)}"
             )
         return [current[n] for n in names]
-
-    def _materialize_one(
-        self, view: ViewVersion, start_us: int | None, end_us: int, ranged: bool
-    ) -> mat.Materialization:
-        began = time.perf_counter()
-        online_url = self.online_url
-        lease, holder = f"features.materialize.{view.name}", uuid.uuid4().hex
-        if not leases.acquire(self.store.db, lease, holder, ttl_s=3600):
-            raise MaterializationInProgress(
-                f"feature view {view.name!r} is being materialized by another process "
-                f"({leases.holder_of(self.store.db, lease)}); wait for it to finish"
-            )
-        try:
-            has_created = view.view.created_timestamp is not None
-            current = state.watermark(self.store, view, online_url)
-            mode: mat.Mode = "range" if ranged else "incremental"
-            if ranged:
-                window = mat.Window(start_us, end_us)
-            else:
-                window = mat.incremental_window(current, end_us, has_created)
-            run_id = state.start(self.store, view, online_url, mode, window)
-            try:
-                entities, written = self._load(view, window)
-                new = mat.next_watermark(current, window, mode, has_created)
-                state.finish(self.store, run_id, view, online_url, entities, new)
-            except BaseException as err:
-                state.fail(self.store, run_id, err)
-                raise
-        finally:
-            leases.release(self.store.db, lease, holder)
-        seconds = time.perf_counter() - began
-        logger.info("materialized %s v%d: %d entities", view.name, view.version, entities)
-        return mat.Materialization(
-            view.name,
-            view.version,
-            mode,
-            window.start_us,
-            window.end_us,
-            entities,
-            written,
-            seconds,
-            new,
-        )
-
-    def _load(self, view: ViewVersion, window: mat.Window) -> tuple[int, int]:
-        con = connect()
-        try:
-            join = retrieval.view_join(con, view, view.view.feature_names, self.source_context())
-            table = con.sql(mat.build_latest_sql(join, window)).to_arrow_table()
-        finally:
-            con.close()
-        types = tuple(view.feature_types[f] for f in view.view.feature_names)
-        keys, values, events = mat.encode_table(table, join.keys, types, self._codec(view))
-        written = self.online.write_batch(view.namespace, keys, values, events)
-        return table.num_rows, written
 
     def materializations(
         self, view: str | None = None, limit: int = 50
@@ -490,37 +405,6 @@ class FeatureStore:
         if self._online is not None and self._online_arg is None:
             self._online.close()
         self._online = None
-
-
-def _split(objects: Iterable[Entity | FeatureView]) -> tuple[dict[str, Entity], list[FeatureView]]:
-    entities: dict[str, Entity] = {}
-    views: dict[str, FeatureView] = {}
-    for obj in objects:
-        if isinstance(obj, FeatureView):
-            if obj.name in views and views[obj.name] != obj:
-                raise InvalidDefinition(f"feature view {obj.name!r} is defined twice, differently")
-            views[obj.name] = obj
-            found: Iterable[Entity] = obj.entities
-        elif isinstance(obj, Entity):
-            found = [obj]
-        else:
-            raise InvalidDefinition(
-                f"apply() takes lm.Entity and lm.FeatureView objects, got {type(obj).__name__}"
-            )
-        for entity in found:
-            if entity.name in entities and entities[entity.name] != entity:
-                raise InvalidDefinition(f"entity {entity.name!r} is defined twice, differently")
-            entities[entity.name] = entity
-    return entities, list(views.values())
-
-
-def _check_entity_type(view: str, entity: str, declared: str | None, column_type: str) -> None:
-    actual = key_type(column_type, entity)
-    if declared is not None and declared != actual:
-        raise InvalidDefinition(
-            f"feature view {view!r}: entity {entity!r} is declared {declared} but the source "
-            f"column has type {column_type} ({actual}); fix the entity dtype or the source"
-        )
 
 
 def _to_us(value: dt.datetime | str) -> int:
