@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from loopml.config import Settings
     from loopml.data import Datasets
     from loopml.features import FeatureStore
+    from loopml.features.service import OnlineService
     from loopml.monitoring import Monitoring
     from loopml.serving.api import Serving
 
@@ -71,6 +72,13 @@ class Client:
         return serving
 
     @cached_property
+    def online_features(self) -> OnlineService:
+        """Online feature lookups alone (no pandas or DuckDB): what the feature server runs."""
+        cls = _registry.import_target("loopml.features.service:OnlineService")
+        service: OnlineService = cls(self.store, self.settings.online_store)
+        return service
+
+    @cached_property
     def features(self) -> FeatureStore:
         """The feature store: entities, feature views, retrieval, materialization, lookups."""
         cls = _registry.import_target("loopml.features.api:FeatureStore")
@@ -111,5 +119,7 @@ class Client:
         """Flush buffered metrics and release database connections."""
         if "features" in self.__dict__:
             self.features.close()
+        if "online_features" in self.__dict__:
+            self.online_features.close()
         if "store" in self.__dict__:
             self.store.close()

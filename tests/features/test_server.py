@@ -38,7 +38,7 @@ def server(sfs: lm.FeatureStore, activity: Path) -> Iterator[str]:
     sfs.apply([activity_view(activity, ttl=None)])
     sfs.materialize()
     port = free_port()
-    config = uvicorn.Config(create_app(sfs), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(sfs.service), host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -152,3 +152,12 @@ def test_loopml_features_serve_starts_fast(
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
         proc.stderr.close()
+
+
+def test_the_serving_path_imports_no_pandas_or_duckdb() -> None:
+    probe = (
+        "import sys, loopml.features.service, loopml.features.server; "
+        "print(','.join(m for m in ('pandas', 'duckdb', 'pyarrow') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

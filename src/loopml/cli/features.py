@@ -243,7 +243,7 @@ def serve(
     Example: loopml features serve --port 6566
     """
     err_console.print(f"feature server on http://{host}:{port} (POST /online-features)")
-    lm.get_client().features.serve(host, port, workers)
+    lm.get_client().online_features.serve(host, port, workers)
 
 
 @app.command("check")

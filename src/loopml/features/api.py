@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
 
 from loopml import _registry
 from loopml.errors import InvalidInput
@@ -23,10 +21,9 @@ from loopml.features import (
     state,
 )
 from loopml.features.errors import FeatureViewNotFound
-from loopml.features.lookup import OnlineFeatures, OnlinePlan, codec_for
-from loopml.features.online import OnlineStore, open_online_store
 from loopml.features.reading import SourceContext, connect
 from loopml.features.references import parse
+from loopml.features.service import OnlineService, to_us
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,6 +34,8 @@ if TYPE_CHECKING:
     from loopml.features.check import ConsistencyReport
     from loopml.features.codec import Codec
     from loopml.features.definitions import Entity, FeatureView
+    from loopml.features.lookup import OnlineFeatures
+    from loopml.features.online import OnlineStore
     from loopml.features.registry import ApplyChange, EntityVersion, ViewVersion
     from loopml.store import Store
 
@@ -80,15 +79,8 @@ class FeatureStore:
         if client is None:
             client = _registry.import_target("loopml._api:get_client")()
         self._client: _ClientLike = client
-        self._online_arg = online_store
-        self._online: OnlineStore | None = None
-        self.refresh_s = refresh_s
-        self._lock = threading.Lock()
-        self._views: dict[str, ViewVersion] = {}
-        self._generation: tuple[int, int] | None = None
-        self._checked = 0.0
-        self._plans: dict[tuple[tuple[str, ...], bool], OnlinePlan] = {}
-        self._codecs: dict[tuple[str, int], Codec] = {}
+        url = client.settings.online_store if online_store is None else online_store
+        self._service = OnlineService(client.store, url, refresh_s)
 
     def __repr__(self) -> str:
         return f"FeatureStore(db={self.store.db.safe_url!r}, online={self.online_url!r})"
@@ -102,18 +94,17 @@ class FeatureStore:
     @property
     def online(self) -> OnlineStore:
         """The online store (opened on first use)."""
-        if self._online is None:
-            arg = self._online_arg
-            url = self._client.settings.online_store if arg is None else arg
-            self._online = open_online_store(url) if isinstance(url, str) else url
-        return self._online
+        return self._service.online
 
     @property
     def online_url(self) -> str:
         """The online store URL, without any password."""
-        arg = self._online_arg
-        url = getattr(arg, "url", arg) if arg is not None else self._client.settings.online_store
-        return _safe_url(str(url))
+        return self._service.online_url
+
+    @property
+    def service(self) -> OnlineService:
+        """The online side alone (what the feature server runs)."""
+        return self._service
 
     def source_context(self) -> SourceContext:
         """Paths and URLs that reading sources needs."""
@@ -121,34 +112,18 @@ class FeatureStore:
         base = settings.project_dir or Path.cwd()
         return SourceContext(base, self.store.blobs.local_file, self.store.db.url)
 
-    def _current(self) -> dict[str, ViewVersion]:
-        now = time.monotonic()
-        if self._generation is not None and now - self._checked < self.refresh_s:
-            return self._views
-        with self._lock:
-            generation = registry.generation(self.store)
-            if generation != self._generation:
-                self._views = registry.latest_views(self.store)
-                self._plans = {}
-                self._generation = generation
-            self._checked = now
-        return self._views
-
     def refresh(self) -> None:
         """Reload definitions now (they are otherwise reloaded every ``refresh_s`` seconds)."""
-        self._checked = 0.0
-        self._generation = None
-        self._current()
+        self._service.refresh()
+
+    def _current(self) -> dict[str, ViewVersion]:
+        return self._service.current()
 
     def _pinned(self, name: str, version: int) -> ViewVersion:
-        return registry.get_view(self.store, name, version)
+        return self._service.pinned(name, version)
 
     def _codec(self, view: ViewVersion) -> Codec:
-        key = (view.name, view.version)
-        codec = self._codecs.get(key)
-        if codec is None:
-            codec = self._codecs[key] = codec_for(view)
-        return codec
+        return self._service.codec(view)
 
     # ------------------------------------------------------------------ definitions
     def apply(
@@ -282,8 +257,8 @@ class FeatureStore:
         Raises:
             MaterializationInProgress: another process is materializing the same view.
         """
-        end_us = _to_us(end) if end is not None else int(time.time() * 1e6)
-        start_us = None if start is None else _to_us(start)
+        end_us = to_us(end) if end is not None else int(time.time() * 1e6)
+        start_us = None if start is None else to_us(start)
         if start_us is not None and start_us >= end_us:
             raise InvalidInput(f"materialize: start {start} must be before end {end}")
         results = []
@@ -343,7 +318,7 @@ class FeatureStore:
                 f"feature view {view!r} was never materialized into {self.online_url}; run "
                 "`loopml features materialize` first"
             )
-        now_us = time.time() * 1e6 if now is None else _to_us(now)
+        now_us = time.time() * 1e6 if now is None else to_us(now)
         con = connect()
         try:
             names = version.view.feature_names
@@ -385,46 +360,14 @@ class FeatureStore:
             :class:`OnlineFeatures`: a dict of columns (entity columns, then features), one
             value per entity; ``None`` where there is no value or it is older than the TTL.
         """
-        key = (tuple(features), full_names)
-        plan = self._plans.get(key)
-        if plan is None or time.monotonic() - self._checked >= self.refresh_s:
-            current = self._current()
-            plan = self._plans.get(key)
-            if plan is None:
-                selections = parse(features, current, self._pinned, full_names=full_names)
-                codecs = {(s.view.name, s.view.version): self._codec(s.view) for s in selections}
-                plan = self._plans[key] = OnlinePlan(selections, codecs)
-        return plan.read(self.online, entities, now, with_event_times=with_event_times)
+        return self._service.get_online_features(
+            entities, features, full_names=full_names, now=now, with_event_times=with_event_times
+        )
 
     def serve(self, host: str = "127.0.0.1", port: int = 6566, workers: int = 1) -> None:
         """Serve online lookups over HTTP until interrupted (see :mod:`loopml.features.server`)."""
-        _registry.import_target("loopml.features.server:serve")(self, host, port, workers)
+        self._service.serve(host, port, workers)
 
     def close(self) -> None:
         """Release the online store's connections."""
-        if self._online is not None and self._online_arg is None:
-            self._online.close()
-        self._online = None
-
-
-def _to_us(value: dt.datetime | str) -> int:
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError as err:
-            raise InvalidInput(
-                f"cannot read time {value!r}; use ISO 8601 like 2024-01-31T00:00"
-            ) from err
-    if not isinstance(value, dt.datetime):
-        raise InvalidInput(f"expected a datetime, got {value!r}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return (value - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _safe_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+        self._service.close()

@@ -1,4 +1,4 @@
-"""The HTTP feature server: a thin FastAPI shell over :meth:`FeatureStore.get_online_features`.
+"""The HTTP feature server: a thin FastAPI shell over :meth:`OnlineService.get_online_features`.
 
 Endpoints::
 
@@ -11,18 +11,16 @@ Endpoints::
     POST /get-online-features    the same (the path Feast clients use)
 
 Errors come back as ``{"error": ..., "message": ...}`` with the error's HTTP status. The
-request body is parsed with the standard ``json`` module rather than a pydantic model:
-for a 1-entity lookup validation would cost more than the lookup itself.
+request body is parsed with orjson rather than a pydantic model: for a 1-entity lookup,
+model validation would cost more than the lookup itself.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
-import math
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -31,19 +29,19 @@ from loopml import _registry
 from loopml.errors import InvalidInput, LoopmlError
 
 if TYPE_CHECKING:
-    from loopml.features.api import FeatureStore
+    from loopml.features.service import OnlineService
 
 logger = logging.getLogger(__name__)
 _JSON = "application/json"
 
 
-def create_app(fs: FeatureStore) -> FastAPI:
-    """Return the feature server app over ``fs``."""
+def create_app(fs: OnlineService) -> FastAPI:
+    """Return the feature server app over an online service (``FeatureStore.service``)."""
     app = FastAPI(title="loopml feature server", docs_url="/docs", redoc_url=None)
 
     @app.exception_handler(LoopmlError)
     async def _error(_request: Request, err: LoopmlError) -> Response:
-        return Response(json.dumps(err.to_dict()).encode(), err.http_status, media_type=_JSON)
+        return Response(dumps(err.to_dict()), err.http_status, media_type=_JSON)
 
     @app.get("/health")
     async def health() -> Response:
@@ -61,7 +59,7 @@ def create_app(fs: FeatureStore) -> FastAPI:
             }
             for v in fs.list_views()
         ]
-        return Response(json.dumps({"views": listed}).encode(), media_type=_JSON)
+        return Response(dumps({"views": listed}), media_type=_JSON)
 
     async def online(request: Request) -> Response:
         entities, features, full_names = parse_request(await request.body())
@@ -80,8 +78,8 @@ def parse_request(body: bytes) -> tuple[dict[str, list[Any]], list[str], bool]:
         InvalidInput: the body is not JSON of that shape.
     """
     try:
-        data = json.loads(body)
-    except ValueError as err:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as err:
         raise InvalidInput(f"the request body is not JSON: {err}") from err
     if not isinstance(data, dict):
         raise InvalidInput('the request body must be {"entities": {...}, "features": [...]}')
@@ -94,36 +92,17 @@ def parse_request(body: bytes) -> tuple[dict[str, list[Any]], list[str], bool]:
 
 
 def dumps(value: Any) -> bytes:
-    """Serialise to JSON; NaN and infinities become null, datetimes ISO 8601."""
-    text = json.dumps(value, default=_default)
-    if "NaN" in text or "Infinity" in text:
-        text = json.dumps(_finite(value), default=_default)
-    return text.encode()
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
+    """Serialise to JSON with orjson: NaN and infinities become null, datetimes RFC 3339."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 def default_app() -> FastAPI:
     """Build the app over the default client's feature store (for ``--workers`` > 1)."""
     client = _registry.import_target("loopml._api:get_client")()
-    return create_app(client.features)
+    return create_app(client.online_features)
 
 
-def serve(fs: FeatureStore, host: str = "127.0.0.1", port: int = 6566, workers: int = 1) -> None:
+def serve(fs: OnlineService, host: str = "127.0.0.1", port: int = 6566, workers: int = 1) -> None:
     """Run the feature server until interrupted (one process per worker)."""
     if workers > 1:
         uvicorn.run(
