@@ -79,8 +79,12 @@ def main() -> None:
     print(train.head())
     print(f"rows without activity in the 3-day TTL: {int(train['orders_7d'].isna().sum())}")
     X = pd.get_dummies(train[["orders_7d", "spend_30d", "tier"]].fillna(0), columns=["tier"])
-    model = LogisticRegression(max_iter=1000).fit(X, train["churned"])
-    print(f"training accuracy: {model.score(X, train['churned']):.3f}")
+    with lm.start_run("feature-store-demo") as run:
+        # The exact training rows become a dataset version linked to the feature views.
+        version = fs.log_training_set(train, "churn_training", description="2,000 labels")
+        model = LogisticRegression(max_iter=1000).fit(X, train["churned"])
+        run.log_metric("train_acc", model.score(X, train["churned"]))
+    print(f"training set {version.ref} ({version.num_rows} rows) used by run {run.id[:8]}")
 
     for result in fs.materialize():
         print(f"materialized {result.view}: {result.entities} entities in {result.seconds:.2f}s")
@@ -92,6 +96,7 @@ def main() -> None:
     report = fs.check("activity", sample=50)
     print(f"online/offline check: {report.matching}/{report.sampled} match")
     print("look next: loopml features list")
+    print("           lm.load_dataset('churn_training')   # the exact training rows")
     print("           loopml features get -e customer_id=1,2 -f activity:orders_7d")
     print("           loopml features serve   # POST /online-features")
 

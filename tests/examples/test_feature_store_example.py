@@ -19,3 +19,4 @@ def test_feature_store_example_runs(
     assert "view activity: v1 created" in out
     assert "materialized activity: 300 entities" in out
     assert "online/offline check: 50/50 match" in out
+    assert "training set churn_training@1 (2000 rows)" in out

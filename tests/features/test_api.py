@@ -115,7 +115,7 @@ def test_historical_retrieval_is_point_in_time(fs: lm.FeatureStore, activity: Pa
     ]  # 1@01-09: 01-05 is 4 days old (TTL 3d)
     assert result["spend"].iloc[2] == 4.0
     assert result["tier"].tolist()[:1] == ["a"]
-    lineage = result.attrs["loopml.features"]
+    lineage = result.attrs["loopml.features"]["views"]
     assert lineage[0]["view"] == "activity"
     assert lineage[0]["version"] == 1
 

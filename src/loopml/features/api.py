@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from loopml import _registry
+from loopml.data import Datasets
 from loopml.errors import InvalidInput
 from loopml.features import (
     applying,
@@ -19,11 +20,13 @@ from loopml.features import (
     registry,
     retrieval,
     state,
+    training,
 )
 from loopml.features.errors import FeatureViewNotFound
 from loopml.features.reading import SourceContext, connect
 from loopml.features.references import parse
 from loopml.features.service import OnlineService, to_us
+from loopml.tracking import active_run
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from loopml.config import Settings
+    from loopml.data import DatasetVersion
     from loopml.features.check import ConsistencyReport
     from loopml.features.codec import Codec
     from loopml.features.definitions import Entity, FeatureView
@@ -81,6 +85,7 @@ class FeatureStore:
         self._client: _ClientLike = client
         url = client.settings.online_store if online_store is None else online_store
         self._service = OnlineService(client.store, url, refresh_s)
+        self._datasets = Datasets(client.store)
 
     def __repr__(self) -> str:
         return f"FeatureStore(db={self.store.db.safe_url!r}, online={self.online_url!r})"
@@ -110,7 +115,11 @@ class FeatureStore:
         """Paths and URLs that reading sources needs."""
         settings = self._client.settings
         base = settings.project_dir or Path.cwd()
-        return SourceContext(base, self.store.blobs.local_file, self.store.db.url)
+        return SourceContext(base, self.store.blobs.local_file, self.store.db.url, self._dataset)
+
+    def _dataset(self, name: str, version: int | None) -> tuple[Path, str]:
+        found = self._datasets.get_version(name, version)
+        return self._datasets.dataset_path(found), found.node_id
 
     def refresh(self) -> None:
         """Reload definitions now (they are otherwise reloaded every ``refresh_s`` seconds)."""
@@ -153,7 +162,10 @@ class FeatureStore:
         resolved = [
             applying.resolve(self.store, ctx, view, entities, known, dry_run) for view in views
         ]
-        changes = registry.apply(self.store, list(entities.values()), resolved, dry_run=dry_run)
+        upstream = {view.name: applying.source_node(view, ctx) for view, _ in resolved}
+        changes = registry.apply(
+            self.store, list(entities.values()), resolved, upstream=upstream, dry_run=dry_run
+        )
         if not dry_run:
             self.refresh()
             for change in changes:
@@ -230,6 +242,47 @@ class FeatureStore:
         selections = parse(features, self._current(), self._pinned, full_names=full_names)
         return retrieval.get_historical_features(
             self.source_context(), selections, spine, timestamp, known_at
+        )
+
+    def log_training_set(
+        self,
+        frame: pd.DataFrame,
+        name: str,
+        *,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        run: Any = None,
+    ) -> DatasetVersion:
+        """Log a :meth:`get_historical_features` result as a dataset version, with lineage.
+
+        The version holds the exact rows (content-addressed: logging the same data again
+        returns the same version). Lineage records ``derived_from`` edges to each feature
+        view version read, and from those to their sources (dataset sources pinned to the
+        version read), so the training data of a model can be traced and reproduced.
+
+        Args:
+            frame: the DataFrame returned by :meth:`get_historical_features` (labels and
+                other columns may have been added to it).
+            name: the dataset name, e.g. ``"churn_training"``.
+            description: what this training set is.
+            metadata: extra JSON-ready facts (merged with the feature references).
+            run: a run (or run id) that used it; default: the active run, if any.
+
+        Raises:
+            InvalidInput: ``frame`` carries no feature lineage.
+        """
+        nodes, facts = training.upstream(frame)
+        run_id = getattr(run, "id", run)
+        if run is None:
+            active = active_run()
+            run_id = None if active is None else active.id
+        return self._datasets.log_dataset(
+            frame,
+            name,
+            description=description,
+            metadata={**facts, **(metadata or {})},
+            derived_from=nodes,
+            run_id=run_id,
         )
 
     # ------------------------------------------------------------------ materialization

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from loopml._utils.hashing import digest_json
 from loopml.features.definitions import Entity, FeatureView
 from loopml.features.errors import EntityNotFound, InvalidDefinition
-from loopml.features.reading import connect, describe, open_relation
+from loopml.features.reading import connect, describe, open_relation, resolve_path
 from loopml.features.schema import resolve_view
-from loopml.features.sources import BlobSource, DataFrameSource
+from loopml.features.sources import (
+    BlobSource,
+    DataFrameSource,
+    DatasetSource,
+    FileSource,
+    SqlSource,
+)
 from loopml.features.types import key_type
+from loopml.store.lineage import Node
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -19,6 +27,7 @@ if TYPE_CHECKING:
     from loopml.store import Store
 
 PARQUET = "application/vnd.apache.parquet"
+DATASET_NODE = "dataset_version"
 
 
 def split(objects: Iterable[Entity | FeatureView]) -> tuple[dict[str, Entity], list[FeatureView]]:
@@ -89,6 +98,24 @@ def resolve(
     if isinstance(view.source, DataFrameSource):
         typed = typed.with_features(typed.features or (), BlobSource(view.source.digest()))
     return typed, schema
+
+
+def source_node(view: FeatureView, ctx: SourceContext) -> Node:
+    """Return the lineage node of what a (resolved) view reads."""
+    source = view.source
+    if isinstance(source, BlobSource):
+        return Node("blob", source.digest)
+    if isinstance(source, FileSource):
+        return Node("file", resolve_path(source.path, ctx.base_dir))
+    if isinstance(source, DatasetSource):
+        if source.version is not None:
+            return Node(DATASET_NODE, f"{source.name}/{source.version}")
+        if ctx.dataset_path is None:
+            return Node("dataset", source.name)
+        return Node(DATASET_NODE, ctx.dataset_path(source.name, None)[1])
+    if isinstance(source, SqlSource):
+        return Node("sql_query", digest_json(source.spec())[:16])
+    return Node("blob", source.digest())
 
 
 def _check_entity_type(view: str, entity: str, declared: str | None, column_type: str) -> None:

@@ -50,14 +50,15 @@ class SourceContext:
         base_dir: folder that relative file paths are resolved against.
         blob_path: digest -> local path of a parquet snapshot in the artifact store.
         metadata_url: SQLAlchemy URL of the metadata database (for ``SqlSource(url=None)``).
-        dataset_path: ``(name, version)`` -> local parquet path of a dataset version, or
-            ``None`` when dataset versions are unavailable.
+        dataset_path: ``(name, version)`` -> (local parquet path, ``name/version`` lineage
+            id) of a dataset version (the latest when ``version`` is ``None``), or ``None``
+            when dataset versions are unavailable.
     """
 
     base_dir: Path
     blob_path: Callable[[str], Path]
     metadata_url: str
-    dataset_path: Callable[[str, int | None], Path] | None = None
+    dataset_path: Callable[[str, int | None], tuple[Path, str]] | None = None
 
 
 def open_relation(
@@ -66,6 +67,7 @@ def open_relation(
     ctx: SourceContext,
     view: str,
     timestamps: Sequence[str] = (),
+    resolved: dict[str, str] | None = None,
 ) -> str:
     """Return a SQL ``FROM`` expression that reads ``source`` on ``con``.
 
@@ -75,6 +77,8 @@ def open_relation(
         ctx: paths and URLs of the store.
         view: the view name (for error messages).
         timestamps: columns to parse as datetimes (SQL sources only).
+        resolved: receives ``{view: "name/version"}`` for a dataset source (the version
+            actually read, for lineage).
 
     Raises:
         SourceError: the source cannot be found or read.
@@ -91,7 +95,10 @@ def open_relation(
                 f"feature view {view!r} reads dataset {source.name!r}, but dataset versions "
                 "are not available in this installation (loopml.data)"
             )
-        return f"read_parquet({literal(str(ctx.dataset_path(source.name, source.version)))})"
+        path, node = ctx.dataset_path(source.name, source.version)
+        if resolved is not None:
+            resolved[view] = node
+        return f"read_parquet({literal(str(path))})"
     return _register(con, _run_sql(source, ctx, view, timestamps))
 
 

@@ -16,14 +16,19 @@ from loopml._utils.hashing import digest_json
 from loopml.features.definitions import Entity, FeatureView
 from loopml.features.errors import EntityNotFound, FeatureViewNotFound
 from loopml.features.types import key_type
+from loopml.store.lineage import Edge, Node, record_edges
 from loopml.store.tables import features as t
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from sqlalchemy import Connection, Table
 
     from loopml.store import Store
+
+
+#: Lineage node type of a feature view version (node id: ``name/version``).
+NODE_TYPE = "feature_view"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,19 +105,36 @@ def apply(
     entities: Sequence[Entity],
     views: Sequence[tuple[FeatureView, dict[str, str]]],
     *,
+    upstream: Mapping[str, Node] | None = None,
     dry_run: bool = False,
 ) -> list[ApplyChange]:
-    """Register entities and resolved views in one transaction; return what changed."""
+    """Register entities and resolved views in one transaction; return what changed.
+
+    Each new view version is recorded in lineage as ``feature_view name/version
+    --derived_from--> upstream[name]`` (its source), in the same transaction.
+    """
     changes: list[ApplyChange] = []
     now = now_ms()
     with store.db.write() as conn:
         for entity in entities:
             changes.append(_apply_entity(conn, entity, now, dry_run))
+        edges = []
         for view, schema in views:
-            changes.append(_apply_view(conn, view, schema, now, dry_run))
+            change = _apply_view(conn, view, schema, now, dry_run)
+            changes.append(change)
+            source = (upstream or {}).get(view.name)
+            if change.action != "unchanged" and source is not None:
+                edges.append(Edge(view_node(view.name, change.version), "derived_from", source))
         if dry_run:
             conn.rollback()
+        else:
+            record_edges(store, edges, conn)
     return changes
+
+
+def view_node(name: str, version: int) -> Node:
+    """The lineage node of a feature view version (``feature_view``, ``name/version``)."""
+    return Node(NODE_TYPE, f"{name}/{version}")
 
 
 def _apply_entity(conn: Connection, entity: Entity, now: int, dry_run: bool) -> ApplyChange:

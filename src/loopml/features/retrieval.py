@@ -27,15 +27,22 @@ LINEAGE_ATTR = "loopml.features"
 
 
 def view_join(
-    con: duckdb.DuckDBPyConnection, view: ViewVersion, features: Sequence[str], ctx: SourceContext
+    con: duckdb.DuckDBPyConnection,
+    view: ViewVersion,
+    features: Sequence[str],
+    ctx: SourceContext,
+    resolved: dict[str, str] | None = None,
 ) -> offline.ViewJoin:
-    """Open a view's source on ``con``, check its schema, and describe the join."""
+    """Open a view's source on ``con``, check its schema, and describe the join.
+
+    ``resolved`` receives ``{view: "dataset/version"}`` for dataset sources.
+    """
     definition = view.view
     stamps = [
         definition.timestamp,
         *([definition.created_timestamp] if definition.created_timestamp else []),
     ]
-    relation = open_relation(con, definition.source, ctx, view.name, stamps)
+    relation = open_relation(con, definition.source, ctx, view.name, stamps, resolved)
     current = describe(con, relation, view.name)
     check_schema(definition, view.schema, current)
     types = view.feature_types
@@ -72,14 +79,17 @@ def get_historical_features(
         keys.update(selection.view.keys)
     _check_outputs(spine, selections)
     con = connect()
+    resolved: dict[str, str] = {}
     try:
-        joins = [view_join(con, s.view, s.features, ctx) for s in selections]
+        joins = [view_join(con, s.view, s.features, ctx, resolved) for s in selections]
         sql = offline.build_pit_sql(joins, known, cutoff)
         frame = sp.prepare(spine, timestamp, keys, known_column)
         table = offline.execute(con, sql, frame)
     finally:
         con.close()
-    return _assemble(spine, selections, table)
+    result = _assemble(spine, selections, table)
+    result.attrs[LINEAGE_ATTR] = lineage(selections, resolved, timestamp, known_at)
+    return result
 
 
 def _known(
@@ -137,23 +147,36 @@ def _assemble(
 ) -> pd.DataFrame:
     result = spine.copy()
     n = 0
-    lineage: list[dict[str, Any]] = []
     for selection in selections:
         types = selection.view.feature_types
         for feature, out in zip(selection.features, selection.outputs, strict=True):
             result[out] = _column(table.column(f"__lm_o{n}"), types[feature])
             n += 1
-        lineage.append(
-            {
-                "view": selection.view.name,
-                "version": selection.view.version,
-                "digest": selection.view.digest,
-                "features": list(selection.features),
-                "source": selection.view.view.source.spec(),
-            }
-        )
-    result.attrs[LINEAGE_ATTR] = lineage
     return result
+
+
+def lineage(
+    selections: Sequence[Selection], resolved: dict[str, str], timestamp: str, known_at: object
+) -> dict[str, Any]:
+    """Describe what a retrieval read: view versions, sources (dataset versions resolved)."""
+    views = []
+    for selection in selections:
+        view = selection.view
+        entry = {
+            "view": view.name,
+            "version": view.version,
+            "digest": view.digest,
+            "features": list(selection.features),
+            "source": view.view.source.spec(),
+        }
+        if view.name in resolved:
+            entry["dataset_version"] = resolved[view.name]
+        views.append(entry)
+    return {
+        "views": views,
+        "timestamp": timestamp,
+        "known_at": None if known_at is None else str(known_at),
+    }
 
 
 def _column(column: pa.ChunkedArray, kind: str) -> Any:
