@@ -38,7 +38,9 @@ def server(sfs: lm.FeatureStore, activity: Path) -> Iterator[str]:
     sfs.apply([activity_view(activity, ttl=None)])
     sfs.materialize()
     port = free_port()
-    config = uvicorn.Config(create_app(sfs.service), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(sfs.service), host="127.0.0.1", port=port, log_level="warning"
+    )
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
