@@ -1,7 +1,9 @@
-"""Datasets: version a table by content, profile it, load any version, trace who used it.
+"""Datasets: version a table by content, profile it, validate, diff, trace who used it.
 
 Builds a small customer table, logs it as dataset versions (re-logging the same content
-returns the same version), loads an old version back, and links versions to runs.
+returns the same version), attaches a schema inferred from the first version so that a
+broken export is refused, diffs two versions, loads an old version back, and links
+versions to runs.
 
 Run it with ``python examples/datasets.py`` (``make demo`` does).
 """
@@ -45,6 +47,26 @@ def main() -> None:
         f"spend: mean {spend.mean:.1f}, median {spend.quantile(0.5):.1f}, "
         f"nulls {spend.null_count}; top cities: "
         + ", ".join(f"{v.value}={v.count}" for v in v2.profile["city"].top_values)
+    )
+
+    # Gate: every new version must look like January (types, ranges, categories).
+    lm.set_dataset_schema("customers", lm.Schema.from_profile(v1.profile, margin=0.1))
+    broken = customers(1_000, seed=3)
+    broken.loc[:9, "age"] = -1
+    broken.loc[10:14, "city"] = "atlantis"
+    try:
+        lm.log_dataset(broken, "customers")
+    except lm.DataValidationError as err:
+        print(
+            f"refused a broken export: {err.report.failed_row_count} bad rows, columns "
+            f"{err.report.failed_columns}"
+        )
+
+    diff = lm.diff_datasets("customers@1", "customers@2")
+    spend_change = next(c for c in diff.columns if c.name == "spend")
+    print(
+        f"diff {diff.old} -> {diff.new}: rows {diff.old_rows} -> {diff.new_rows}, "
+        f"changed {diff.changed}, spend mean shift {spend_change.mean_shift:+.2f} sd"
     )
 
     with lm.start_run("datasets-demo", name="train"):

@@ -7,11 +7,12 @@ variables; :func:`configure` replaces it.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loopml import _registry
 from loopml.client import Client
-from loopml.errors import NoActiveRun
+from loopml.errors import InvalidInput, NoActiveRun
 from loopml.tracking import active_run as _active_run, flush_all, seed_everything
 
 if TYPE_CHECKING:
@@ -19,7 +20,14 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Mapping, Sequence
 
-    from loopml.data import Dataset, DatasetProfile, DatasetVersion
+    from loopml.data import (
+        Dataset,
+        DatasetDiff,
+        DatasetProfile,
+        DatasetVersion,
+        Schema,
+        ValidationReport,
+    )
     from loopml.data.api import Relation, Upstream
     from loopml.data.versions import VersionRef
     from loopml.monitoring import (
@@ -47,6 +55,7 @@ __all__ = [
     "create_experiment",
     "delete_monitor",
     "detect_drift",
+    "diff_datasets",
     "end_run",
     "flush",
     "get_client",
@@ -84,12 +93,14 @@ __all__ = [
     "search_runs",
     "seed_everything",
     "serve",
+    "set_dataset_schema",
     "set_experiment",
     "set_tag",
     "set_tags",
     "start_run",
     "subscribe_alerts",
     "use_dataset",
+    "validate",
 ]
 
 _DEFAULT: list[Client] = []
@@ -397,6 +408,8 @@ def log_dataset(
     derived_from: Sequence[Upstream] = (),
     relation: Relation = "used",
     run: Run | str | None = None,
+    schema: Schema | None = None,
+    validate: bool = True,
 ) -> DatasetVersion:
     """Store ``data`` as an immutable, content-addressed version of dataset ``name``.
 
@@ -413,6 +426,9 @@ def log_dataset(
             (``Node("feature_view", "activity/2")``) this data was computed from.
         relation: ``"used"`` or ``"produced"``: how the run relates to the version.
         run: the run to link (default: the active run, if any).
+        schema: check new content first (default: the dataset's attached schema, if any);
+            a failure raises :class:`~loopml.data.DataValidationError` and stores nothing.
+        validate: set ``False`` to skip the schema check.
 
     Example:
         >>> v = lm.log_dataset(frame, "customers")  # doctest: +SKIP
@@ -426,6 +442,8 @@ def log_dataset(
         derived_from=derived_from,
         run_id=_run_id(run),
         relation=relation,
+        schema=schema,
+        validate=validate,
     )
 
 
@@ -489,3 +507,49 @@ def profile_data(data: Any, *, top_k: int = 10, bins: int = 20) -> DatasetProfil
     """Profile a DataFrame, Arrow table, or parquet/CSV file or folder (no store needed)."""
     profile = _registry.import_target("loopml.data:profile")
     return profile(data, top_k=top_k, bins=bins)  # type: ignore[no-any-return]
+
+
+def validate(
+    data: Any,
+    schema: Schema | None = None,
+    *,
+    raise_on_failure: bool = False,
+) -> ValidationReport:
+    """Check data against a schema and return a JSON-ready report (a pipeline gate).
+
+    Args:
+        data: a DataFrame, Arrow table, dict of columns, parquet/CSV path, a
+            :class:`~loopml.data.DatasetVersion`, or a ``"name@version"`` reference.
+        schema: the rules; for dataset versions the dataset's attached schema by default.
+        raise_on_failure: raise :class:`~loopml.data.DataValidationError` (carrying the
+            report) when any check fails.
+
+    Example:
+        >>> report = lm.validate(frame, lm.Schema.from_profile(reference.profile))  # doctest: +SKIP
+        >>> report.passed, report.failed_columns  # doctest: +SKIP
+    """
+    validate_data = _registry.import_target("loopml.data:validate")
+    version_class = _registry.import_target("loopml.data:DatasetVersion")
+    if isinstance(data, version_class) or _is_dataset_ref(data):
+        return get_client().datasets.validate(
+            data, schema=schema, raise_on_failure=raise_on_failure
+        )
+    if schema is None:
+        raise InvalidInput("validate needs schema= for data that is not a dataset version")
+    return validate_data(data, schema, raise_on_failure=raise_on_failure)  # type: ignore[no-any-return]
+
+
+def _is_dataset_ref(data: Any) -> bool:
+    return isinstance(data, str) and "@" in data and not Path(data).exists()
+
+
+def set_dataset_schema(name: str, schema: Schema | None) -> None:
+    """Attach a schema to a dataset: every new version must pass it (``None`` removes it)."""
+    get_client().datasets.set_schema(name, schema)
+
+
+def diff_datasets(
+    old: str | DatasetVersion, new: str | DatasetVersion | None = None
+) -> DatasetDiff:
+    """Compare two dataset versions (``"customers"`` alone: its two newest versions)."""
+    return get_client().datasets.diff_versions(old, new)

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from loopml.cli import config, db, experiments, features, monitor, runs, serve
+from loopml.cli import config, datasets, db, experiments, features, monitor, runs, serve
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(config.app, name="config")
+app.add_typer(datasets.app, name="datasets")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(features.app, name="features")

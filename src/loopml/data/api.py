@@ -12,11 +12,13 @@ import pyarrow.parquet as pq
 from sqlalchemy import exc as sa_exc
 
 from loopml._utils.clock import now_ms
-from loopml.data import sources, versions as vs
+from loopml.data import sources, validation, versions as vs
+from loopml.data.diff import DatasetDiff, diff_versions
 from loopml.data.digest import column_type, content_digest
 from loopml.data.entities import NODE_TYPE, Dataset, DatasetVersion, VersionLink
 from loopml.data.errors import DatasetNotFound
 from loopml.data.profiling import profile_table
+from loopml.data.schema import Schema
 from loopml.errors import InvalidInput
 from loopml.store.lineage import Edge, Node, record_edges
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
+    from loopml.data.reports import ValidationReport
     from loopml.data.versions import VersionRef
     from loopml.store import Store
 
@@ -69,6 +72,8 @@ class Datasets:
         derived_from: Sequence[Upstream] = (),
         run_id: str | None = None,
         relation: Relation = "used",
+        schema: Schema | None = None,
+        validate: bool = True,
     ) -> DatasetVersion:
         """Store ``data`` as a new immutable version of dataset ``name`` (or return the same one).
 
@@ -81,9 +86,15 @@ class Datasets:
                 ``Node("feature_view", "activity/2")``); recorded as ``derived_from`` edges.
             run_id: link this run to the version (``run --relation--> dataset_version``).
             relation: ``"used"`` (an input of the run) or ``"produced"`` (an output).
+            schema: check new content against this schema (default: the schema attached
+                to the dataset with :meth:`set_schema`, if any).
+            validate: set ``False`` to skip the check.
 
         Returns:
             The version; logging identical content again returns the existing version.
+
+        Raises:
+            DataValidationError: new content failed the schema; nothing was stored.
         """
         vs.check_name(name)
         _check_relation(relation)
@@ -94,7 +105,13 @@ class Datasets:
         upstream = self._upstream_nodes(derived_from)
         existing = self._existing(name, digest.digest)
         if existing is None:
-            existing = self._create(table, name, digest, source, description, meta, run_id)
+            profile = profile_table(table)
+            rules = (schema or self.get_schema(name)) if validate else None
+            if rules is not None:
+                report = validation.validate(table, rules, profile=profile, target=name)
+                report.raise_for_failures()
+                meta = {**meta, "validation": _validation_note(rules, report)}
+            existing = self._create(table, name, digest, source, description, meta, run_id, profile)
         self._link(existing, upstream, run_id, relation)
         return existing
 
@@ -115,8 +132,8 @@ class Datasets:
         description: str | None,
         metadata: dict[str, Any],
         run_id: str | None,
+        profile: Any,
     ) -> DatasetVersion:
-        profile = profile_table(table)
         ref = self._write_snapshot(table)
         values = {
             "digest": digest.digest,
@@ -136,17 +153,17 @@ class Datasets:
             "run_id": run_id,
             "created_at": now_ms(),
         }
-        number = self._insert(name, description, values, ref)
+        number = self._insert(name, values, ref)
         return vs.get_version(self.store.db, name, number)
 
-    def _insert(self, name: str, description: str | None, values: dict[str, Any], ref: Any) -> int:
+    def _insert(self, name: str, values: dict[str, Any], ref: Any) -> int:
         # SQLite serialises writers; on PostgreSQL two writers may race for the same
         # version number (or digest): the loser retries and sees the winner's row.
         last: Exception | None = None
         for _ in range(_INSERT_ATTEMPTS):
             try:
                 with self.store.db.write() as conn:
-                    dataset_id = vs.ensure_dataset(self.store.db, conn, name, description)
+                    dataset_id = vs.ensure_dataset(self.store.db, conn, name, None)
                     found = vs.find_version_by_digest(conn, dataset_id, values["digest"])
                     if found is not None:
                         return found
@@ -270,6 +287,69 @@ class Datasets:
         if output != "pandas":
             raise InvalidInput(f"output must be 'pandas' or 'arrow', not {output!r}")
         return table.to_pandas()
+
+    # ------------------------------------------------------------------ schemas, validation, diff
+    def set_schema(self, name: str, schema: Schema | None) -> None:
+        """Attach a schema to dataset ``name`` (created if new); every new version must pass it.
+
+        ``None`` removes the schema.
+        """
+        vs.check_name(name)
+        if schema is not None and not isinstance(schema, Schema):
+            raise InvalidInput(f"expected a loopml Schema, got {type(schema).__name__}")
+        vs.set_schema(self.store.db, name, None if schema is None else schema.to_dict())
+
+    def get_schema(self, name: str) -> Schema | None:
+        """Return the schema attached to dataset ``name``, or ``None``."""
+        with self.store.db.read() as conn:
+            if vs.find_dataset_id(conn, name) is None:
+                return None
+        stored = self.get_dataset(name).schema
+        return None if stored is None else Schema.from_dict(dict(stored))
+
+    def validate(
+        self,
+        name: str | DatasetVersion,
+        version: VersionRef = None,
+        *,
+        schema: Schema | None = None,
+        raise_on_failure: bool = False,
+    ) -> ValidationReport:
+        """Check a stored version against ``schema`` (default: the dataset's own schema)."""
+        found = name if isinstance(name, DatasetVersion) else self.get_version(name, version)
+        rules = schema if schema is not None else self.get_schema(found.name)
+        if rules is None:
+            raise InvalidInput(
+                f"dataset {found.name!r} has no schema; pass schema= or attach one with "
+                f"set_schema({found.name!r}, Schema.from_profile(version.profile))"
+            )
+        table = self.load_dataset(found, output="arrow")
+        report = validation.validate(table, rules, profile=found.profile, target=found.ref)
+        return report.raise_for_failures() if raise_on_failure else report
+
+    def diff_versions(
+        self, old: str | DatasetVersion, new: str | DatasetVersion | None = None
+    ) -> DatasetDiff:
+        """Compare two versions: ``old`` -> ``new`` (default: the latest of ``old``'s dataset).
+
+        With ``old`` naming a dataset without a version (``"customers"``), compares its
+        two newest versions.
+        """
+        if new is None:
+            name = old.name if isinstance(old, DatasetVersion) else vs.split_ref(old)[0]
+            newest = self.get_version(name)
+            if isinstance(old, str) and "@" not in old:
+                if newest.version < 2:
+                    raise InvalidInput(f"dataset {name!r} has one version; nothing to diff")
+                return diff_versions(self.get_version(name, newest.version - 1), newest)
+            new = newest
+        before = old if isinstance(old, DatasetVersion) else self.get_version(old)
+        after = new if isinstance(new, DatasetVersion) else self.get_version(new)
+        return diff_versions(before, after)
+
+
+def _validation_note(schema: Schema, report: ValidationReport) -> dict[str, Any]:
+    return {"schema_digest": schema.digest, "passed": report.passed, "checks": len(report.checks)}
 
 
 def _check_relation(relation: str) -> None:
