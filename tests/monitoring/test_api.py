@@ -61,3 +61,21 @@ def test_ad_hoc_drift_and_quality_need_no_store() -> None:
 def test_bad_run_reference_is_refused(client: lm.Client) -> None:
     with pytest.raises(lm.LoopmlError, match="runs:/<run_id>/<artifact path>"):
         lm.save_monitor(lm.Monitor("m", reference="runs:/only-an-id"))
+
+
+def test_reference_from_a_dataset_version(client: lm.Client) -> None:
+    version = lm.log_dataset(features(1500, 1), "customers")
+    by_name = lm.save_monitor(lm.Monitor("a", reference="datasets:/customers"))
+    by_object = lm.save_monitor(lm.Monitor("b", reference=version))
+    assert by_name.reference_digest == by_object.reference_digest
+    with client.store.db.read() as conn:
+        edges = conn.exec_driver_sql(
+            "select src_type, src_id, relation, dst_type from lineage_edges "
+            "where src_type = 'monitor'"
+        ).all()
+    assert sorted(tuple(e) for e in edges) == [
+        ("monitor", "a", "used", "dataset_version"),
+        ("monitor", "b", "used", "dataset_version"),
+    ]
+    with pytest.raises(lm.LoopmlError, match="no dataset 'nope'"):
+        lm.save_monitor(lm.Monitor("c", reference="datasets:/nope@1"))

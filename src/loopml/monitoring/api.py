@@ -24,6 +24,7 @@ from loopml.monitoring.frames import to_frame
 from loopml.monitoring.monitors import WindowResult, window_of
 from loopml.monitoring.rules import confirmed
 from loopml.store.events import EventLog
+from loopml.store.lineage import Edge, Node, record_edges
 from loopml.store.tables import monitoring as t
 
 if TYPE_CHECKING:
@@ -61,11 +62,14 @@ class Monitoring:
     # ------------------------------------------------------------------ monitors
     def save(self, monitor: Monitor) -> MonitorInfo:
         """Store (or replace) a monitor; its reference is summarised once and stored."""
-        digest, _ = references.save_reference(
+        digest, _, source = references.save_reference(
             self.store, monitor.reference, columns=monitor.features, categorical=monitor.categorical
         )
         with self.store.db.write() as conn:
             st.upsert_monitor(conn, self.store.db, monitor, digest)
+            if source is not None:
+                edge = Edge(Node("monitor", monitor.name), "used", source)
+                record_edges(self.store, [edge], conn)
             events = alerts.resolve_rules(
                 conn, monitor.name, [r.name for r in monitor.rules], now_ms()
             )

@@ -35,7 +35,8 @@ class Monitor:
     Args:
         name: the monitor's name (letters, digits, ``_ . -``).
         reference: the reference data: a DataFrame or Arrow table, a parquet/CSV path,
-            ``"runs:/<run_id>/<artifact>"`` (a table logged by a training run), a stored
+            ``"runs:/<run_id>/<artifact>"`` (a table logged by a training run), a dataset
+            version (``"datasets:/customers@3"`` or a ``DatasetVersion``), a stored
             summary digest ``"sha256:<hex>"``, or a fitted ``ReferenceSummary``.
         features: columns to monitor (default: every reference column).
         categorical: numeric-looking columns to treat as categorical.

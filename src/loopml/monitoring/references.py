@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from loopml._utils.clock import now_ms
+from loopml.data import Datasets, DatasetVersion
 from loopml.errors import InvalidInput, NotFound
 from loopml.monitoring.summary import ReferenceSummary
+from loopml.store.lineage import Node
 from loopml.store.tables import monitoring as t
 from loopml.tracking import reads
 from loopml.tracking.artifacts import decode
@@ -31,12 +33,18 @@ class ReferenceNotFound(NotFound):
     """No stored reference summary with the given digest."""
 
 
-def load_data(store: Store, reference: Any) -> tuple[Any, str]:
-    """Return the reference as data plus a description of where it came from.
+def load_data(store: Store, reference: Any) -> tuple[Any, str, Node | None]:
+    """Return the reference as data, where it came from, and its lineage node (if any).
 
-    Accepts a DataFrame/Arrow table/mapping, a parquet/CSV path, or
-    ``"runs:/<run_id>/<artifact path>"`` (a table logged with ``run.log_table``).
+    Accepts a DataFrame/Arrow table/mapping, a parquet/CSV path,
+    ``"runs:/<run_id>/<artifact path>"`` (a table logged with ``run.log_table``), a dataset
+    version (``DatasetVersion`` or ``"datasets:/<name>[@<version>]"``, latest by default).
     """
+    if isinstance(reference, str) and reference.startswith("datasets:/"):
+        reference = Datasets(store).get_version(reference[len("datasets:/") :])
+    if isinstance(reference, DatasetVersion):
+        node = Node("dataset_version", reference.node_id)
+        return Datasets(store).load_dataset(reference), f"datasets:/{reference.ref}", node
     if isinstance(reference, str) and reference.startswith("runs:/"):
         run_id, _, path = reference[len("runs:/") :].partition("/")
         if not run_id or not path:
@@ -49,10 +57,10 @@ def load_data(store: Store, reference: Any) -> tuple[Any, str]:
             raise InvalidInput(
                 f"artifact {path!r} of run {run_id} is not a table ({info.media_type})"
             )
-        return data, reference
+        return data, reference, Node("run", run_id)
     if isinstance(reference, str):
-        return reference, f"file:{reference}"
-    return reference, f"{type(reference).__name__} in memory"
+        return reference, f"file:{reference}", None
+    return reference, f"{type(reference).__name__} in memory", None
 
 
 def save_reference(
@@ -61,22 +69,23 @@ def save_reference(
     *,
     columns: Sequence[str] | None = None,
     categorical: Sequence[str] = (),
-) -> tuple[str, ReferenceSummary]:
+) -> tuple[str, ReferenceSummary, Node | None]:
     """Summarise ``reference`` (unless already a summary or digest) and store it.
 
     Returns:
-        ``(digest, summary)``.
+        ``(digest, summary, lineage node of the source or None)``.
     """
     if isinstance(reference, str) and reference.startswith("sha256:"):
         digest = reference[len("sha256:") :]
         summary = load_summary(store, digest)
-        return digest, summary if columns is None else summary.select(columns)
+        return digest, summary if columns is None else summary.select(columns), None
+    node = None
     if isinstance(reference, ReferenceSummary):
         summary, source = reference, "ReferenceSummary"
         if columns is not None:
             summary = summary.select(columns)
     else:
-        data, source = load_data(store, reference)
+        data, source, node = load_data(store, reference)
         summary = ReferenceSummary.fit(data, columns=columns, categorical=categorical)
     ref = store.blobs.put_bytes(summary.to_bytes(), MEDIA_TYPE)
     row = {
@@ -89,7 +98,7 @@ def save_reference(
     with store.db.write() as conn:
         store.record_blob(conn, ref)
         conn.execute(store.db.upsert(t.monitor_references, ["digest"], []), row)
-    return ref.digest, summary
+    return ref.digest, summary, node
 
 
 def load_summary(store: Store, digest: str) -> ReferenceSummary:
