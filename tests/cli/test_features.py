@@ -74,7 +74,7 @@ def test_materialize_get_check(project: Path) -> None:
     got = json.loads(
         invoke("features", "get", "-e", "customer_id=1,2", "-f", "activity:orders", "--json").stdout
     )
-    assert got == {"customer_id": ["1", "2"], "orders": [2, 4]}
+    assert got == {"customer_id": [1, 2], "orders": [2, 4]}
     assert (
         "orders" in invoke("features", "get", "-e", "customer_id=1", "-f", "activity:orders").stdout
     )

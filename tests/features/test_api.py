@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import loopml as lm
+from loopml.errors import InvalidInput
 from loopml.features.errors import (
     EntityNotFound,
     FeatureNotFound,
@@ -282,6 +283,8 @@ def test_composite_and_string_keys(fs: lm.FeatureStore) -> None:
         {"customer": ["a", "b", "b"], "store_id": [2, 1, 2]}, ["visits:visits"]
     )
     assert online["visits"] == [2, 3, None]
+    with pytest.raises(InvalidInput, match="must have the same length"):
+        fs.get_online_features({"customer": ["a"], "store_id": [1, 2]}, ["visits:visits"])
 
 
 def test_known_time_excludes_late_backfills(fs: lm.FeatureStore) -> None:

@@ -164,6 +164,15 @@ def test_lookup_errors(sfs: lm.FeatureStore, activity: Path) -> None:
     with pytest.raises(InvalidInput, match="must be a mapping of entity column to values"):
         sfs.get_online_features([1], REFS)  # type: ignore[arg-type]
     assert sfs.get_online_features({"customer_id": []}, REFS)["orders"] == []
+    with pytest.raises(InvalidInput, match="entity row 1 has no 'customer_id'"):
+        sfs.get_online_features([{"customer_id": 1}, {"cid": 2}], REFS)
+
+
+def test_entity_rows_and_key_conversion(sfs: lm.FeatureStore, activity: Path) -> None:
+    sfs.apply([activity_view(activity, ttl=None)])
+    sfs.materialize()
+    rows = sfs.get_online_features([{"customer_id": "2"}, {"customer_id": 1}], ["activity:orders"])
+    assert rows == {"customer_id": [2, 1], "orders": [4, 2]}
 
 
 def test_new_definitions_are_picked_up_by_a_running_store(

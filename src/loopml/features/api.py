@@ -393,7 +393,7 @@ class FeatureStore:
     # ------------------------------------------------------------------ online
     def get_online_features(
         self,
-        entities: Mapping[str, Sequence[Any]],
+        entities: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
         features: Sequence[str],
         *,
         full_names: bool = False,
@@ -403,7 +403,9 @@ class FeatureStore:
         """Look up the latest materialized values of some entities.
 
         Args:
-            entities: entity column -> values, e.g. ``{"customer_id": [1, 2]}``.
+            entities: entity column -> values, e.g. ``{"customer_id": [1, 2]}``, or a list
+                of rows ``[{"customer_id": 1}, ...]``. Keys are converted to the entity's
+                type (``"7"`` -> 7 for integer keys); the result holds the converted keys.
             features: references ``"view:feature"`` or ``"view:*"``.
             full_names: name feature columns ``view__feature``.
             now: the time TTLs are measured against (default: now).

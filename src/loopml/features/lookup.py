@@ -98,7 +98,7 @@ class OnlinePlan:
     def read(
         self,
         store: OnlineStore,
-        entities: Mapping[str, Sequence[Any]],
+        entities: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
         now: dt.datetime | None = None,
         *,
         with_event_times: bool = False,
@@ -110,32 +110,35 @@ class OnlinePlan:
         """
         columns, size = self._entity_values(entities)
         now_us = time.time() * 1e6 if now is None else _to_us(now)
-        result = OnlineFeatures({name: list(values) for name, values in columns.items()})
+        result = OnlineFeatures(columns)
         encoded: dict[tuple[str, ...], list[bytes]] = {}
         for view in self.views:
             keys = encoded.get(view.keys)
             if keys is None:
-                keys = encoded[view.keys] = self._encode(view, columns, size)
+                keys = encoded[view.keys] = self._encode(view, columns)
             self._fill(result, view, store.read(view.table, keys), now_us, size, with_event_times)
         return result
 
     def _entity_values(
-        self, entities: Mapping[str, Sequence[Any]]
+        self, entities: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
     ) -> tuple[dict[str, list[Any]], int]:
+        if isinstance(entities, list | tuple) and all(isinstance(r, Mapping) for r in entities):
+            entities = _rows_to_columns(entities, self.entity_columns)
         if not isinstance(entities, Mapping):
             raise InvalidInput(
                 "entities must be a mapping of entity column to values, e.g. "
-                "{'customer_id': [1, 2]}"
+                "{'customer_id': [1, 2]}, or a list of rows [{'customer_id': 1}, ...]"
             )
         columns: dict[str, list[Any]] = {}
-        for name in self.entity_columns:
+        for name, kind in self.entity_columns.items():
             if name not in entities:
                 raise InvalidInput(
                     f"entity column {name!r} is missing from the lookup; pass "
                     f"{{{name!r}: [...]}} (got columns {sorted(entities)})"
                 )
             values = entities[name]
-            columns[name] = [values] if isinstance(values, str | int) else list(values)
+            values = [values] if isinstance(values, str | int) else values
+            columns[name] = [keycodec.coerce(v, kind, name) for v in values]
         sizes = {len(v) for v in columns.values()}
         if len(sizes) > 1:
             found = {k: len(v) for k, v in columns.items()}
@@ -143,11 +146,8 @@ class OnlinePlan:
         return columns, sizes.pop() if sizes else 0
 
     @staticmethod
-    def _encode(view: _ViewRead, columns: Mapping[str, list[Any]], size: int) -> list[bytes]:
-        parts = [
-            [keycodec.coerce(v, kind, key) for v in columns[key]]
-            for key, kind in zip(view.keys, view.key_types, strict=True)
-        ]
+    def _encode(view: _ViewRead, columns: Mapping[str, list[Any]]) -> list[bytes]:
+        parts = [columns[key] for key in view.keys]
         if len(parts) == 1:
             return keycodec.encode_column(parts[0])
         return [keycodec.encode_one(row) for row in zip(*parts, strict=True)]
@@ -179,6 +179,20 @@ class OnlinePlan:
             result[f"{view.name}__event_timestamp"] = [
                 None if t is None else dt.datetime.fromtimestamp(t / 1e6, dt.UTC) for t in times
             ]
+
+
+def _rows_to_columns(
+    rows: Sequence[Mapping[str, Any]], names: Mapping[str, str]
+) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {}
+    for name in names:
+        missing = [i for i, row in enumerate(rows) if name not in row]
+        if missing:
+            raise InvalidInput(
+                f"entity row {missing[0]} has no {name!r}; every row needs {sorted(names)}"
+            )
+        columns[name] = [row[name] for row in rows]
+    return columns
 
 
 def _to_us(value: dt.datetime) -> float:

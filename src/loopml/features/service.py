@@ -109,7 +109,7 @@ class OnlineService:
 
     def get_online_features(
         self,
-        entities: Mapping[str, Sequence[Any]],
+        entities: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
         features: Sequence[str],
         *,
         full_names: bool = False,
