@@ -215,3 +215,26 @@ def test_watermark_rules() -> None:
     assert next_watermark(5, Window(0, 20), "range", False) == 20  # covers up to the watermark
     assert next_watermark(5, Window(7, 20), "range", False) == 5  # a gap: keep it
     assert next_watermark(5, Window(0, 20), "range", True) == 5  # write-time views: never
+
+
+def test_push_writes_fresh_values_online_only(ofs: lm.FeatureStore, activity: Path) -> None:
+    ofs.apply([activity_view(activity, ttl=None)])
+    ofs.materialize()
+    fresh = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 7],
+            "ts": ts("2024-02-01", "2024-02-02", "2023-01-01", "2024-02-01"),  # 2's row is older
+            "orders": [10, 11, 99, 70],
+            "spend": [1.0, 1.5, 9.9, 7.0],
+            "tier": ["x", "y", "z", None],
+        }
+    )
+    assert ofs.push("activity", fresh) == 2
+    assert ofs.get_online_features({"customer_id": [1, 2, 7]}, REFS) == {
+        "customer_id": [1, 2, 7],
+        "orders": [11, 4, 70],
+        "spend": [1.5, 4.0, 7.0],
+        "tier": ["y", None, None],
+    }
+    with pytest.raises(SourceSchemaChanged, match=r"column 'tier' .* is gone"):
+        ofs.push("activity", fresh.drop(columns=["tier"]))

@@ -342,6 +342,23 @@ class FeatureStore:
             )
         return [current[n] for n in names]
 
+    def push(self, view: str, frame: pd.DataFrame) -> int:
+        """Write fresh values straight to the online store (for streaming features).
+
+        The latest row per entity of ``frame`` (same columns as the view's source: keys,
+        event time, features) is packed and written in one atomic batch; a stored value
+        with a newer event time is kept. The offline source is not changed: append the rows
+        there too if training data should see them.
+
+        Returns:
+            How many entities' online values changed.
+
+        Raises:
+            SourceSchemaChanged: ``frame`` lacks a column of the view or has a wrong type.
+        """
+        version = self._select([view])[0]
+        return loading.push(self._job(version), version, frame)[1]
+
     def materializations(
         self, view: str | None = None, limit: int = 50
     ) -> list[state.MaterializationRecord]:

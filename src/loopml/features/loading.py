@@ -14,6 +14,8 @@ from loopml.features.reading import connect
 from loopml.store import leases
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from loopml.features.codec import Codec
     from loopml.features.online import OnlineStore
     from loopml.features.reading import SourceContext
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 LEASE_S = 3600
+_FAR_FUTURE_US = 2**62 // 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,31 @@ def materialize_view(
         seconds,
         new,
     )
+
+
+def push(job: Job, view: ViewVersion, frame: pd.DataFrame) -> tuple[int, int]:
+    """Write the latest row per entity of ``frame`` straight to the online store.
+
+    Returns:
+        ``(entities in frame, entities written)``; stored values with a newer event time
+        are kept.
+
+    Raises:
+        SourceSchemaChanged: a column the view needs is missing or has an unusable type.
+    """
+    con = connect()
+    try:
+        con.register("__lm_push", frame)
+        join = retrieval.join_over(con, view, view.view.feature_names, "__lm_push")
+        window = mat.Window(None, _FAR_FUTURE_US)
+        table = con.sql(mat.build_latest_sql(join, window)).to_arrow_table()
+    finally:
+        con.close()
+    types = tuple(view.feature_types[f] for f in view.view.feature_names)
+    keys, values, events = mat.encode_table(table, join.keys, types, job.codec)
+    written = job.online.write_batch(view.namespace, keys, values, events)
+    logger.info("pushed %d entities to %s v%d", table.num_rows, view.name, view.version)
+    return table.num_rows, written
 
 
 def load(job: Job, view: ViewVersion, window: mat.Window) -> tuple[int, int]:

@@ -43,6 +43,14 @@ def view_join(
         *([definition.created_timestamp] if definition.created_timestamp else []),
     ]
     relation = open_relation(con, definition.source, ctx, view.name, stamps, resolved)
+    return join_over(con, view, features, relation)
+
+
+def join_over(
+    con: duckdb.DuckDBPyConnection, view: ViewVersion, features: Sequence[str], relation: str
+) -> offline.ViewJoin:
+    """Describe the join of ``view`` read from ``relation`` (checked against its schema)."""
+    definition = view.view
     current = describe(con, relation, view.name)
     check_schema(definition, view.schema, current)
     types = view.feature_types
