@@ -40,3 +40,21 @@ def test_monitoring_example_detects_drift_and_writes_a_report(tmp_path: Path) ->
     assert "alert opened: [critical] drift.share >= 0.3" in done.stdout
     assert "hour 0: rows 120, drifted -" in done.stdout
     assert "<svg" in (tmp_path / "cancer-report.html").read_text()
+
+
+def test_model_registry_example_registers_promotes_and_loads(tmp_path: Path) -> None:
+    env = {**os.environ, "LOOPML_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "model_registry.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "registered models:/cancer/2: sklearn" in done.stdout
+    assert "bad input refused: mean radius" in done.stdout
+    assert "cancer-strict (python) predicts" in done.stdout
+    assert "history: champion moved" in done.stdout
+    assert "history: challenger deleted" in done.stdout

@@ -30,6 +30,13 @@ if TYPE_CHECKING:
     )
     from loopml.data.api import Relation, Upstream
     from loopml.data.versions import VersionRef
+    from loopml.models import (
+        AliasChange,
+        LoadedModel,
+        ModelPackage,
+        ModelVersion,
+        RegisteredModel,
+    )
     from loopml.monitoring import (
         Alert,
         AlertEvent,
@@ -49,10 +56,12 @@ if TYPE_CHECKING:
 __all__ = [
     "active_run",
     "alert_events",
+    "alias_history",
     "build_server",
     "check_quality",
     "configure",
     "create_experiment",
+    "delete_alias",
     "delete_monitor",
     "detect_drift",
     "diff_datasets",
@@ -62,15 +71,20 @@ __all__ = [
     "get_dataset_version",
     "get_experiment",
     "get_metric_history",
+    "get_model_version",
     "get_monitor",
     "get_performance",
+    "get_registered_model",
     "get_run",
     "list_alerts",
     "list_dataset_versions",
     "list_datasets",
     "list_experiments",
+    "list_model_versions",
+    "list_models",
     "list_monitors",
     "load_dataset",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dataset",
@@ -80,6 +94,7 @@ __all__ = [
     "log_figure",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_table",
@@ -88,11 +103,13 @@ __all__ = [
     "predict_batch",
     "predictions",
     "profile_data",
+    "register_model",
     "run_monitor",
     "save_monitor",
     "search_runs",
     "seed_everything",
     "serve",
+    "set_alias",
     "set_dataset_schema",
     "set_experiment",
     "set_tag",
@@ -553,3 +570,68 @@ def diff_datasets(
 ) -> DatasetDiff:
     """Compare two dataset versions (``"customers"`` alone: its two newest versions)."""
     return get_client().datasets.diff_versions(old, new)
+
+
+# ---------------------------------------------------------------------- models
+def log_model(model: object, name: str = "model", **options: Any) -> ModelPackage:
+    """Package ``model`` as artifacts of the active run (see docs/models.md).
+
+    Args:
+        model: a fitted scikit-learn, XGBoost or LightGBM model, or an ``lm.PythonModel``.
+        name: artifact path of the package inside the run.
+        **options: ``example=``, ``signature=``, ``artifacts=``, ``code_paths=``,
+            ``model_config=``, ``metadata=``, ``flavor=``.
+    """
+    return _require_run().log_model(model, name, **options)  # type: ignore[no-any-return]
+
+
+def register_model(
+    ref: str | ModelPackage | ModelVersion,
+    name: str,
+    description: str | None = None,
+    tags: Mapping[str, object] | None = None,
+) -> ModelVersion:
+    """Register a logged package as the next version of ``name``."""
+    return get_client().models.register_model(ref, name, description, tags)
+
+
+def load_model(uri: str | ModelPackage | ModelVersion, *, cache: bool = True) -> LoadedModel:
+    """Load ``models:/name@alias``, ``models:/name/N`` or ``runs:/<id>/model``."""
+    return get_client().models.load_model(uri, cache=cache)
+
+
+def set_alias(
+    name: str, alias: str, version: int | str, *, reason: str | None = None
+) -> AliasChange | None:
+    """Point ``alias`` of model ``name`` at ``version`` (kept in the alias history)."""
+    return get_client().models.set_alias(name, alias, version, reason=reason)
+
+
+def delete_alias(name: str, alias: str, *, reason: str | None = None) -> AliasChange:
+    """Remove an alias of model ``name`` (kept in the alias history)."""
+    return get_client().models.delete_alias(name, alias, reason=reason)
+
+
+def get_model_version(name: str, version_or_alias: int | str = "latest") -> ModelVersion:
+    """Return a version of ``name`` by number, alias or ``"latest"``."""
+    return get_client().models.get_model_version(name, version_or_alias)
+
+
+def get_registered_model(name: str) -> RegisteredModel:
+    """Return a registered model with its aliases and tags."""
+    return get_client().models.get_registered_model(name)
+
+
+def list_models(name_contains: str | None = None) -> list[RegisteredModel]:
+    """Return the registered models."""
+    return get_client().models.list_models(name_contains)
+
+
+def list_model_versions(name: str) -> list[ModelVersion]:
+    """Return the versions of ``name``, newest first."""
+    return get_client().models.list_model_versions(name)
+
+
+def alias_history(name: str, alias: str | None = None) -> list[AliasChange]:
+    """Return the append-only history of alias changes of ``name``."""
+    return get_client().models.alias_history(name, alias)

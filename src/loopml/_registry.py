@@ -34,7 +34,14 @@ BUILTIN: dict[str, dict[str, str]] = {
     },
     # Run extensions: methods of tracking.Run implemented by higher components
     # (for example log_model, which lives in loopml.models).
-    "run_extensions": {},
+    "run_extensions": {"log_model": "loopml.models.writer:log_model"},
+    # Model flavors: name -> "module:Class" implementing loopml.models.flavors.Flavor.
+    "model_flavors": {
+        "sklearn": "loopml.models.flavors.sklearn:SklearnFlavor",
+        "xgboost": "loopml.models.flavors.xgboost:XGBoostFlavor",
+        "lightgbm": "loopml.models.flavors.lightgbm:LightGBMFlavor",
+        "python": "loopml.models.flavors.python:PythonFlavor",
+    },
     # Prometheus collectors that servers add to their /metrics (for example monitoring
     # gauges on the model server): name -> "module:factory", factory(store) -> Collector.
     "metrics_collectors": {

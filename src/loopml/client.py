@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from loopml.data import Datasets
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
+    from loopml.models import Models
     from loopml.monitoring import Monitoring
     from loopml.serving.api import Serving
 
@@ -90,6 +91,13 @@ class Client:
         """Dataset versions: log, list, load, diff and validate (see docs/data.md)."""
         datasets_class = _registry.import_target("loopml.data:Datasets")
         return datasets_class(self.store)  # type: ignore[no-any-return]
+
+    @cached_property
+    def models(self) -> Models:
+        """Model packages, the model registry (versions, aliases, history) and loading."""
+        models_class = _registry.import_target("loopml.models:Models")
+        models: Models = models_class(self.store)
+        return models
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from loopml.cli import config, datasets, db, experiments, features, monitor, runs, serve
+from loopml.cli import config, datasets, db, experiments, features, models, monitor, runs, serve
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
 
@@ -25,6 +25,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(features.app, name="features")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(models.app, name="models")
 app.add_typer(runs.app, name="runs")
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)

@@ -1,0 +1,56 @@
+"""scikit-learn flavor: any fitted estimator or Pipeline, pickled."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from loopml.models.flavors import _common
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from loopml.models.flavors import PackageFiles
+    from loopml.models.signatures import Signature
+
+MODEL_FILE = "model.pkl"
+
+
+class SklearnFlavor:
+    """Packages scikit-learn estimators and pipelines (and anything with their API)."""
+
+    name: ClassVar[str] = "sklearn"
+    packages: ClassVar[tuple[str, ...]] = ("scikit-learn", "numpy", "scipy")
+
+    def accepts(self, model: object) -> bool:
+        """Accept fitted objects with ``predict`` and ``get_params`` (the estimator API)."""
+        return callable(getattr(model, "predict", None)) and callable(
+            getattr(model, "get_params", None)
+        )
+
+    def save(self, model: Any, folder: Path) -> dict[str, Any]:
+        """Pickle the estimator into ``folder``."""
+        serializer = _common.dump(model, folder / MODEL_FILE)
+        return {"file": MODEL_FILE, "serializer": serializer}
+
+    def load(self, files: PackageFiles, options: Mapping[str, Any]) -> Any:
+        """Unpickle the estimator straight from its verified blob file."""
+        return _common.load(files.path(str(options["file"])), str(options["serializer"]))
+
+    def wants_frame(self, model: Any) -> bool:
+        """Estimators fitted on a DataFrame want one (they check or select by name)."""
+        return getattr(model, "feature_names_in_", None) is not None
+
+    def check(self, model: Any, signature: Signature) -> None:
+        """Compare the fitted feature names or count with the signature."""
+        _common.check_features(model, signature)
+
+    def predict(self, model: Any, data: Any) -> Any:
+        """Call ``model.predict``."""
+        return model.predict(data)
+
+    def predict_proba(self, model: Any, data: Any) -> Any | None:
+        """Call ``model.predict_proba`` when the estimator has it."""
+        if not hasattr(model, "predict_proba"):
+            return None
+        return model.predict_proba(data)
