@@ -43,6 +43,7 @@ pytest: $(DEV)
 bench-smoke: $(DEV)
 	$(PY) bench/tracking/run_loopml.py --smoke
 	$(PY) bench/monitoring/run_loopml.py --smoke
+	$(PY) bench/data/run_loopml.py --smoke
 
 # Regenerate constraints.txt from a clean venv holding every extra.
 lock:

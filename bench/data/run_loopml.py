@@ -17,24 +17,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
+from common import make_frame, one_value_changed
 
 import loopml as lm
 from loopml.data import content_digest, profile_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-
-def make_frame(rows: int) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({f"x{i}": rng.normal(size=rows) for i in range(8)})
-    frame["id"] = np.arange(rows)
-    frame["city"] = rng.choice(["berlin", "paris", "rome", "oslo"], rows)
-    frame["ts"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**9, rows), "s")
-    return frame
 
 
 def timed(step: Callable[[], object], repeat: int) -> float:
@@ -68,6 +58,9 @@ def main() -> None:
             "log_new_s": timed(lambda: lm.log_dataset(frame, f"bench{next(counter)}"), repeat),
             "relog_same_s": timed(lambda: lm.log_dataset(frame, "bench0"), repeat),
             "load_s": timed(lambda: lm.load_dataset("bench0"), repeat),
+            "detects_one_changed_value": lm.log_dataset(one_value_changed(frame), "bench0").digest
+            != lm.get_dataset_version("bench0", 1).digest,
+            "stores_snapshot": True,
         }
         lm.get_client().close()
     print(json.dumps(result))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -105,15 +106,42 @@ class Datasets:
         upstream = self._upstream_nodes(derived_from)
         existing = self._existing(name, digest.digest)
         if existing is None:
-            profile = profile_table(table)
             rules = (schema or self.get_schema(name)) if validate else None
-            if rules is not None:
-                report = validation.validate(table, rules, profile=profile, target=name)
-                report.raise_for_failures()
-                meta = {**meta, "validation": _validation_note(rules, report)}
-            existing = self._create(table, name, digest, source, description, meta, run_id, profile)
+            existing = self._new_version(
+                table, name, digest, rules, source, description, meta, run_id
+            )
         self._link(existing, upstream, run_id, relation)
         return existing
+
+    def _new_version(
+        self,
+        table: pa.Table,
+        name: str,
+        digest: Any,
+        rules: Schema | None,
+        source: str,
+        description: str | None,
+        metadata: dict[str, Any],
+        run_id: str | None,
+    ) -> DatasetVersion:
+        # The parquet snapshot is encoded in a second thread (Arrow releases the GIL)
+        # while this one profiles and validates; it reaches the blob store only if
+        # validation passes.
+        with ThreadPoolExecutor(1, thread_name_prefix="loopml-parquet") as pool:
+            snapshot = pool.submit(_write_parquet, table)
+            try:
+                profile = profile_table(table)
+                if rules is not None:
+                    report = validation.validate(table, rules, profile=profile, target=name)
+                    report.raise_for_failures()
+                    metadata = {**metadata, "validation": _validation_note(rules, report)}
+                path = snapshot.result()
+                ref = self.store.blobs.put_file(path, PARQUET_MEDIA_TYPE)
+            finally:
+                snapshot.add_done_callback(_discard)
+        return self._create(
+            table, name, digest, source, description, metadata, run_id, profile, ref
+        )
 
     def _existing(self, name: str, digest: str) -> DatasetVersion | None:
         with self.store.db.read() as conn:
@@ -133,8 +161,8 @@ class Datasets:
         metadata: dict[str, Any],
         run_id: str | None,
         profile: Any,
+        ref: Any,
     ) -> DatasetVersion:
-        ref = self._write_snapshot(table)
         values = {
             "digest": digest.digest,
             "blob_digest": ref.digest,
@@ -172,15 +200,6 @@ class Datasets:
             except sa_exc.IntegrityError as err:
                 last = err
         raise InvalidInput(f"could not record a version of {name!r}: {last}")
-
-    def _write_snapshot(self, table: pa.Table) -> Any:
-        fd, tmp = tempfile.mkstemp(suffix=".parquet", prefix="loopml-dataset-")
-        os.close(fd)
-        try:
-            pq.write_table(table, tmp, compression="zstd")
-            return self.store.blobs.put_file(tmp, PARQUET_MEDIA_TYPE)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ lineage
     def link_run(self, run_id: str, version: DatasetVersion, relation: Relation = "used") -> None:
@@ -346,6 +365,24 @@ class Datasets:
         before = old if isinstance(old, DatasetVersion) else self.get_version(old)
         after = new if isinstance(new, DatasetVersion) else self.get_version(new)
         return diff_versions(before, after)
+
+
+def _write_parquet(table: pa.Table) -> str:
+    """Write ``table`` to a temporary zstd parquet file and return its path."""
+    fd, tmp = tempfile.mkstemp(suffix=".parquet", prefix="loopml-dataset-")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _discard(done: Future[str]) -> None:
+    """Delete the temporary parquet file of a finished write (if it was written)."""
+    if not done.cancelled() and done.exception() is None:
+        Path(done.result()).unlink(missing_ok=True)
 
 
 def _validation_note(schema: Schema, report: ValidationReport) -> dict[str, Any]:
