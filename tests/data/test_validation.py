@@ -233,3 +233,30 @@ def test_schema_files_round_trip(tmp_path) -> None:
 def test_bad_schemas_are_refused_with_the_reason(build, message) -> None:
     with pytest.raises(InvalidInput, match=message):
         build()
+
+
+def test_dates_categoricals_and_checks_that_cannot_run() -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "d": pa.array([dt.date(2020, 1, 1), dt.date(2030, 1, 1), None]),
+            "c": pa.array(["ab", "x", None]).dictionary_encode(),
+            "n": ["1", "2", "3"],
+        }
+    )
+    schema = Schema(
+        [
+            ColumnSchema("d", "date", min="2019-01-01", max="2025-01-01"),
+            ColumnSchema("c", "string", pattern="^a", allowed=["ab"]),
+            ColumnSchema("n", min=0),
+        ]
+    )
+    checks = by_check(validate(table, schema))
+    assert checks[("d", "max")].failed_rows == (1,)
+    assert checks[("c", "pattern")].failed_values == ("x",)
+    assert not checks[("n", "min")].passed
+    assert "could not be checked" in checks[("n", "min")].message
+    assert validate(table, Schema.from_profile(profile(table))).passed

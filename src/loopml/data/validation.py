@@ -46,6 +46,7 @@ class _RowRule:
     phrase: str
     failures: list[tuple[int, Any]] = field(default_factory=list)
     failed_count: int = 0
+    error: str | None = None
 
 
 def validate(
@@ -100,7 +101,7 @@ def _run(
     columns = [c for c in schema.columns if c.name in checkable]
     if columns or schema.unique:
         frame = table.select([c.name for c in columns] + _combo_columns(table, schema))
-        row_checks = _row_checks(frame.to_pandas(), columns, schema, bad)
+        row_checks = _row_checks(frame.to_pandas(date_as_object=False), columns, schema, bad)
         checks.extend(row_checks)
     if schema.expectations:
         stats = profile if profile is not None else profile_table(table)
@@ -183,6 +184,10 @@ def _row_checks(
             rule = rules[name][int(case.check_number)]
         else:
             rule = builtin[name][_BUILTIN.get(str(case.check), str(case.check))]
+        if case.index is None or _isnull(case.index):
+            # the check itself failed (for example comparing numbers with text)
+            rule.error = str(case.failure_case)
+            continue
         rule.failed_count += 1
         if len(rule.failures) < EXAMPLES:
             rule.failures.append((int(case.index), case.failure_case))
@@ -289,8 +294,10 @@ def _bound(value: Any, series: pd.Series) -> Any:
 
 
 def _row_result(column: str, rule: _RowRule, rows: int) -> CheckResult:
-    passed = rule.failed_count == 0
-    if passed:
+    passed = rule.failed_count == 0 and rule.error is None
+    if rule.error is not None and not rule.failures:
+        message = f"{column}: {rule.check} could not be checked: {rule.error}"
+    elif passed:
         message = f"{column}: {rule.check} ok"
     else:
         share = 100.0 * rule.failed_count / max(rows, 1)
