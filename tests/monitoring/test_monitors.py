@@ -281,3 +281,25 @@ def test_references_by_digest_and_by_summary(monitoring) -> None:
     assert fitted.reference_digest != first.reference_digest
     with pytest.raises(ReferenceNotFound, match="no stored reference summary"):
         monitoring.save(Monitor("ghost", reference="sha256:" + "0" * 64))
+
+
+def test_windows_are_validated_against_a_data_schema(monitoring, log) -> None:
+    from loopml.data import ColumnSchema, Schema
+
+    schema = Schema(
+        [
+            ColumnSchema("age", "float", min=0, max=60),
+            ColumnSchema("plan", allowed=("basic", "plus", "pro")),
+        ]
+    )
+    monitoring.save(_monitor(schema=schema, rules=["quality.schema.failed_checks > 0"]))
+    assert monitoring.get("churn").schema == schema.to_dict()
+    write_predictions(log, features(300, 2, shift=1.0), T0)  # ages around 50: some above 60
+    result = monitoring.run("churn", at=T0 + HOUR)
+    assert result.metrics["quality.schema.passed"] == 0.0
+    assert 0.05 < result.metrics["quality.schema.max.age"] < 0.3
+    assert result.metrics["quality.schema.allowed_values.plan"] == 0.0
+    assert result.detail["schema_failures"][0]["column"] == "age"
+    assert monitoring.alerts("churn")[0].rule == "quality.schema.failed_checks > 0"
+    with pytest.raises(InvalidInput):
+        _monitor(schema={"columns": [{"nme": "x"}]})

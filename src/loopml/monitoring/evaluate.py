@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from loopml.data import Schema, validate
 from loopml.monitoring import feedback as fb, performance as perf
 from loopml.monitoring.drift import DriftReport, detect_drift
 from loopml.monitoring.quality import QualityReport, check_quality
@@ -19,6 +20,7 @@ from loopml.store.streams import PREDICTION_COLUMNS, predictions_stream
 if TYPE_CHECKING:
     import datetime as dt
 
+    from loopml.data.reports import ValidationReport
     from loopml.monitoring.monitors import MonitorInfo
     from loopml.monitoring.summary import ReferenceSummary
     from loopml.store.events import EventLog
@@ -81,10 +83,20 @@ def evaluate_window(
     metrics: dict[str, float] = {"window.rows": float(len(served))}
     metrics.update(drift_metrics(drift))
     metrics.update(quality.metrics())
+    failures: list[dict[str, Any]] = []
+    if monitor.schema:
+        validation = validate(served, Schema.from_dict(monitor.schema))
+        metrics.update(schema_metrics(validation))
+        failures = [
+            {"check": f.check, "column": f.column, "failed_fraction": f.failed_fraction,
+             "message": f.message}
+            for f in validation.failures[:50]
+        ]  # fmt: skip
     detail: dict[str, Any] = {
         "drift": [_column_detail(c) for c in drift.columns],
         "quality": quality_detail(quality),
         "missing_columns": list(drift.missing_columns),
+        "schema_failures": failures,
     }
     scored = window if labelled_window is None else labelled_window
     performance = performance_groups(
@@ -93,6 +105,17 @@ def evaluate_window(
     metrics.update(performance_metrics(performance))
     detail["performance"] = [_performance_detail(p) for p in performance]
     return clean(metrics), clean(detail)
+
+
+def schema_metrics(report: ValidationReport) -> dict[str, float]:
+    """``quality.schema.passed``, ``.failed_checks`` and ``.<check>.<column>`` failed shares."""
+    out = {
+        "quality.schema.passed": float(report.passed),
+        "quality.schema.failed_checks": float(len(report.failures)),
+    }
+    for check in report.checks:
+        out[f"quality.schema.{check.check}.{check.column or 'table'}"] = check.failed_fraction
+    return out
 
 
 def drift_metrics(report: DriftReport) -> dict[str, float]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from loopml._utils.clock import parse_duration
+from loopml.data import Schema
 from loopml.errors import InvalidInput
 from loopml.monitoring.options import DriftConfig
 from loopml.monitoring.rules import Rule
@@ -48,6 +49,8 @@ class Monitor:
         task: ``classification`` or ``regression`` for performance (default: inferred).
         positive_label: positive class of a binary classifier (default: 1/true/yes).
         channels: notification channels: ``"log"``, ``{"type": "webhook", "url": ...}``.
+        schema: a data schema (``lm.Schema`` or its ``to_dict()``) each window is validated
+            against; failures become ``quality.schema.*`` metrics.
         label_delay: judge performance on the predictions of the window that ended this
             long ago, so that their labels had time to arrive (default: the same window).
 
@@ -71,6 +74,7 @@ class Monitor:
         positive_label: str | None = None,
         channels: Sequence[str | Mapping[str, Any]] = ("log",),
         label_delay: str | dt.timedelta = "0s",
+        schema: Schema | Mapping[str, Any] | None = None,
     ) -> None:
         check_name(name)
         self.name = name
@@ -89,6 +93,7 @@ class Monitor:
         self.positive_label = positive_label
         self.channels = [channel_spec(c) for c in channels]
         self.label_delay = _delay(label_delay)
+        self.schema = _schema(schema)
 
     def __repr__(self) -> str:
         return f"Monitor({self.name!r}, deployment={self.deployment!r}, window={self.window})"
@@ -106,6 +111,7 @@ class Monitor:
             "positive_label": self.positive_label,
             "channels": self.channels,
             "label_delay_s": self.label_delay.total_seconds(),
+            "schema": self.schema,
         }
 
 
@@ -126,6 +132,7 @@ class MonitorInfo:
     positive_label: str | None
     channels: list[dict[str, Any]]
     label_delay: dt.timedelta
+    schema: dict[str, Any] | None
     paused: bool
     created_at: int
     updated_at: int
@@ -148,6 +155,7 @@ class MonitorInfo:
             positive_label=c.get("positive_label"),
             channels=list(c.get("channels", [])),
             label_delay=dt.timedelta(seconds=c.get("label_delay_s", 0)),
+            schema=c.get("schema"),
             paused=bool(row.paused),
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -180,6 +188,14 @@ class WindowResult:
     def drifted_columns(self) -> list[str]:
         """Names of the columns judged drifted in this window."""
         return [c["column"] for c in self.detail.get("drift", []) if c.get("drifted")]
+
+
+def _schema(value: Schema | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, Schema):
+        return value.to_dict()
+    return Schema.from_dict(dict(value)).to_dict()  # validates the mapping
 
 
 def _delay(value: str | dt.timedelta) -> dt.timedelta:

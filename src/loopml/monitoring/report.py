@@ -66,6 +66,7 @@ def render(
         f"<h1>{html.escape(title)}</h1>",
         _overview(info, summary, window, alerts),
         _drift_table(window),
+        _schema_failures(window),
         _distributions(summary, window),
         _timeseries(history),
         _alerts(alerts),
@@ -140,6 +141,15 @@ def _drift_table(window: WindowResult) -> str:
         "drifted",
     ]
     return "<h2>Drift per column</h2>" + _table(headers, rows)
+
+
+def _schema_failures(window: WindowResult) -> str:
+    failures = window.detail.get("schema_failures") or []
+    if not failures:
+        return ""
+    rows = [(f["check"], f["column"], f["failed_fraction"], f["message"]) for f in failures]
+    headers = ["check", "column", "failed share", "message"]
+    return "<h2>Schema validation failures</h2>" + _table(headers, rows)
 
 
 def _distributions(summary: ReferenceSummary, window: WindowResult) -> str:
