@@ -9,7 +9,6 @@ from typing import Any
 import typer
 
 import loopml as lm
-from loopml._registry import BUILTIN, import_target
 from loopml._utils.clock import parse_duration
 from loopml.cli._output import JSON_OPTION, console, print_json, print_table
 
@@ -185,14 +184,10 @@ def _serve_metrics(port: int) -> Any:
     from prometheus_client import CollectorRegistry, start_http_server
 
     registry = CollectorRegistry()
-    registry.register(_collector(lm.get_client().monitors.store))
+    registry.register(lm.get_client().monitors.metrics_collector())
     server, _ = start_http_server(port, addr="127.0.0.1", registry=registry)
     console.print(f"Prometheus gauges on http://127.0.0.1:{port}/metrics")
     return server
-
-
-def _collector(store: Any) -> Any:
-    return import_target(BUILTIN["metrics_collectors"]["monitoring"])(store)
 
 
 def _print_results(results: list[Any]) -> None:
@@ -357,11 +352,10 @@ def metrics() -> None:
 
     Example: loopml monitor metrics
     """
-    store = lm.get_client().monitors.store
     from prometheus_client import CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_collector(store))
+    registry.register(lm.get_client().monitors.metrics_collector())
     typer.echo(generate_latest(registry).decode(), nl=False)
 
 

@@ -22,6 +22,7 @@ from loopml.monitoring import (
 )
 from loopml.monitoring.frames import to_frame
 from loopml.monitoring.monitors import WindowResult, window_of
+from loopml.monitoring.prometheus import MonitoringCollector
 from loopml.monitoring.rules import confirmed
 from loopml.store.events import EventLog
 from loopml.store.lineage import Edge, Node, record_edges
@@ -295,6 +296,10 @@ class Monitoring:
             self.get(name)
         cutoff = now_ms() - int(window_of(older_than).total_seconds() * 1000)
         return st.prune_results(self.store.db, name, cutoff)
+
+    def metrics_collector(self) -> MonitoringCollector:
+        """A Prometheus collector of this store's monitoring gauges (see ``prometheus``)."""
+        return MonitoringCollector(self.store)
 
     def latest_results(self) -> builtins.list[WindowResult]:
         """Return the newest result of every monitor."""
