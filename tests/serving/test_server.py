@@ -251,16 +251,18 @@ def test_feedback_single_and_list_lands_in_the_feedback_stream(serve, source):
 
 def test_concurrent_requests_are_batched_and_answered_correctly(serve, source):
     model = source.models[("churn", 1)]
-    model.delay_s = 0.002
+    model.delay_s = 0.005
     server = serve()
     rows = [[float(i - 20)] * 4 for i in range(40)]
 
-    def call(row):
-        with httpx.Client(base_url=server.url) as client:
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    with httpx.Client(base_url=server.url, limits=limits, timeout=30) as client:
+
+        def call(row):
             return client.post("/predict", json={"instances": [row]}).json()["predictions"][0]
 
-    with ThreadPoolExecutor(16) as pool:
-        answers = list(pool.map(call, rows * 3))
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(call, rows * 3))
     assert answers == [int(r[0] > 0) for r in rows] * 3
     assert len(model.calls) < len(answers)
     assert max(model.calls) > 1

@@ -34,12 +34,12 @@ def test_hot_swap_under_load_fails_no_request(serve, source):
     lock = threading.Lock()
 
     def traffic():
-        with httpx.Client(base_url=server.url, timeout=10) as client:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
             while not stop.is_set():
                 try:
                     reply = client.post("/predict", json={"instances": [ROW]})
                 except httpx.HTTPError as err:
-                    failures.append(repr(err))
+                    failures.append(f"{type(err).__name__}: {err!r}")
                     continue
                 if reply.status_code != 200 or reply.json()["predictions"] != [1]:
                     failures.append(reply.text)

@@ -150,10 +150,12 @@ class PredictionLog:
         written = 0
         groups: dict[tuple[Any, ...], list[Entry]] = {}
         for entry in entries:
-            key = (entry.columns, entry.kinds, entry.predictions.dtype.kind in "biuf")
+            # the layout tuples are shared by every entry of one model version, so their
+            # identities group entries without hashing the column names each time
+            key = (id(entry.columns), id(entry.kinds), entry.predictions.dtype.kind in "biuf")
             groups.setdefault(key, []).append(entry)
         for group in groups.values():
-            table = entries_table(fill_scores(group), self.deployment)
+            table = entries_table(group, self.deployment)
             log.append(self.stream, table)
             written += table.num_rows
         if feedback:
@@ -171,59 +173,81 @@ class PredictionLog:
 
 
 def entries_table(entries: list[Entry], deployment: str) -> Any:
-    """Build one Arrow table in the prediction-log contract from entries of one layout."""
+    """Build one Arrow table in the prediction-log contract from entries of one layout.
+
+    Columns are gathered with one transpose of the entries (``zip(*entries)``), and the
+    scores of entries that share a model are computed in one call over all their rows.
+    """
     import pyarrow as pa
 
     from loopml.store.events import TIME_TYPE
 
-    counts = [len(e.ids) for e in entries]
-    x = entries[0].x if len(entries) == 1 else np.concatenate([e.x for e in entries])
-    predictions = np.concatenate([e.predictions.reshape(-1) for e in entries])
+    (ids, times, names, versions, latencies, xs, predictions, probas, shadows, *_rest) = zip(
+        *entries, strict=True
+    )
+    counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(entries))
+    single = bool((counts == 1).all())
+
+    def per_row(values: tuple[Any, ...]) -> Any:
+        return values if single else np.repeat(np.asarray(values), counts)
+
+    x = xs[0] if len(xs) == 1 else np.concatenate(xs)
     columns, kinds = entries[0].columns, entries[0].kinds
     inputs = pa.StructArray.from_arrays(
         [_input_array(x[:, j], kinds[j]) for j in range(len(columns))] or [pa.nulls(len(x))],
         names=list(columns) or ["_"],
     )
+    flat_ids = ids[0] if len(ids) == 1 else list(itertools.chain.from_iterable(ids))
     return pa.table(
         {
-            "time": pa.array(np.repeat([e.time_ms for e in entries], counts)).cast(TIME_TYPE),
-            "prediction_id": pa.array(list(itertools.chain.from_iterable(e.ids for e in entries))),
+            "time": pa.array(per_row(times), type=pa.int64()).cast(TIME_TYPE),
+            "prediction_id": pa.array(flat_ids, type=pa.string()),
             "deployment": pa.array([deployment] * len(x), type=pa.string()),
-            "model_name": pa.array(np.repeat([e.model_name for e in entries], counts).tolist()),
-            "model_version": pa.array(np.repeat([e.model_version for e in entries], counts)),
-            "latency_ms": pa.array(np.repeat([e.latency_ms for e in entries], counts)),
+            "model_name": pa.array(list(per_row(names)), type=pa.string()),
+            "model_version": pa.array(per_row(versions), type=pa.int64()),
+            "latency_ms": pa.array(per_row(latencies), type=pa.float64()),
             "inputs": inputs,
-            "prediction": _prediction_array(predictions),
-            "score": pa.array(np.concatenate([_score(e) for e in entries]), from_pandas=True),
-            "shadow": pa.array(np.repeat([e.shadow for e in entries], counts)),
+            "prediction": _prediction_array(np.concatenate(predictions).reshape(-1)),
+            "score": pa.array(_scores(entries, probas, x, counts), from_pandas=True),
+            "shadow": pa.array(per_row(shadows), type=pa.bool_()),
         }
     )
 
 
-def fill_scores(entries: list[Entry]) -> list[Entry]:
-    """Compute missing probabilities in one model call per model (off the request path)."""
-    # bound methods of one object compare (and hash) equal, so this groups by model
-    pending: dict[Any, list[int]] = {}
-    for index, entry in enumerate(entries):
-        if entry.proba is None and entry.scorer is not None:
-            pending.setdefault(entry.scorer, []).append(index)
-    filled = list(entries)
-    for indexes in pending.values():
-        scorer = entries[indexes[0]].scorer
-        assert scorer is not None
+def _scores(
+    entries: list[Entry], probas: tuple[Any, ...], x: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
+    """Positive-class probability per row (NaN where unknown), one model call per scorer."""
+    out = np.full(len(x), np.nan)
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    by_scorer: dict[Any, list[int]] = {}
+    for index, (entry, proba) in enumerate(zip(entries, probas, strict=True)):
+        if proba is not None:
+            out[starts[index] : ends[index]] = _positive(proba, int(counts[index]))
+        elif entry.scorer is not None:
+            # bound methods of one object compare (and hash) equal: one group per model
+            by_scorer.setdefault(entry.scorer, []).append(index)
+    for scorer, indexes in by_scorer.items():
+        rows = (
+            np.arange(len(x))
+            if len(indexes) == len(entries)
+            else np.concatenate([np.arange(starts[i], ends[i]) for i in indexes])
+        )
         try:
-            proba = scorer(np.concatenate([entries[i].x for i in indexes]))
+            proba = scorer(x if len(rows) == len(x) else x[rows])
         except Exception:
             logger.warning("could not compute scores for the prediction log", exc_info=True)
             continue
-        if proba is None:
-            continue
-        start = 0
-        for i in indexes:
-            stop = start + len(entries[i].ids)
-            filled[i] = entries[i]._replace(proba=proba[start:stop])
-            start = stop
-    return filled
+        if proba is not None:
+            out[rows] = _positive(np.asarray(proba), len(rows))
+    return out
+
+
+def _positive(proba: np.ndarray, n: int) -> np.ndarray:
+    if proba.ndim == 2 and proba.shape[1] == 2:
+        return proba[:, 1].astype(np.float64)
+    return np.full(n, np.nan)
 
 
 def _input_array(values: np.ndarray, kind: str) -> Any:
@@ -244,10 +268,3 @@ def _prediction_array(predictions: np.ndarray) -> Any:
     if predictions.dtype.kind in "biuf":
         return pa.array(predictions.astype(np.float64), from_pandas=True)
     return pa.array([str(v) for v in predictions], type=pa.string())
-
-
-def _score(entry: Entry) -> np.ndarray:
-    proba = entry.proba
-    if proba is not None and proba.ndim == 2 and proba.shape[1] == 2:
-        return proba[:, 1].astype(np.float64)
-    return np.full(len(entry.ids), np.nan)
