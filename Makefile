@@ -44,6 +44,7 @@ bench-smoke: $(DEV)
 	$(PY) bench/tracking/run_loopml.py --smoke
 	$(PY) bench/monitoring/run_loopml.py --smoke
 	$(PY) bench/data/run_loopml.py --smoke
+	$(PY) bench/serving/run_loopml.py --smoke
 
 # Regenerate constraints.txt from a clean venv holding every extra.
 lock:
