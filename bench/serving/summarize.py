@@ -1,6 +1,6 @@
 """Markdown tables (medians per server, model and concurrency) from benchmark JSON lines.
 
-    python bench/serving/summarize.py bench/serving/results/sitting1.jsonl
+python bench/serving/summarize.py bench/serving/results/sitting1.jsonl
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import json
 import statistics
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 ORDER = [
     "floor-raw", "loopml-full", "loopml-nolog", "loopml-nobatch", "loopml-shadow",
@@ -26,7 +27,7 @@ def main(paths):
     s1 = defaultdict(list)
     other = []
     for path in paths:
-        for line in open(path):
+        for line in Path(path).read_text().splitlines():
             record = json.loads(line)
             if record.get("workload") == "S1":
                 s1[(record["peer"], record["model"], record["concurrency"])].append(record)
@@ -43,7 +44,8 @@ def main(paths):
                     print(
                         f"| {peer} | {model} | {c} | {median(rs, 'server_cpu_ms_per_req')} | "
                         f"{median(rs, 'p50_ms')} | {median(rs, 'p99_ms')} | {median(rs, 'rps')} | "
-                        f"{sum(r['errors'] for r in rs)} | {median(rs, 'cold_start_s')} | {len(rs)} |"
+                        f"{sum(r['errors'] for r in rs)} | {median(rs, 'cold_start_s')} | "
+                        f"{len(rs)} |"
                     )
     for record in other:
         print(json.dumps(record))
