@@ -9,7 +9,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 #: examples in the order the demo tells the story; later capabilities append here
-DEMO = ["quickstart.py", "model_registry.py", "datasets.py", "feature_store.py", "monitoring.py"]
+DEMO = [
+    "quickstart.py",
+    "model_registry.py",
+    "serving.py",
+    "datasets.py",
+    "feature_store.py",
+    "monitoring.py",
+]
 
 
 def main() -> int:

@@ -58,3 +58,20 @@ def test_model_registry_example_registers_promotes_and_loads(tmp_path: Path) -> 
     assert "cancer-strict (python) predicts" in done.stdout
     assert "history: champion moved" in done.stdout
     assert "history: challenger deleted" in done.stdout
+
+
+def test_serving_example_serves_swaps_logs_and_batch_scores(tmp_path: Path) -> None:
+    env = {**os.environ, "LOOPML_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "serving.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "from version 1" in done.stdout
+    assert "bad input -> 422 column 'mean_radius' expects float64" in done.stdout
+    assert "alias moved; now serving version 2" in done.stdout
+    assert "batch scored 569 rows; ['prediction', 'score']" in done.stdout

@@ -55,6 +55,41 @@ def harness(peers_dir: str):
     return common
 
 
+CLI_VARIANTS = {
+    "full": [],
+    "nolog": ["--no-log"],
+    "nobatch": ["--no-batching"],
+    "nolog-nobatch": ["--no-log", "--no-batching"],
+    "shadow": ["--shadow", "{model}@champion"],
+}
+
+
+def registry_home(C, model: str) -> str:
+    """A loopml home with the harness model registered as ``<model>@champion`` (set-up, untimed)."""
+    home = Path(C.state(f"loopml-home-{model}"))
+    if (home / "registered").exists():
+        return str(home)
+    code = (
+        "import joblib, pandas as pd, loopml as lm\n"
+        f"est = joblib.load({C.state('models', f'{model}.joblib')!r})\n"
+        f"x = pd.read_parquet({C.state('train.parquet')!r}).drop(columns='y').head(5)\n"
+        "with lm.start_run('bench') as run:\n"
+        "    ref = run.log_model(est, 'model', example=x.to_numpy())\n"
+        f"v = lm.register_model(ref, {model!r})\n"
+        f"lm.set_alias({model!r}, 'champion', v.version)\n"
+    )
+    env = {**os.environ, "LOOPML_HOME": str(home)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    (home / "registered").write_text("ok")
+    return str(home)
+
+
+def loopml_serve_cmd(model: str, port: int, variant: str) -> list[str]:
+    exe = str(Path(sys.executable).with_name("loopml"))
+    extra = [a.format(model=model) for a in CLI_VARIANTS[variant]]
+    return [exe, "serve", f"{model}@champion", "--port", str(port), *extra]
+
+
 def server_cmd(model_path: str, port: int, variant: str, alias_file: str | None = None):
     cmd = [sys.executable, str(HERE / "direct_server.py"), model_path, "--port", str(port)]
     cmd += VARIANTS[variant]
@@ -63,17 +98,23 @@ def server_cmd(model_path: str, port: int, variant: str, alias_file: str | None 
     return cmd
 
 
-def s1(C, models, variants, concurrency, duration):
+def s1(C, models, variants, concurrency, duration, direct=False):
+    homes = {} if direct else {m: registry_home(C, m) for m in models}
     for variant in variants:
 
         def start(model, variant=variant):
             port = C.free_port()
-            cmd = server_cmd(C.state("models", f"{model}.joblib"), port, variant)
-            proc = C.start_server(cmd, env={"OMP_NUM_THREADS": "1"})
+            env = {"OMP_NUM_THREADS": "1"}
+            if direct:
+                cmd = server_cmd(C.state("models", f"{model}.joblib"), port, variant)
+            else:
+                cmd = loopml_serve_cmd(model, port, variant)
+                env["LOOPML_HOME"] = homes[model]
+            proc = C.start_server(cmd, env=env)
             return proc, f"http://127.0.0.1:{port}/predict"
 
         C.bench_peer(
-            f"loopml-{variant}",
+            f"loopml-{variant}" + ("-direct" if direct else ""),
             start,
             lambda row: {"inputs": [row]},
             lambda out: out["predictions"][0],
@@ -263,6 +304,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--peers-dir", default=_peers_dir())
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--direct", action="store_true", help="serve the pickle without the registry")
     a = ap.parse_args()
     if a.smoke:
         smoke()
@@ -271,7 +313,7 @@ def main() -> None:
     models = a.models.split(",")
     if a.workload == "s1":
         concurrency = [int(c) for c in a.concurrency.split(",")]
-        s1(C, models, a.variants.split(","), concurrency, a.duration)
+        s1(C, models, a.variants.split(","), concurrency, a.duration, a.direct)
     elif a.workload == "s2":
         s2(C, models, a.repeat)
     else:

@@ -46,3 +46,84 @@ def test_serve_rejects_bad_options_before_loading(sqlite_client: lm.Client) -> N
     result = runner.invoke(app, ["serve", "churn@champion", "--canary", "churn@challenger"])
     assert result.exit_code != 0
     assert "percentage" in str(result.exception)
+
+
+def _register(name: str = "churn"):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    model = LogisticRegression().fit(x, (x["a"] > 0).astype(int))
+    with lm.start_run("cli") as run:
+        ref = run.log_model(model, "model", example=x.head(5))
+    version = lm.register_model(ref, name)
+    lm.set_alias(name, "champion", version.version)
+    return x, model
+
+
+def test_predict_scores_a_file_with_a_registered_model(sqlite_client: lm.Client, tmp_path) -> None:
+    import pandas as pd
+
+    x, model = _register()
+    x.to_csv(tmp_path / "in.csv", index=False)
+    out = tmp_path / "scored.parquet"
+    result = runner.invoke(
+        app,
+        ["predict", "churn@champion", "-i", str(tmp_path / "in.csv"), "-o", str(out), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["rows"] == 200
+    scored = pd.read_parquet(out)
+    assert list(scored["prediction"]) == list(model.predict(x))
+
+
+def test_serve_runs_a_real_server_and_flushes_the_log_on_shutdown(
+    sqlite_client: lm.Client, tmp_path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    from tests.serving.conftest import free_port
+
+    x, model = _register()
+    port = free_port()
+    env = {
+        **os.environ,
+        "LOOPML_HOME": str(sqlite_client.settings.home),
+        "LOOPML_DB_URL": sqlite_client.settings.db_url,
+        "LOOPML_ARTIFACTS": sqlite_client.settings.artifacts,
+    }
+    exe = Path(sys.executable).with_name("loopml")
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(exe), "serve", "churn@champion", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        body = {"records": x.head(2).to_dict(orient="records")}
+        while True:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.perf_counter() - started < 120, "no answer within 120 s"
+            try:
+                reply = httpx.post(f"http://127.0.0.1:{port}/predict", json=body)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert reply.json()["predictions"] == list(model.predict(x.head(2)))
+        ids = reply.json()["prediction_ids"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    frame = lm.predictions("churn")
+    assert list(frame["prediction_id"]) == ids
