@@ -107,3 +107,13 @@ def test_log_respects_the_attached_schema_and_exports(versions: Path, tmp_path: 
     invoke("datasets", "export", "orders@3", str(tmp_path / "out.parquet"))
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), frame(8, 100))
     invoke("datasets", "export", "orders@3", str(tmp_path / "out.txt"), code=2)
+
+
+def test_profile_a_file(sqlite_client: lm.Client, tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    frame(6).to_csv(path, index=False)
+    body = json.loads(invoke("datasets", "profile", str(path), "--json"))
+    assert body["num_rows"] == 6
+    assert body["columns"][1]["max"] == 5.0
+    assert "plan" in invoke("datasets", "profile", str(path))
+    assert lm.list_datasets() == []

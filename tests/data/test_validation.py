@@ -260,3 +260,32 @@ def test_dates_categoricals_and_checks_that_cannot_run() -> None:
     assert not checks[("n", "min")].passed
     assert "could not be checked" in checks[("n", "min")].message
     assert validate(table, Schema.from_profile(profile(table))).passed
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(st.one_of(st.none(), st.integers(-20, 20)), min_size=1, max_size=60),
+    low=st.integers(-10, 0),
+    high=st.integers(0, 10),
+    allowed=st.sets(st.integers(-20, 20), max_size=10),
+)
+def test_row_rule_counts_match_pandas_masks(values, low, high, allowed) -> None:
+    series = pd.Series(values, dtype="Int64")
+    schema = Schema(
+        [
+            ColumnSchema(
+                "v", nullable=False, min=low, max=high, allowed=tuple(sorted(allowed)), unique=True
+            )
+        ]
+    )
+    checks = by_check(validate(pd.DataFrame({"v": series}), schema))
+    present = series.dropna()
+    assert checks[("v", "not_null")].failed_count == int(series.isna().sum())
+    assert checks[("v", "min")].failed_count == int((present < low).sum())
+    assert checks[("v", "max")].failed_count == int((present > high).sum())
+    assert checks[("v", "allowed_values")].failed_count == int((~present.isin(allowed)).sum())
+    assert checks[("v", "unique")].failed_count == int(present.duplicated(keep=False).sum())
+    bad = series.isna() | (series < low) | (series > high) | ~series.isin(allowed)
+    bad = bad.fillna(True) | series.duplicated(keep=False) & series.notna()
+    report = validate(pd.DataFrame({"v": series}), schema)
+    assert report.failed_row_count == int(bad.sum())

@@ -135,26 +135,10 @@ def _print_version(version: lm.DatasetVersion, links: list[Any]) -> None:
         + (f"\n{version.description}" if version.description else ""),
         highlight=False,
     )
-    rows = []
-    for column in version.profile.columns:
-        top = ", ".join(f"{v.value}={v.count}" for v in column.top_values[:3])
-        rows.append(
-            (
-                column.name,
-                column.type,
-                f"{100 * column.null_fraction:.1f}%",
-                column.distinct_count,
-                column.min,
-                column.max,
-                column.mean,
-                column.quantiles.get("0.5"),
-                top,
-            )
-        )
     print_table(
         "columns",
         ["column", "type", "nulls", "distinct", "min", "max", "mean", "median", "top values"],
-        rows,
+        [_profile_row(column) for column in version.profile.columns],
     )
     if links:
         print_table(
@@ -162,6 +146,21 @@ def _print_version(version: lm.DatasetVersion, links: list[Any]) -> None:
             ["from", "relation", "to"],
             [(f"{e.src_type} {e.src_id}", e.relation, f"{e.dst_type} {e.dst_id}") for e in links],
         )
+
+
+def _profile_row(column: lm.ColumnProfile) -> tuple[Any, ...]:
+    top = ", ".join(f"{v.value}={v.count}" for v in column.top_values[:3])
+    return (
+        column.name,
+        column.type,
+        f"{100 * column.null_fraction:.1f}%",
+        column.distinct_count,
+        column.min,
+        column.max,
+        column.mean,
+        column.quantiles.get("0.5"),
+        top,
+    )
 
 
 def _link(edge: Any) -> dict[str, Any]:
@@ -373,3 +372,21 @@ def export(
         else:
             frame.to_parquet(dest)
     console.print(f"wrote {version.num_rows} rows of {version.ref} to {dest}")
+
+
+@app.command("profile")
+def profile(path: Path, as_json: bool = JSON_OPTION) -> None:
+    """Profile a parquet/CSV file or folder without storing anything.
+
+    Example: loopml datasets profile data/march.parquet --json
+    """
+    result = lm.profile_data(path)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    console.print(f"{result.num_rows} rows x {result.num_columns} columns", highlight=False)
+    print_table(
+        "columns",
+        ["column", "type", "nulls", "distinct", "min", "max", "mean", "median", "top values"],
+        [_profile_row(column) for column in result.columns],
+    )

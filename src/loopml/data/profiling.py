@@ -173,8 +173,13 @@ def _datetime(column: pa.ChunkedArray) -> dict[str, Any]:
     points = ordered[np.round(np.asarray(QUANTILES) * (ordered.size - 1)).astype(np.int64)]
     suffix = "" if is_date or not values.type.tz else "+00:00"
 
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}.get(unit, 0)
+
     def iso(tick: Any) -> str:
-        return f"{np.datetime64(int(tick), unit)}{suffix}"  # type: ignore[arg-type]
+        stamp = np.datetime64(int(tick), unit)  # type: ignore[arg-type]
+        if per_second and int(tick) % per_second == 0:
+            stamp = stamp.astype("datetime64[s]")  # whole seconds print without a fraction
+        return f"{stamp}{suffix}"
 
     return {
         "distinct_count": _distinct_sorted(ordered),
