@@ -48,6 +48,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         lm.configure(home=home, db_url=f"sqlite:///{Path(home) / 'loopml.db'}")
         counter = iter(range(10**6))
+        schema = lm.Schema.from_profile(profile_table(table))
         result = {
             "system": "loopml",
             "rows": rows,
@@ -58,6 +59,7 @@ def main() -> None:
             "log_new_s": timed(lambda: lm.log_dataset(frame, f"bench{next(counter)}"), repeat),
             "relog_same_s": timed(lambda: lm.log_dataset(frame, "bench0"), repeat),
             "load_s": timed(lambda: lm.load_dataset("bench0"), repeat),
+            "validate_inferred_schema_s": timed(lambda: lm.validate(table, schema), repeat),
             "detects_one_changed_value": lm.log_dataset(one_value_changed(frame), "bench0").digest
             != lm.get_dataset_version("bench0", 1).digest,
             "stores_snapshot": True,
