@@ -125,7 +125,7 @@ _EXPORTS: dict[str, str] = {
     "get_registered_model": "loopml._api",
     "list_model_versions": "loopml._api",
     "list_models": "loopml._api",
-    "load_model": "loopml._api",
+    "load_model": "loopml.models",
     "log_model": "loopml._api",
     "register_model": "loopml._api",
     "set_alias": "loopml._api",
@@ -270,7 +270,6 @@ if TYPE_CHECKING:
         list_models,
         list_monitors,
         load_dataset,
-        load_model,
         log_artifact,
         log_artifacts,
         log_dataset,
@@ -340,6 +339,7 @@ if TYPE_CHECKING:
         Signature,
         SignatureMismatch,
         infer_signature,
+        load_model,
     )
     from loopml.monitoring import DriftConfig, Monitor, ReferenceSummary, Rule
     from loopml.tracking import ArtifactInfo, Experiment, Metric, Run, RunInfo

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from loopml.data.versions import VersionRef
     from loopml.models import (
         AliasChange,
-        LoadedModel,
         ModelPackage,
         ModelVersion,
         RegisteredModel,
@@ -61,6 +60,7 @@ __all__ = [
     "check_quality",
     "configure",
     "create_experiment",
+    "current_client",
     "delete_alias",
     "delete_monitor",
     "detect_drift",
@@ -84,7 +84,6 @@ __all__ = [
     "list_models",
     "list_monitors",
     "load_dataset",
-    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dataset",
@@ -595,9 +594,9 @@ def register_model(
     return get_client().models.register_model(ref, name, description, tags)
 
 
-def load_model(uri: str | ModelPackage | ModelVersion, *, cache: bool = True) -> LoadedModel:
-    """Load ``models:/name@alias``, ``models:/name/N`` or ``runs:/<id>/model``."""
-    return get_client().models.load_model(uri, cache=cache)
+def current_client() -> Client | None:
+    """Return the default client if one was created (by ``configure`` or a call), else ``None``."""
+    return _DEFAULT[0] if _DEFAULT else None
 
 
 def set_alias(

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import select
 
 import loopml as lm
-from loopml.errors import Conflict, InvalidInput, MissingDependency
+from loopml.errors import Conflict, InvalidInput
 from loopml.models import PackageCorrupted, SignatureMismatch
 from loopml.models.packages import MANIFEST
 from loopml.store.tables import core
@@ -160,30 +160,6 @@ def test_blob_that_is_not_a_manifest(sqlite_client) -> None:
     ref = sqlite_client.store.put_blob(b"not json at all")
     with pytest.raises(PackageCorrupted, match="not a model package manifest"):
         lm.load_model(f"package:{ref.digest}")
-
-
-def test_missing_flavor_dependency_names_the_extra(sqlite_client, tmp_path) -> None:
-    # A package whose flavor needs an optional library that this process lacks.
-    from loopml import _registry
-
-    manifest = {
-        "format": "loopml-model",
-        "format_version": 1,
-        "flavor": "missingdep",
-        "loader": "x",
-        "options": {},
-        "files": {},
-        "signature": None,
-    }
-    ref = sqlite_client.store.put_blob(json.dumps(manifest).encode())
-    _registry.register("model_flavors", "missingdep", "lightgbm_not_here.flavor:Flavor")
-    _registry.EXTRAS["lightgbm_not_here"] = "lightgbm"
-    try:
-        with pytest.raises(MissingDependency, match=r"loopml\[lightgbm\]"):
-            lm.load_model(f"package:{ref.digest}")
-    finally:
-        del _registry.BUILTIN["model_flavors"]["missingdep"]
-        del _registry.EXTRAS["lightgbm_not_here"]
 
 
 def test_unknown_flavor_is_invalid_input(sqlite_client, frame_model) -> None:

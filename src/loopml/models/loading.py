@@ -24,8 +24,6 @@ from loopml.models.signatures import Signature
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from loopml.store.blobs import BlobStore
-
 logger = logging.getLogger(__name__)
 
 
@@ -49,7 +47,7 @@ class PackageLoader:
         max_entries: how many loaded packages to keep (least recently used go first).
     """
 
-    def __init__(self, blobs: BlobStore, cache_root: Path, max_entries: int = 16) -> None:
+    def __init__(self, blobs: pk.BlobFiles, cache_root: Path, max_entries: int = 16) -> None:
         self.blobs = blobs
         self.cache_root = cache_root
         self.max_entries = max_entries
@@ -92,7 +90,7 @@ class PackageLoader:
             return pk.read_manifest(self.blobs, digest)
         except ArtifactNotFound as err:
             raise PackageNotFound(
-                f"no model package {digest} in {self.blobs.backend.url}; the blob is missing. "
+                f"no model package {digest} in {self.blobs!r}; the blob is missing. "
                 "Log the model again, or restore the artifact store from a backup."
             ) from err
 

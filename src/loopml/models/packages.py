@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loopml._utils.hashing import sha256_bytes
 from loopml.errors import InvalidInput
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from loopml.models.signatures import Signature
-    from loopml.store.blobs import BlobStore
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +42,18 @@ MANIFEST = "loopml-model.json"
 FORMAT = "loopml-model"
 FORMAT_VERSION = 1
 EXAMPLE_ROWS = 5
+
+
+class BlobFiles(Protocol):
+    """Verified local files of content-addressed blobs (met by ``store.blobs``)."""
+
+    def local_file(self, digest: str) -> Path:
+        """Return a local file holding ``digest``, checked against the digest."""
+        ...
+
+    def get_file(self, digest: str, dest: str | os.PathLike[str]) -> Path:
+        """Copy the verified content of ``digest`` to ``dest``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +169,7 @@ def copy_code(folder: Path, code_paths: list[str | os.PathLike[str]]) -> list[st
     return ["code"]
 
 
-def read_manifest(blobs: BlobStore, digest: str) -> dict[str, Any]:
+def read_manifest(blobs: BlobFiles, digest: str) -> dict[str, Any]:
     """Read and check the manifest of package ``digest`` from its verified blob.
 
     Raises:
@@ -190,7 +201,7 @@ class StoredPackage:
     """The files of a stored package, handed out as verified local blob files."""
 
     def __init__(
-        self, blobs: BlobStore, digest: str, manifest: Mapping[str, Any], cache_root: Path
+        self, blobs: BlobFiles, digest: str, manifest: Mapping[str, Any], cache_root: Path
     ) -> None:
         self.blobs = blobs
         self.digest = digest

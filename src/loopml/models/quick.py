@@ -1,0 +1,209 @@
+"""``lm.load_model``: the load path, kept cheap for fresh processes.
+
+A process that has not built a client yet (a batch job, a notebook kernel, a server
+start) and whose settings name a SQLite database and a local artifact folder resolves
+the URI with the standard library's ``sqlite3`` (one indexed query) and reads the
+package from its blob files, verified against their digests. It imports neither
+SQLAlchemy nor the registry code, so the cost of a fresh load is that of unpickling
+the model. Everything else (a configured client, PostgreSQL, S3, an unknown name that
+needs a helpful error) goes through ``client.models.load_model``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from loopml import _registry, config
+from loopml.errors import ArtifactNotFound, BlobCorrupted
+from loopml.models.loaded import LoadedModel
+from loopml.models.loading import PackageLoader
+from loopml.models.packages import MANIFEST
+from loopml.models.uris import ModelUri, parse_uri
+
+if TYPE_CHECKING:
+    import os
+
+    from loopml.config import Settings
+
+_LOADERS: dict[tuple[str, str], PackageLoader] = {}
+_LOCK = threading.Lock()
+_CHUNK = 1 << 20
+
+
+def load_model(uri: Any, *, cache: bool = True) -> LoadedModel:
+    """Load ``models:/name@alias``, ``models:/name/N``, ``runs:/<id>/model`` or a package.
+
+    Args:
+        uri: a model URI, or a ``ModelPackage``/``ModelVersion``.
+        cache: reuse (and keep) the loaded model in this process, keyed by package digest.
+
+    Returns:
+        The :class:`LoadedModel`.
+
+    Raises:
+        ModelNotFound, ModelVersionNotFound, AliasNotFound, PackageNotFound: nothing there.
+        BlobCorrupted: a package file no longer matches its digest.
+        MissingDependency: the flavor's extra is not installed.
+
+    Example:
+        >>> model = lm.load_model("models:/churn@champion")  # doctest: +SKIP
+    """
+    client = _configured_client()
+    if client is None and isinstance(uri, str):
+        loaded = _fast_load(config.resolve(), uri, cache=cache)
+        if loaded is not None:
+            return loaded
+    if client is None:
+        client = _registry.import_target("loopml._api:get_client")()
+    model: LoadedModel = client.models.load_model(uri, cache=cache)
+    return model
+
+
+def _configured_client() -> Any:
+    # A client built by lm.configure() or an earlier lm.* call wins: it holds the settings
+    # the user chose and the process's model cache. Looked up without importing it.
+    api = sys.modules.get("loopml._api")
+    return None if api is None else api.current_client()
+
+
+def _fast_load(settings: Settings, uri: str, *, cache: bool) -> LoadedModel | None:
+    """Load through sqlite3 and local blob files, or return ``None`` to take the full path."""
+    db_path = sqlite_path(settings.db_url)
+    artifacts = local_root(settings.artifacts)
+    if db_path is None or artifacts is None or not db_path.is_file():
+        return None
+    parsed = parse_uri(uri)
+    try:
+        found = _resolve(db_path, parsed)
+    except sqlite3.Error:
+        return None  # an old schema or a locked file: the full path knows what to do
+    if found is None:
+        return None  # let the registry raise its error, listing what exists
+    digest, name, version, run_id = found
+    loader = _loader(artifacts, settings.home)
+    try:
+        loaded = loader.load(digest, cache=cache)
+    except ArtifactNotFound:
+        return None
+    return LoadedModel(
+        flavor=loaded.flavor,
+        native=loaded.native,
+        manifest=loaded.manifest,
+        signature=loaded.signature,
+        digest=digest,
+        uri=uri,
+        name=name,
+        version=version,
+        run_id=run_id,
+    )
+
+
+def sqlite_path(url: str) -> Path | None:
+    """Return the file of a ``sqlite:///`` URL, or ``None`` (memory, options, other dialects)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] != "sqlite" or "?" in rest:
+        return None
+    path = rest[1:] if rest.startswith("/") else rest
+    if not path or path == ":memory:":
+        return None
+    return Path(path).expanduser()
+
+
+def local_root(artifacts: str) -> Path | None:
+    """Return the folder of a local artifact store (``LocalBlobBackend``'s root), or ``None``."""
+    if _registry.scheme_of(artifacts) not in {"", "file"}:
+        return None
+    return Path(artifacts.removeprefix("file://")).expanduser().resolve()
+
+
+_ALIAS = (
+    "SELECT v.digest, v.name, v.version, v.run_id FROM model_aliases a JOIN model_versions v "
+    "ON a.name = v.name AND a.version = v.version WHERE a.name = ? AND a.alias = ?"
+)
+_VERSION = "SELECT digest, name, version, run_id FROM model_versions WHERE name = ? AND version = ?"
+_LATEST = (
+    "SELECT digest, name, version, run_id FROM model_versions WHERE name = ? "
+    "ORDER BY version DESC LIMIT 1"
+)
+_RUN = "SELECT digest FROM run_artifacts WHERE run_id = ? AND path = ?"
+
+
+def _resolve(
+    db_path: Path, parsed: ModelUri
+) -> tuple[str, str | None, int | None, str | None] | None:
+    if parsed.kind == "package":
+        return str(parsed.digest), None, None, None
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        if parsed.kind == "run":
+            row = conn.execute(_RUN, (parsed.run_id, f"{parsed.path}/{MANIFEST}")).fetchone()
+            return None if row is None else (row[0], None, None, parsed.run_id)
+        if parsed.kind == "alias":
+            row = conn.execute(_ALIAS, (parsed.name, parsed.alias)).fetchone()
+        elif parsed.kind == "version":
+            row = conn.execute(_VERSION, (parsed.name, parsed.version)).fetchone()
+        else:
+            row = conn.execute(_LATEST, (parsed.name,)).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else (row[0], row[1], int(row[2]), row[3])
+
+
+def _loader(root: Path, home: Path) -> PackageLoader:
+    key = (str(root), str(home))
+    with _LOCK:
+        loader = _LOADERS.get(key)
+        if loader is None:
+            loader = PackageLoader(LocalBlobFiles(root), home / "cache" / "models")
+            _LOADERS[key] = loader
+    return loader
+
+
+class LocalBlobFiles:
+    """Read-only verified access to the blobs of a local artifact folder.
+
+    The layout (``blobs/sha256/<2 hex>/<62 hex>``) is the one ``loopml.store.blobs``
+    writes; a file is hashed once per process while its size and mtime are unchanged.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._verified: dict[str, tuple[int, int]] = {}
+
+    def __repr__(self) -> str:
+        return f"LocalBlobFiles({str(self.root)!r})"
+
+    def local_file(self, digest: str) -> Path:
+        """Return the verified file holding ``digest``."""
+        path = self.root / "blobs" / "sha256" / digest[:2] / digest[2:]
+        try:
+            stat = path.stat()
+        except FileNotFoundError as err:
+            raise ArtifactNotFound(f"no blob {digest} in {self.root}") from err
+        stamp = (stat.st_size, stat.st_mtime_ns)
+        if self._verified.get(digest) != stamp:
+            hasher = hashlib.sha256()
+            with open(path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                    hasher.update(chunk)
+            if hasher.hexdigest() != digest:
+                raise BlobCorrupted(
+                    f"blob {digest} in {self.root} is corrupted: its content hashes to "
+                    f"{hasher.hexdigest()}. Restore it from a backup or log the artifact again; "
+                    "loopml will not return it."
+                )
+            self._verified[digest] = stamp
+        return path
+
+    def get_file(self, digest: str, dest: str | os.PathLike[str]) -> Path:
+        """Copy the verified content of ``digest`` to ``dest``."""
+        target = Path(dest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.local_file(digest), target)
+        return target
