@@ -65,8 +65,11 @@ def test_apply_list_show(project: Path) -> None:
 
 def test_materialize_get_check(project: Path) -> None:
     invoke("features", "apply")
+    assert "never" in invoke("features", "list").stdout
     done = json.loads(invoke("features", "materialize", "--json").stdout)["materializations"]
     assert done[0]["entities"] == 3
+    listed = json.loads(invoke("features", "list", "--json").stdout)["views"][0]
+    assert listed["materialized_until"] is not None
     ranged = invoke(
         "features", "materialize", "activity", "--start", "2024-01-01", "--end", "2024-02-01"
     )

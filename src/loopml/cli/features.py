@@ -78,7 +78,9 @@ def list_(as_json: bool = JSON_OPTION) -> None:
                 "entities": [
                     {"name": e.name, "version": e.version, **e.entity.spec()} for e in entities
                 ],
-                "views": [_view_json(v) for v in views],
+                "views": [
+                    {**_view_json(v), "materialized_until": fs.watermark(v.name)} for v in views
+                ],
             }
         )
         return
@@ -89,7 +91,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     )
     print_table(
         f"{len(views)} feature view(s)",
-        ["name", "version", "entity", "features", "ttl", "source", "online"],
+        ["name", "version", "entity", "features", "ttl", "source", "materialized until"],
         [
             (
                 v.name,
@@ -98,11 +100,15 @@ def list_(as_json: bool = JSON_OPTION) -> None:
                 len(v.view.feature_names),
                 str(v.view.ttl) if v.view.ttl else "-",
                 v.view.source.describe(),
-                "yes" if v.view.online else "no",
+                _until(fs.watermark(v.name)) if v.view.online else "offline only",
             )
             for v in views
         ],
     )
+
+
+def _until(value: dt.datetime | None) -> str:
+    return "never" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _view_json(view: Any) -> dict[str, object]:
