@@ -6,7 +6,7 @@ import math
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from loopml.features import keys
+from loopml.features import keys, packing
 from loopml.features.codec import Codec
 
 TYPES = ["float64", "float32", "int64", "int32", "bool", "string", "timestamp"]
@@ -33,6 +33,24 @@ def rows(draw):
     return types, values, event
 
 
+def as_columns(types, values, event):
+    dtypes = {
+        "float64": "<f8",
+        "float32": "<f4",
+        "int64": "<i8",
+        "int32": "<i4",
+        "bool": "?",
+        "timestamp": "<i8",
+    }
+    columns, nulls, strings = [], [], []
+    for kind, value in zip(types, values, strict=True):
+        nulls.append(np.array([value is None]))
+        strings.append([value] if kind == "string" else None)
+        fill = 0 if value is None or kind == "string" else value
+        columns.append(np.zeros(1) if kind == "string" else np.array([fill], dtype=dtypes[kind]))
+    return np.array([event]), columns, nulls, strings
+
+
 def same(a, b) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
         return math.isnan(b)
@@ -44,7 +62,9 @@ def same(a, b) -> bool:
 def test_values_round_trip(row) -> None:
     types, values, event = row
     codec = Codec(types, aware=[i for i, t in enumerate(types) if t == "timestamp"][:1])
-    got_event, got = codec.decode(codec.encode_row(event, values))
+    blob = codec.encode_row(event, values)
+    assert packing.encode_batch(codec, *as_columns(types, values, event)) == [blob]
+    got_event, got = codec.decode(blob)
     assert got_event == event
     for kind, i, want, have in zip(types, range(len(types)), values, got, strict=True):
         if want is not None and kind == "timestamp":
@@ -56,7 +76,8 @@ def test_values_round_trip(row) -> None:
 def test_batches_equal_rows_and_start_with_the_event_time() -> None:
     codec = Codec(["float64", "int64", "string"])
     events = np.array([1.0, 2.0])
-    batch = codec.encode_batch(
+    batch = packing.encode_batch(
+        codec,
         events,
         [np.array([0.5, 0.0]), np.array([7, 0]), np.zeros(0)],
         [None, np.array([False, True]), None],

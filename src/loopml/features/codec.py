@@ -8,8 +8,9 @@ Layout (little endian)::
               (float64 d, float32 f, int64 q, int32 i, bool ?, timestamp q = microseconds)
     ...       then each string feature as uint32 length + UTF-8 bytes
 
-Writing packs a whole batch with one numpy structured array; reading one entity is one
-``struct.unpack_from``. Values are never stored one row per feature.
+Writing a batch packs one numpy structured array (:mod:`loopml.features.packing`); reading
+one entity is one ``struct.unpack_from``, with no numpy on the read path. Values are never
+stored one row per feature.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import struct
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,6 +30,14 @@ _NUMPY = {
     "int32": "<i4",
     "bool": "?",
     "timestamp": "<i8",
+}
+_ZERO: dict[str, Any] = {
+    "float64": 0.0,
+    "float32": 0.0,
+    "int64": 0,
+    "int32": 0,
+    "bool": False,
+    "timestamp": 0,
 }
 _LEN = struct.Struct("<I")
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -94,68 +101,19 @@ class Codec:
 
     # ------------------------------------------------------------------ writing
     def encode_row(self, event_us: float, values: Sequence[Any]) -> bytes:
-        """Pack one entity (``None`` = null; timestamps as epoch microseconds)."""
-        columns = [np.array([v if v is not None else 0]) for v in values]
-        masks = [np.array([v is None]) for v in values]
-        strings = [[v] for v in values]
-        return self.encode_batch(np.array([event_us], dtype="<f8"), columns, masks, strings)[0]
+        """Pack one entity (``None`` = null; timestamps as epoch microseconds).
 
-    def encode_batch(
-        self,
-        event_us: np.ndarray,
-        columns: Sequence[np.ndarray],
-        nulls: Sequence[np.ndarray | None],
-        strings: Sequence[Sequence[Any] | None] = (),
-    ) -> list[bytes]:
-        """Pack many entities at once.
-
-        Args:
-            event_us: event time of each entity, float64 microseconds.
-            columns: per feature, the values (ignored for string features; timestamps as
-                int64 microseconds); null slots may hold anything.
-            nulls: per feature, a boolean mask of nulls (or ``None`` for no nulls).
-            strings: per feature, a sequence of Python strings (only read for string
-                features; ``None`` entries are nulls).
+        Batches are packed with numpy by :func:`loopml.features.packing.encode_batch`,
+        which produces the same bytes.
         """
-        n = len(event_us)
-        layout = [("event", "<f8"), ("nulls", "u1", (self.null_bytes,))]
-        layout += [(f"f{i}", _NUMPY[self.types[i]]) for i in self.fixed]
-        packed = np.zeros(n, dtype=np.dtype(layout))
-        packed["event"] = event_us
-        for i in self.fixed:
-            mask = nulls[i]
-            values = columns[i]
-            if mask is not None and mask.any():
-                values = np.where(mask, np.zeros(1, dtype=_NUMPY[self.types[i]]), values)
-            packed[f"f{i}"] = values
-        bitmap = packed["nulls"]
-        for i, mask in enumerate(nulls):
-            if mask is not None and mask.any():
-                bitmap[:, i >> 3] |= mask.astype("u1") << (i & 7)
-        raw = packed.tobytes()
-        width = packed.dtype.itemsize
-        rows = [raw[j * width : (j + 1) * width] for j in range(n)]
-        if self.strings:
-            rows = self._append_strings(rows, strings, bitmap)
-        return rows
-
-    def _append_strings(
-        self, rows: list[bytes], strings: Sequence[Sequence[Any] | None], bitmap: np.ndarray
-    ) -> list[bytes]:
-        out = []
-        for j, head in enumerate(rows):
-            parts = [head]
-            for i in self.strings:
-                value = strings[i][j] if strings[i] is not None else None  # type: ignore[index]
-                data = b"" if value is None else str(value).encode()
-                if value is None:
-                    bitmap[j, i >> 3] |= 1 << (i & 7)
-                parts.append(_LEN.pack(len(data)))
-                parts.append(data)
-            out.append(b"".join(parts))
-        if bitmap.any():
-            out = [self._patch_nulls(row, bitmap[j]) for j, row in enumerate(out)]
-        return out
-
-    def _patch_nulls(self, row: bytes, bits: np.ndarray) -> bytes:
-        return row[:8] + bits.tobytes() + row[8 + self.null_bytes :]
+        nulls = bytearray(self.null_bytes)
+        for i, value in enumerate(values):
+            if value is None:
+                nulls[i >> 3] |= 1 << (i & 7)
+        fixed = [values[i] if values[i] is not None else _ZERO[self.types[i]] for i in self.fixed]
+        parts = [self.struct.pack(event_us, bytes(nulls), *fixed)]
+        for i in self.strings:
+            data = b"" if values[i] is None else str(values[i]).encode()
+            parts.append(_LEN.pack(len(data)))
+            parts.append(data)
+        return b"".join(parts)

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loopml.features import keys as keycodec
+from loopml.features import keys as keycodec, packing
 from loopml.features.offline import ViewJoin, view_subquery
 from loopml.features.reading import quote
 
@@ -136,7 +136,7 @@ def encode_table(
             continue
         strings.append(None)
         columns.append(_numeric(column, kind))
-    values = codec.encode_batch(event_us, columns, nulls, strings)
+    values = packing.encode_batch(codec, event_us, columns, nulls, strings)
     return keys, values, event_us.tolist()
 
 
