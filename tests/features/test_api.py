@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import loopml as lm
-from loopml.errors import InvalidInput
+from loopml.errors import Conflict, InvalidInput
+from loopml.features import registry
 from loopml.features.errors import (
     EntityNotFound,
     FeatureNotFound,
@@ -20,6 +21,7 @@ from loopml.features.errors import (
     SourceSchemaChanged,
     SpineError,
 )
+from loopml.store.tables import features as t
 from tests.features.conftest import activity_view, ts
 
 if TYPE_CHECKING:
@@ -311,3 +313,20 @@ def test_known_time_excludes_late_backfills(fs: lm.FeatureStore) -> None:
     assert cutoff["score"].tolist() == [2.0]
     with pytest.raises(SpineError, match="is naive but the spine timestamps are aware"):
         fs.get_historical_features(query, ["s:score"], known_at="2024-01-25")
+
+
+def test_concurrent_applies_are_a_conflict_not_a_crash(
+    fs: lm.FeatureStore, activity: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fs.apply([activity_view(activity)])
+    current = fs.get_view("activity")
+    changed = activity_view(activity, ttl="9d").with_features(current.view.features or ())
+    # Another process inserted version 2 between our read of the latest version and our insert.
+    original = registry._latest_row
+    monkeypatch.setattr(
+        registry,
+        "_latest_row",
+        lambda conn, table, name: None if table is t.feature_views else original(conn, table, name),
+    )
+    with pytest.raises(Conflict, match="run apply again"):
+        registry.apply(fs.store, [], [(changed, current.schema)])

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exc as sa_exc, func, select
 
 from loopml._utils.clock import now_ms
 from loopml._utils.hashing import digest_json
+from loopml.errors import Conflict
 from loopml.features.definitions import Entity, FeatureView
 from loopml.features.errors import EntityNotFound, FeatureViewNotFound
 from loopml.features.types import key_type
@@ -113,6 +114,22 @@ def apply(
     Each new view version is recorded in lineage as ``feature_view name/version
     --derived_from--> upstream[name]`` (its source), in the same transaction.
     """
+    try:
+        return _apply(store, entities, views, upstream or {}, dry_run)
+    except sa_exc.IntegrityError as err:
+        raise Conflict(
+            "another process registered a version of the same definitions at the same time; "
+            "run apply again (it is idempotent)"
+        ) from err
+
+
+def _apply(
+    store: Store,
+    entities: Sequence[Entity],
+    views: Sequence[tuple[FeatureView, dict[str, str]]],
+    upstream: Mapping[str, Node],
+    dry_run: bool,
+) -> list[ApplyChange]:
     changes: list[ApplyChange] = []
     now = now_ms()
     with store.db.write() as conn:
@@ -122,7 +139,7 @@ def apply(
         for view, schema in views:
             change = _apply_view(conn, view, schema, now, dry_run)
             changes.append(change)
-            source = (upstream or {}).get(view.name)
+            source = upstream.get(view.name)
             if change.action != "unchanged" and source is not None:
                 edges.append(Edge(view_node(view.name, change.version), "derived_from", source))
         if dry_run:
