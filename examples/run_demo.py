@@ -16,6 +16,7 @@ DEMO = [
     "datasets.py",
     "feature_store.py",
     "monitoring.py",
+    "pipelines.py",
 ]
 
 

@@ -75,3 +75,19 @@ def test_serving_example_serves_swaps_logs_and_batch_scores(tmp_path: Path) -> N
     assert "bad input -> 422 column 'mean_radius' expects float64" in done.stdout
     assert "alias moved; now serving version 2" in done.stdout
     assert "batch scored 569 rows; ['prediction', 'score']" in done.stdout
+
+
+def test_pipelines_example_caches_and_explains(tmp_path: Path) -> None:
+    env = {**os.environ, "LOOPML_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "pipelines.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "second run: {'CACHED': 9}" in done.stdout
+    assert "param c changed (1.0 -> 10.0)" in done.stdout
+    assert "loopml pipelines graph" in done.stdout

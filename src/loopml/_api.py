@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Mapping, Sequence
 
+    from loopml.config import Settings
     from loopml.data import (
         Dataset,
         DatasetDiff,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         Subscription,
         WindowResult,
     )
+    from loopml.pipelines import PipelineInfo, PipelineRun, PipelineRunInfo
     from loopml.serving import BatchResult
     from loopml.serving.server import Built
     from loopml.tracking import ArtifactInfo, Experiment, Run, RunInfo
@@ -57,6 +59,7 @@ __all__ = [
     "alert_events",
     "alias_history",
     "build_server",
+    "cancel_pipeline_run",
     "check_quality",
     "configure",
     "create_experiment",
@@ -74,6 +77,7 @@ __all__ = [
     "get_model_version",
     "get_monitor",
     "get_performance",
+    "get_pipeline_run",
     "get_registered_model",
     "get_run",
     "list_alerts",
@@ -83,6 +87,7 @@ __all__ = [
     "list_model_versions",
     "list_models",
     "list_monitors",
+    "list_pipeline_runs",
     "load_dataset",
     "log_artifact",
     "log_artifacts",
@@ -103,6 +108,8 @@ __all__ = [
     "predictions",
     "profile_data",
     "register_model",
+    "register_pipeline",
+    "resume_pipeline_run",
     "run_monitor",
     "save_monitor",
     "search_runs",
@@ -115,6 +122,7 @@ __all__ = [
     "set_tags",
     "start_run",
     "subscribe_alerts",
+    "trigger_pipeline",
     "use_dataset",
     "validate",
 ]
@@ -129,6 +137,15 @@ def get_client() -> Client:
         with _LOCK:
             if not _DEFAULT:
                 _DEFAULT.append(Client())
+    return _DEFAULT[0]
+
+
+def use_settings_if_unset(settings: Settings) -> Client:
+    """Make a client for ``settings`` the default unless one exists (pipeline workers)."""
+    if not _DEFAULT:
+        with _LOCK:
+            if not _DEFAULT:
+                _DEFAULT.append(Client(settings))
     return _DEFAULT[0]
 
 
@@ -634,3 +651,49 @@ def list_model_versions(name: str) -> list[ModelVersion]:
 def alias_history(name: str, alias: str | None = None) -> list[AliasChange]:
     """Return the append-only history of alias changes of ``name``."""
     return get_client().models.alias_history(name, alias)
+
+
+# ---------------------------------------------------------------------------- pipelines
+def trigger_pipeline(
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    wait: bool = False,
+    reason: str | None = None,
+    source: str = "api",
+) -> PipelineRunInfo:
+    """Start a run of a registered pipeline on behalf of another component.
+
+    With ``wait=False`` (default) the run is queued and the ``loopml scheduler`` runs it;
+    with ``wait=True`` it runs here and the finished record is returned.
+    """
+    return get_client().pipelines.trigger(
+        name, dict(params or {}), wait=wait, reason=reason, source=source
+    )
+
+
+def get_pipeline_run(run_id: str) -> PipelineRunInfo:
+    """Return a pipeline run (id or unique prefix) with its step runs."""
+    return get_client().pipelines.get_run(run_id)
+
+
+def list_pipeline_runs(
+    pipeline: str | None = None, status: str | None = None, limit: int = 50
+) -> list[PipelineRunInfo]:
+    """Return pipeline runs, newest first."""
+    return get_client().pipelines.list_runs(pipeline, status, limit)
+
+
+def resume_pipeline_run(run_id: str, **options: Any) -> PipelineRun:
+    """Re-run a failed or cancelled pipeline run from its failed steps."""
+    return get_client().pipelines.resume(run_id, **options)
+
+
+def cancel_pipeline_run(run_id: str) -> PipelineRunInfo:
+    """Ask a running or queued pipeline run to stop."""
+    return get_client().pipelines.cancel(run_id)
+
+
+def register_pipeline(pipeline: Any) -> PipelineInfo:
+    """Register a pipeline (a definition or ``module:name``) for schedules and triggers."""
+    return get_client().pipelines.register(pipeline)

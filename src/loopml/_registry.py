@@ -51,6 +51,23 @@ BUILTIN: dict[str, dict[str, str]] = {
     # name -> "module:factory"; see loopml.pipelines for the protocol.
     "scheduled_jobs": {
         "monitors": "loopml.monitoring.jobs:monitor_jobs",
+        "pipelines": "loopml.pipelines.jobs:pipeline_jobs",
+    },
+    # Pipeline executors: name or URL scheme -> "module:Class" (see loopml.pipelines.executors).
+    "executors": {
+        "local": "loopml.pipelines.executors.local:LocalExecutor",
+        "sequential": "loopml.pipelines.executors.local:LocalExecutor",
+        "threads": "loopml.pipelines.executors.local:ThreadExecutor",
+        "process": "loopml.pipelines.executors.local:ProcessExecutor",
+        "processes": "loopml.pipelines.executors.local:ProcessExecutor",
+        "dask": "loopml.pipelines.executors.dask:DaskExecutor",
+        "tcp": "loopml.pipelines.executors.dask:DaskExecutor",
+    },
+    # The user-facing facade, for lower layers that must reach the default client
+    # (pipelines run with lm's default client; worker processes adopt the run's settings).
+    "api": {
+        "default_client": "loopml._api:get_client",
+        "configure_settings": "loopml._api:use_settings_if_unset",
     },
 }
 
@@ -122,6 +139,11 @@ def missing_dependency(err: ModuleNotFoundError) -> MissingDependency | ModuleNo
         f"this feature needs the optional package {top!r}; install it with "
         f"pip install 'loopml[{extra}]'"
     )
+
+
+def names(kind: str) -> list[str]:
+    """Return the names registered for ``kind`` (built in and from entry points), sorted."""
+    return sorted(_table(kind))
 
 
 def register(kind: str, scheme: str, target: str) -> None:

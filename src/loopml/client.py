@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from loopml.features.service import OnlineService
     from loopml.models import Models
     from loopml.monitoring import Monitoring
+    from loopml.pipelines.api import Pipelines
     from loopml.serving.api import Serving
 
 
@@ -63,6 +64,14 @@ class Client:
         """Monitors, feedback, alerts and reports."""
         monitoring: Monitoring = _registry.import_target("loopml.monitoring:Monitoring")(self.store)
         return monitoring
+
+    @cached_property
+    def pipelines(self) -> Pipelines:
+        """Pipelines: runs, resume, explain, triggers and schedules."""
+        pipelines: Pipelines = _registry.import_target("loopml.pipelines.api:Pipelines")(
+            self.store, self.settings
+        )
+        return pipelines
 
     @cached_property
     def serving(self) -> Serving:

@@ -8,7 +8,19 @@ import sys
 
 import typer
 
-from loopml.cli import config, datasets, db, experiments, features, models, monitor, runs, serve
+from loopml.cli import (
+    config,
+    datasets,
+    db,
+    experiments,
+    features,
+    models,
+    monitor,
+    pipelines,
+    runs,
+    scheduler,
+    serve,
+)
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
 
@@ -26,7 +38,9 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(features.app, name="features")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(models.app, name="models")
+app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
+app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)

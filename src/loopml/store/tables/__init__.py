@@ -6,7 +6,16 @@ Alembic migrations in ``store/migrations`` create them (one migration branch per
 
 from __future__ import annotations
 
-from loopml.store.tables import core, data, features, models, monitoring, tracking
+from loopml.store.tables import core, data, features, models, monitoring, pipelines, tracking
 from loopml.store.tables._meta import metadata
 
-__all__ = ["core", "data", "features", "metadata", "models", "monitoring", "tracking"]
+__all__ = [
+    "core",
+    "data",
+    "features",
+    "metadata",
+    "models",
+    "monitoring",
+    "pipelines",
+    "tracking",
+]
