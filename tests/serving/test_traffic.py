@@ -51,10 +51,14 @@ def test_hot_swap_under_load_fails_no_request(serve, source):
     for worker in workers:
         worker.start()
     try:
+        # Each version must answer some traffic before the alias moves on; waiting on the
+        # answers (not a fixed sleep) keeps the test honest on a loaded machine.
+        _wait(lambda: versions[1] > 0, timeout=30)
         for version in range(2, 7):  # the alias moves 5 times
             time.sleep(0.3)
             source.aliases[("churn", "champion")] = version
             _wait(lambda v=version: server.built.routes.primary.current.version == v)
+            _wait(lambda v=version: versions[v] > 0, timeout=30)
         time.sleep(0.3)
     finally:
         stop.set()
