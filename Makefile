@@ -45,6 +45,7 @@ bench-smoke: $(DEV)
 	$(PY) bench/monitoring/run_loopml.py --smoke
 	$(PY) bench/data/run_loopml.py --smoke
 	$(PY) bench/serving/run_loopml.py --smoke
+	$(PY) bench/features/run_loopml.py --smoke
 
 # Regenerate constraints.txt from a clean venv holding every extra.
 lock:
