@@ -153,3 +153,22 @@ def squares(n: int = 6):
 @lm.pipeline(name="every_five_minutes", schedule="*/5 * * * *")
 def scheduled(n: int = 3):
     return array_of([square(i) for i in range(n)])
+
+
+# ---------------------------------------------------------------- models
+@lm.step
+def fit_model(n: int) -> object:
+    from sklearn.linear_model import LinearRegression
+
+    x = np.arange(n, dtype=float).reshape(-1, 1)
+    return LinearRegression().fit(x, 3 * x[:, 0])
+
+
+@lm.step
+def predict_with(model: object, value: float) -> float:
+    return float(model.predict([[value]])[0])
+
+
+@lm.pipeline
+def modelling(n: int = 5):
+    return predict_with(fit_model(n), 10.0)

@@ -40,10 +40,6 @@ def test_builtin_types_round_trip():
     assert roundtrip((1, "x")) == ("json", (1, "x"))
     assert roundtrip(3.5) == ("json", 3.5)
     assert roundtrip(b"\x00raw") == ("bytes", b"\x00raw")
-    model = LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0])
-    name, loaded = roundtrip(model)
-    assert name == "model"
-    assert loaded.predict([[2.0]])[0] == pytest.approx(4.0)
 
 
 def test_unknown_types_and_registration():
@@ -69,3 +65,15 @@ def test_unknown_types_and_registration():
         m.by_name("point")
     with pytest.raises(NoMaterializer):
         m.for_value(np.array([object()]), "value")
+
+
+def test_models_become_model_packages(store):
+    model = LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0])
+    materializer = m.for_value(model, "value")
+    assert isinstance(materializer, m.StoreMaterializer)
+    assert materializer.name == "model"
+    ref = materializer.save_to(store, model, None, "outputs/model")
+    assert ref["uri"] == f"package:{ref['digest']}" and ref["flavor"] == "sklearn"
+    loaded = materializer.load_from(store, ref)
+    assert loaded.predict([[2.0]])[0] == pytest.approx(4.0)
+    assert not materializer.can_save(object())

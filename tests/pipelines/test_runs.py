@@ -233,3 +233,16 @@ def test_progress_events(client):
     assert kinds[-1] == "finished"
     assert events[-1].done == events[-1].total == 4
     assert {e.status for e in events if e.kind == "step"} >= {"RUNNING", "SUCCEEDED"}
+
+
+def test_models_travel_between_steps_as_model_packages(client):
+    run = flows.modelling.run()
+    assert run.outputs == pytest.approx(30.0)
+    output = run.step("fit_model").outputs[0]
+    assert output["materializer"] == "model" and output["flavor"] == "sklearn"
+    assert output["uri"] == f"runs:/{run.step('fit_model').run_id}/outputs/output"
+    loaded = lm.load_model(output["uri"])
+    assert float(loaded.predict([[2.0]])[0]) == pytest.approx(6.0)
+    cached = flows.modelling.run(n=5)
+    assert cached.step("fit_model").status == "CACHED"
+    assert flows.modelling.run(n=5, cache=False).outputs == pytest.approx(30.0)

@@ -9,27 +9,35 @@ parquet    pandas DataFrame, Series                 Apache Parquet
 npy        numpy ndarray (not object dtype), scalar NumPy ``.npy``
 json       dict, list, tuple, str, int, float, bool JSON (sorted keys)
 bytes      bytes, bytearray                         raw bytes
-model      scikit-learn-style estimators            model package (pickle, digest-verified)
+model      fitted models (sklearn, XGBoost, ...)    a loopml model package (loopml.models)
 ========== ======================================== ==========================
 
 Anything else needs :func:`register_materializer`; otherwise the step fails with
 :class:`NoMaterializer` naming the type. Blobs are content-addressed and verified on
-every read, so a stored model is only ever unpickled from the exact bytes loopml wrote.
+every read, so a stored model is only ever loaded from the exact bytes loopml wrote.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import pickle
+import tempfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from loopml.errors import InvalidInput
+from loopml.models.flavors import detect_flavor
+from loopml.models.loading import PackageLoader
+from loopml.models.writer import log_model, save_package
 from loopml.pipelines.errors import NoMaterializer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from loopml.store import Store
+    from loopml.tracking import Run
 
 
 @runtime_checkable
@@ -205,40 +213,88 @@ class BytesMaterializer:
 
 
 class ModelMaterializer:
-    """Fitted scikit-learn-style estimators (and anything with ``fit`` and ``predict``).
+    """Fitted models as loopml model packages (see docs/models.md).
 
-    The package is a pickle stored content-addressed: loopml only unpickles bytes whose
-    sha256 matches the digest it recorded when it wrote them.
+    Anything a model flavor accepts (scikit-learn estimators and pipelines, XGBoost,
+    LightGBM, ``lm.PythonModel``) is stored as a package of the step's tracking run under
+    ``outputs/<name>`` (so ``lm.load_model("runs:/<run>/outputs/<name>")`` and
+    ``lm.register_model`` work on it); the next step gets the native model back.
     """
 
     name = "model"
-    media_type = "application/vnd.loopml.model+pickle"
+    media_type = "application/vnd.loopml.model-package+json"
+
+    def __init__(self) -> None:
+        self._loaders: dict[int, PackageLoader] = {}
+        self._lock = threading.Lock()
 
     def can_save(self, value: object) -> bool:
-        """Estimators: objects with callable ``fit`` and ``predict``."""
-        return callable(getattr(value, "fit", None)) and callable(getattr(value, "predict", None))
+        """Models some flavor of ``loopml.models`` can package."""
+        if not callable(getattr(value, "predict", None)):
+            return False
+        try:
+            detect_flavor(value)
+        except InvalidInput:
+            return False
+        return True
 
-    def save(self, value: object) -> bytes:
-        """Pickle (protocol 5)."""
-        return pickle.dumps(value, protocol=5)
+    def save_to(self, store: Store, value: object, run: Run | None, path: str) -> dict[str, Any]:
+        """Package ``value`` (as an artifact of ``run`` when there is one)."""
+        package = log_model(run, value, path) if run is not None else save_package(store, value)
+        size = store.blob_info(package.digest)
+        return {
+            "digest": package.digest,
+            "size": size.size if size is not None else 0,
+            "media_type": self.media_type,
+            "uri": package.uri,
+            "flavor": package.flavor,
+        }
 
-    def load(self, data: bytes) -> object:
-        """Unpickle bytes that loopml itself wrote (digest checked by the blob store)."""
-        return pickle.loads(data)
+    def load_from(self, store: Store, ref: dict[str, Any]) -> object:
+        """Load the native model of a stored package (cached per store and digest)."""
+        return self._loader(store).load(ref["digest"]).native
 
+    def _loader(self, store: Store) -> PackageLoader:
+        with self._lock:
+            loader = self._loaders.get(id(store.blobs))
+            if loader is None:
+                root = (store.home or Path(tempfile.gettempdir())) / "cache" / "models"
+                loader = PackageLoader(store.blobs, root)
+                self._loaders[id(store.blobs)] = loader
+            return loader
+
+
+@runtime_checkable
+class StoreMaterializer(Protocol):
+    """A materializer that writes into the store itself (several blobs, records, lineage)."""
+
+    name: str
+    media_type: str
+
+    def can_save(self, value: object) -> bool:
+        """Whether this materializer handles ``value``."""
+
+    def save_to(self, store: Store, value: object, run: Run | None, path: str) -> dict[str, Any]:
+        """Store ``value``; return ``digest``, ``size``, ``media_type`` (and more)."""
+
+    def load_from(self, store: Store, ref: dict[str, Any]) -> object:
+        """Rebuild the value from what :meth:`save_to` returned."""
+
+
+AnyMaterializer = Materializer | StoreMaterializer
 
 _LOCK = threading.Lock()
-_BUILTIN: tuple[Materializer, ...] = (
+_BUILTIN: tuple[AnyMaterializer, ...] = (
     ParquetMaterializer(),
     NumpyMaterializer(),
     JsonMaterializer(),
     BytesMaterializer(),
     ModelMaterializer(),
 )
-_REGISTERED: list[Materializer] = []
+_REGISTERED: list[AnyMaterializer] = []
 
 
-def register_materializer(materializer: Materializer) -> Materializer:
+def register_materializer(materializer: AnyMaterializer) -> AnyMaterializer:
     """Add a materializer; it is tried before the built-in ones (latest first).
 
     Register it at import time of the module that defines your steps, so worker
@@ -248,7 +304,7 @@ def register_materializer(materializer: Materializer) -> Materializer:
         NoMaterializer: ``materializer`` lacks ``name``, ``media_type``, ``can_save``,
             ``save`` or ``load``.
     """
-    if not isinstance(materializer, Materializer):
+    if not isinstance(materializer, Materializer | StoreMaterializer):
         raise NoMaterializer(
             f"{materializer!r} is not a materializer: it needs name, media_type, can_save(value), "
             "save(value) -> bytes and load(bytes); lm.FunctionMaterializer builds one"
@@ -265,13 +321,13 @@ def unregister_materializer(name: str) -> None:
         _REGISTERED[:] = [m for m in _REGISTERED if m.name != name]
 
 
-def materializers() -> list[Materializer]:
+def materializers() -> list[AnyMaterializer]:
     """Return every materializer in the order they are tried."""
     with _LOCK:
         return [*_REGISTERED, *_BUILTIN]
 
 
-def for_value(value: object, where: str) -> Materializer:
+def for_value(value: object, where: str) -> AnyMaterializer:
     """Return the materializer for ``value``.
 
     Raises:
@@ -290,7 +346,7 @@ def for_value(value: object, where: str) -> Materializer:
     )
 
 
-def by_name(name: str) -> Materializer:
+def by_name(name: str) -> AnyMaterializer:
     """Return the materializer called ``name``.
 
     Raises:

@@ -278,6 +278,11 @@ def _param_key(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     materializer = materializers.for_value(value, f"parameter value {type(value).__name__}")
+    if not isinstance(materializer, materializers.Materializer):
+        raise NoMaterializer(
+            f"a {type(value).__name__} passed as a constant has no content digest; produce it "
+            "in a step so its artifact digest keys the cache"
+        )
     return {"$digest": sha256_bytes(materializer.save(value)), "type": type(value).__name__}
 
 

@@ -275,6 +275,7 @@ def _run_artifacts(result: StepResult) -> list[dict[str, Any]]:
             "created_at": now,
         }
         for o in result.outputs
+        if "uri" not in o  # model packages are already artifacts of the run
     ]
     if result.logs_digest is not None:
         size = next(b["size"] for b in result.blobs if b["digest"] == result.logs_digest)

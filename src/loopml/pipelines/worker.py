@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from loopml import _registry
 from loopml._utils.clock import now_ms
-from loopml.errors import ArtifactNotFound, BlobCorrupted
+from loopml.errors import ArtifactNotFound, BlobCorrupted, NotFound
 from loopml.pipelines import logs, materializers
 from loopml.pipelines.errors import NoMaterializer, ParamTypeError, StepTimeout
 from loopml.store import Store
@@ -28,6 +28,7 @@ from loopml.tracking import Tracking
 if TYPE_CHECKING:
     from loopml.config import Settings
     from loopml.pipelines.steps import Step
+    from loopml.tracking import Run
 
 _MISSING: Any = object()
 _STORES: dict[tuple[str, str], Store] = {}
@@ -123,7 +124,7 @@ def _execute(task: StepTask, store: Store, started: int) -> StepResult:
         result.run_id = run.id
         value = _attempts(task, kwargs, result)
         if result.error is None:
-            _materialize(task, store, value, result)
+            _materialize(task, store, value, result, run)
             result.status = "SUCCEEDED"
     except Exception as err:
         result.error = result.error or _format(err)
@@ -190,7 +191,7 @@ def _interrupt(thread: threading.Thread) -> None:
         )
 
 
-def _materialize(task: StepTask, store: Store, value: Any, result: StepResult) -> None:
+def _materialize(task: StepTask, store: Store, value: Any, result: StepResult, run: Run) -> None:
     step = task.step
     if step.n_outputs > 1:
         if not isinstance(value, tuple | list) or len(value) != step.n_outputs:
@@ -204,19 +205,20 @@ def _materialize(task: StepTask, store: Store, value: Any, result: StepResult) -
         values = [value]
     for name, item in zip(step.output_names, values, strict=True):
         materializer = materializers.for_value(item, f"output {name!r} of step {task.name!r}")
-        ref = store.blobs.put_bytes(materializer.save(item), materializer.media_type)
         kind = type(item)
-        result.outputs.append(
-            {
-                "name": name,
-                "digest": ref.digest,
-                "size": ref.size,
-                "media_type": ref.media_type,
-                "materializer": materializer.name,
-                "type": f"{kind.__module__}.{kind.__qualname__}",
-            }
-        )
-        result.blobs.append({"digest": ref.digest, "size": ref.size, "media_type": ref.media_type})
+        output: dict[str, Any] = {
+            "name": name,
+            "materializer": materializer.name,
+            "type": f"{kind.__module__}.{kind.__qualname__}",
+        }
+        if isinstance(materializer, materializers.StoreMaterializer):
+            output.update(materializer.save_to(store, item, run, f"outputs/{name}"))
+        else:
+            ref = store.blobs.put_bytes(materializer.save(item), materializer.media_type)
+            blob = {"digest": ref.digest, "size": ref.size, "media_type": ref.media_type}
+            output.update(blob)
+            result.blobs.append(blob)
+        result.outputs.append(output)
     if task.keep_values:
         result.values = values
 
@@ -243,16 +245,19 @@ def load_artifact(store: Store, ref: dict[str, Any], what: str, producer: str = 
     Raises:
         ArtifactNotFound: the blob was deleted from the artifact store.
     """
+    materializer = materializers.by_name(ref["materializer"])
     try:
+        if isinstance(materializer, materializers.StoreMaterializer):
+            return materializer.load_from(store, ref)
         data = store.blobs.get_bytes(ref["digest"])
-    except ArtifactNotFound as err:
+    except NotFound as err:
         source = f" (output {ref.get('name', 'output')!r} of step {producer!r})" if producer else ""
         raise ArtifactNotFound(
             f"{what}: artifact {ref['digest']}{source} is missing from the artifact store "
             f"{store.blobs.backend.url}; re-run the producing step with cache disabled "
             "(loopml pipelines run --no-cache) to create it again"
         ) from err
-    return materializers.by_name(ref["materializer"]).load(data)
+    return materializer.load(data)
 
 
 def worker_store(settings: Settings | None) -> Store:
