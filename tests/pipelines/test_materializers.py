@@ -73,7 +73,8 @@ def test_models_become_model_packages(store):
     assert isinstance(materializer, m.StoreMaterializer)
     assert materializer.name == "model"
     ref = materializer.save_to(store, model, None, "outputs/model")
-    assert ref["uri"] == f"package:{ref['digest']}" and ref["flavor"] == "sklearn"
+    assert ref["uri"] == f"package:{ref['digest']}"
+    assert ref["flavor"] == "sklearn"
     loaded = materializer.load_from(store, ref)
     assert loaded.predict([[2.0]])[0] == pytest.approx(4.0)
     assert not materializer.can_save(object())

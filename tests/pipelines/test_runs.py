@@ -239,7 +239,8 @@ def test_models_travel_between_steps_as_model_packages(client):
     run = flows.modelling.run()
     assert run.outputs == pytest.approx(30.0)
     output = run.step("fit_model").outputs[0]
-    assert output["materializer"] == "model" and output["flavor"] == "sklearn"
+    assert output["materializer"] == "model"
+    assert output["flavor"] == "sklearn"
     assert output["uri"] == f"runs:/{run.step('fit_model').run_id}/outputs/output"
     loaded = lm.load_model(output["uri"])
     assert float(loaded.predict([[2.0]])[0]) == pytest.approx(6.0)
