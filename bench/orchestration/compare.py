@@ -41,10 +41,12 @@ def find_harness() -> Path | None:
 
 def command(tool: str, workload: str, state: Path, args: argparse.Namespace) -> list[str]:
     if tool.startswith("loopml"):
-        executor = tool.split("-", 1)[1] if "-" in tool else "local"
+        name, _, variant = tool.partition(":")  # loopml:first times the store set-up too
+        executor = name.split("-", 1)[1] if "-" in name else "local"
         script = HERE / "run_loopml.py"
+        warm = [] if variant == "first" else ["--warm-store"]
         return [sys.executable, str(script), "--workload", workload, "--state", str(state),
-                "--executor", executor]  # fmt: skip
+                "--executor", executor, *warm]  # fmt: skip
     if tool == "plain":
         return [sys.executable, str(args.harness / "run_plain.py"), "--workload", workload]
     script, extra = PEERS[tool]
