@@ -132,7 +132,8 @@ def ratios(summary: list[dict]) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "--tools", default="plain,loopml,loopml-threads,dagster,prefect,zenml,metaflow"
+        "--tools",
+        default="plain,loopml,loopml:first,loopml-threads,dagster,prefect,zenml,metaflow",
     )
     parser.add_argument("--workloads", default="O1,O2")
     parser.add_argument("--reps", type=int, default=3)

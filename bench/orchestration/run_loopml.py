@@ -123,8 +123,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     state = Path(args.state or tempfile.mkdtemp(prefix="loopml-bench-"))
-    shutil.rmtree(state, ignore_errors=True)
-    state.mkdir(parents=True)
+    state.mkdir(parents=True, exist_ok=True)
+    if any(state.iterdir()):
+        raise SystemExit(f"{state} is not empty; pass a fresh --state folder")
     client = lm.configure(
         home=str(state), db_url=f"sqlite:///{state / 'loopml.db'}", artifacts=str(state / "art")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -451,6 +452,4 @@ def _failure_message(info: PipelineRunInfo) -> str:
 
 
 def _json_ready(value: dict[str, Any]) -> dict[str, Any]:
-    import json
-
     return json.loads(json.dumps(value, default=repr))  # type: ignore[no-any-return]

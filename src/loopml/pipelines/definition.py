@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -16,7 +17,14 @@ from typing import TYPE_CHECKING, Any, overload
 from loopml import _registry
 from loopml.pipelines import schedules, typecheck
 from loopml.pipelines.errors import ParamTypeError, PipelineDefinitionError
-from loopml.pipelines.graph import Graph, GraphBuilder, current_builder, trace
+from loopml.pipelines.graph import (
+    Graph,
+    GraphBuilder,
+    current_builder,
+    render_mermaid,
+    render_text,
+    trace,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -203,8 +211,6 @@ class Pipeline:
 
     def graph(self, *args: Any, format: str = "text", **kwargs: Any) -> str:
         """Render the DAG for these parameters as ``text`` or ``mermaid``."""
-        from loopml.pipelines.graph import render_mermaid, render_text
-
         spec = self.build(*args, **kwargs).to_json()
         if format == "mermaid":
             return render_mermaid(spec)
@@ -219,8 +225,6 @@ def default_client() -> Any:
 
 
 def _json_defaults(values: dict[str, Any]) -> dict[str, Any]:
-    import json
-
     return json.loads(json.dumps(values, default=repr))  # type: ignore[no-any-return]
 
 

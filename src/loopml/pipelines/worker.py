@@ -185,7 +185,7 @@ def _call(step: Step, kwargs: dict[str, Any], timeout: float | None) -> Any:
 
 def _interrupt(thread: threading.Thread) -> None:
     """Ask an abandoned step thread to stop at its next Python instruction."""
-    if thread.ident is not None:
+    if thread.ident is not None and thread.is_alive():
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(thread.ident), ctypes.py_object(StepTimeout)
         )
