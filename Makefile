@@ -46,6 +46,7 @@ bench-smoke: $(DEV)
 	$(PY) bench/data/run_loopml.py --smoke
 	$(PY) bench/serving/run_loopml.py --smoke
 	$(PY) bench/features/run_loopml.py --smoke
+	$(PY) bench/models/run_loopml.py --smoke
 
 # Regenerate constraints.txt from a clean venv holding every extra.
 lock:

@@ -29,7 +29,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_HARNESS = HERE.parents[1] / ".." / "shared" / "peers" / "tracking" / "run_mlflow.py"
+HARNESS = Path("shared") / "peers" / "tracking" / "run_mlflow.py"
+DEFAULT_HARNESS = next(
+    (p / HARNESS for p in HERE.parents if (p / HARNESS).is_file()), Path("/work") / HARNESS
+)
 MODEL_NAME = "bc_logreg"
 ALIAS = "champion"
 
@@ -135,17 +138,16 @@ def run_loopml(args: argparse.Namespace, work: Path) -> dict:
         lm.load_model(uri, cache=False)
         uncached.append(time.perf_counter() - start)
     acc = float((loaded.predict_array(X) == y).mean())
+    model_file = models.loader.files(loaded.digest, dict(loaded.manifest)).path("model.pkl")
     cold_wall, cold_load, flags = [], [], {}
-    for _ in range(args.cold):
+    floor_wall, floor_load = [], []
+    for _ in range(args.cold):  # interleaved, so both see the same machine load
         wall, out = fresh_process(COLD % (MODEL_NAME, ALIAS), env)
         cold_wall.append(wall)
         cold_load.append(out["load_s"])
         flags = {k: out[k] for k in ("pandas", "fastapi", "pydantic")}
         assert out["version"] == latest
         assert abs(out["acc"] - acc) < 1e-9
-    model_file = models.loader.files(loaded.digest, dict(loaded.manifest)).path("model.pkl")
-    floor_wall, floor_load = [], []
-    for _ in range(args.cold):
         wall, out = fresh_process(FLOOR % str(model_file), env)
         floor_wall.append(wall)
         floor_load.append(out["load_s"])
@@ -179,7 +181,8 @@ def run_peer(args: argparse.Namespace) -> dict:
     harness = Path(args.peer_harness).resolve()
     work = Path(tempfile.mkdtemp(prefix="t3-mlflow-"))
     env = {**os.environ, "TRACKING_BENCH_WORK": str(work)}
-    command = [args.peer_python, str(harness), "--backend", "sqlite", "--tasks", "T3"]
+    python = str(Path(args.peer_python).absolute())
+    command = [python, str(harness), "--backend", "sqlite", "--tasks", "T3"]
     try:
         done = subprocess.run(
             command, cwd=harness.parent, capture_output=True, text=True, env=env, check=False

@@ -89,8 +89,10 @@ def get_flavor(name: str) -> Flavor:
         InvalidInput: no such flavor.
         MissingDependency: the flavor needs an optional package that is not installed.
     """
+    # Built-in flavors first: looking at installed entry points costs a metadata scan.
+    target = _registry.BUILTIN["model_flavors"].get(name)
     try:
-        target = _registry.lookup("model_flavors", name)
+        target = target or _registry.lookup("model_flavors", name)
     except UnknownBackend as err:
         known = sorted(_registry.BUILTIN.get("model_flavors", {}))
         raise InvalidInput(f"unknown model flavor {name!r}; known flavors: {known}") from err
