@@ -47,6 +47,7 @@ bench-smoke: $(DEV)
 	$(PY) bench/serving/run_loopml.py --smoke
 	$(PY) bench/features/run_loopml.py --smoke
 	$(PY) bench/models/run_loopml.py --smoke
+	$(PY) bench/orchestration/run_loopml.py --smoke
 
 # Regenerate constraints.txt from a clean venv holding every extra.
 lock:

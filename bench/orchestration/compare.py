@@ -148,6 +148,7 @@ def main() -> int:
     args.venvs = str(Path(args.venvs).resolve())
     rows: list[dict] = []
     slow = {"prefect", "zenml", "metaflow"}
+    sitting = time.strftime("%Y-%m-%dT%H:%M:%S")
     for rep in range(args.reps):
         for workload in args.workloads.split(","):
             for tool in args.tools.split(","):
@@ -156,6 +157,7 @@ def main() -> int:
                 found = run_once(tool, workload, args)
                 for row in found:
                     row["rep"] = rep
+                    row["sitting"] = sitting
                 rows += found
                 modes = " ".join(
                     f"{r.get('mode')}={round(r['wall_s'], 3)}"
