@@ -689,9 +689,9 @@ def resume_pipeline_run(run_id: str, **options: Any) -> PipelineRun:
     return get_client().pipelines.resume(run_id, **options)
 
 
-def cancel_pipeline_run(run_id: str) -> PipelineRunInfo:
-    """Ask a running or queued pipeline run to stop."""
-    return get_client().pipelines.cancel(run_id)
+def cancel_pipeline_run(run_id: str, *, force: bool = False) -> PipelineRunInfo:
+    """Ask a running or queued pipeline run to stop (``force`` for a run whose driver died)."""
+    return get_client().pipelines.cancel(run_id, force=force)
 
 
 def register_pipeline(pipeline: Any) -> PipelineInfo:

@@ -247,3 +247,29 @@ def test_models_travel_between_steps_as_model_packages(client):
     cached = flows.modelling.run(n=5)
     assert cached.step("fit_model").status == "CACHED"
     assert flows.modelling.run(n=5, cache=False).outputs == pytest.approx(30.0)
+
+
+def test_a_run_whose_driver_died_can_be_force_cancelled_and_resumed(client):
+    from sqlalchemy import update
+
+    from loopml.store.tables import pipelines as t
+
+    run = flows.squares.run(n=2)
+    with client.store.db.write() as conn:  # simulate a driver killed mid-run
+        conn.execute(
+            update(t.pipeline_runs).where(t.pipeline_runs.c.id == run.id).values(status="RUNNING")
+        )
+        conn.execute(
+            update(t.step_runs)
+            .where(t.step_runs.c.pipeline_run_id == run.id, t.step_runs.c.name == "array_of")
+            .values(status="RUNNING")
+        )
+    with pytest.raises(PipelineRunNotResumable):
+        lm.resume_pipeline_run(run.id)
+    forced = lm.cancel_pipeline_run(run.id, force=True)
+    assert forced.status == "CANCELLED"
+    assert forced.step("array_of").status == "CANCELLED"
+    assert forced.step("square[0]").status == "SUCCEEDED"
+    resumed = lm.resume_pipeline_run(run.id)
+    assert resumed.step("square[1]").status == "CACHED"
+    assert resumed.step("array_of").status in {"SUCCEEDED", "CACHED"}

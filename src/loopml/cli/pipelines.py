@@ -233,12 +233,18 @@ def logs(run_id: str, step: str) -> None:
 
 
 @app.command("cancel")
-def cancel(run_id: str, as_json: bool = JSON_OPTION) -> None:
+def cancel(
+    run_id: str,
+    force: bool = typer.Option(
+        False, "--force", help="Mark a run whose driver died CANCELLED now (then resume it)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Ask a running or queued run to stop.
 
-    Example: loopml pipelines cancel 3f2a9c1b
+    Example: loopml pipelines cancel 3f2a9c1b --force
     """
-    info = lm.cancel_pipeline_run(run_id)
+    info = lm.cancel_pipeline_run(run_id, force=force)
     if as_json:
         print_json(info)
         return

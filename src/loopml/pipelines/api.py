@@ -297,9 +297,12 @@ class Pipelines:
                 .values(status="FAILED", end_time=now_ms(), error=f"could not start: {err}")
             )
 
-    def cancel(self, run_id: str) -> PipelineRunInfo:
-        """Ask a running (or queued) run to stop; the driver stops at its next check."""
-        return records.request_cancel(self.store.db, run_id)
+    def cancel(self, run_id: str, *, force: bool = False) -> PipelineRunInfo:
+        """Ask a running (or queued) run to stop; the driver stops at its next check.
+
+        ``force=True`` marks a run whose driver died CANCELLED at once (then resume it).
+        """
+        return records.request_cancel(self.store.db, run_id, force=force)
 
     # ------------------------------------------------------------------ definitions
     def definition(self, pipeline: Pipeline | str) -> Pipeline:

@@ -124,17 +124,35 @@ def list_runs(
     return [run_info(r, ()) for r in rows]
 
 
-def request_cancel(db: Database, run_id: str) -> PipelineRunInfo:
-    """Ask a run to stop (queued runs are cancelled at once); return its record."""
+def request_cancel(db: Database, run_id: str, *, force: bool = False) -> PipelineRunInfo:
+    """Ask a run to stop (queued runs are cancelled at once); return its record.
+
+    With ``force`` a run whose driver is gone (killed, machine lost) is marked CANCELLED
+    now, with its unfinished steps, so that it can be resumed.
+    """
     full = resolve_run_id(db, run_id)
-    runs = t.pipeline_runs
+    runs, steps = t.pipeline_runs, t.step_runs
+    now = now_ms()
+    unfinished = ["PENDING", "RUNNING"]
     with db.write() as conn:
         conn.execute(update(runs).where(runs.c.id == full).values(cancel_requested=True))
         conn.execute(
             update(runs)
             .where(runs.c.id == full, runs.c.status == "QUEUED")
-            .values(status="CANCELLED", end_time=now_ms(), error="cancelled before it started")
+            .values(status="CANCELLED", end_time=now, error="cancelled before it started")
         )
+        if force:
+            reason = "cancelled by force (the driver was gone)"
+            conn.execute(
+                update(steps)
+                .where(steps.c.pipeline_run_id == full, steps.c.status.in_(unfinished))
+                .values(status="CANCELLED", end_time=now, error=reason)
+            )
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == full, runs.c.status.in_(["RUNNING", "STARTING"]))
+                .values(status="CANCELLED", end_time=now, error=reason)
+            )
     return get_run(db, full)
 
 
