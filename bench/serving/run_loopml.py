@@ -64,9 +64,9 @@ CLI_VARIANTS = {
 }
 
 
-def registry_home(C, model: str) -> str:
+def registry_home(C, model: str, versions: int = 1) -> str:
     """A loopml home with the harness model registered as ``<model>@champion`` (set-up, untimed)."""
-    home = Path(C.state(f"loopml-home-{model}"))
+    home = Path(C.state(f"loopml-home-{model}-{versions}"))
     if (home / "registered").exists():
         return str(home)
     code = (
@@ -75,8 +75,9 @@ def registry_home(C, model: str) -> str:
         f"x = pd.read_parquet({C.state('train.parquet')!r}).drop(columns='y').head(5)\n"
         "with lm.start_run('bench') as run:\n"
         "    ref = run.log_model(est, 'model', example=x.to_numpy())\n"
-        f"v = lm.register_model(ref, {model!r})\n"
-        f"lm.set_alias({model!r}, 'champion', v.version)\n"
+        f"for _ in range({versions}):\n"
+        f"    v = lm.register_model(ref, {model!r})\n"
+        f"lm.set_alias({model!r}, 'champion', 1)\n"
     )
     env = {**os.environ, "LOOPML_HOME": str(home)}
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
@@ -125,28 +126,48 @@ def s1(C, models, variants, concurrency, duration, direct=False):
         )
 
 
-def s3(C, models, duration, moves=5):
-    """Hot swap: wrk at c=16 while the alias moves ``moves`` times; baseline run first."""
+def s3(C, models, duration, moves=5, direct=False):
+    """Hot swap: wrk at c=16 while the alias moves ``moves`` times; baseline run first.
+
+    Through the registry (default), ``loopml serve`` follows ``<model>@champion`` and the
+    alias is moved with ``lm.set_alias`` between ``moves + 1`` registered versions.
+    """
     rows = C.load_requests()
     bodies = [json.dumps({"inputs": [r]}, separators=(",", ":")) for r in rows[:200]]
     for model in models:
-        fd, alias_name = tempfile.mkstemp(suffix=".alias")
-        os.close(fd)
-        alias = Path(alias_name)
-        alias.write_text("1")
         port = C.free_port()
-        cmd = server_cmd(C.state("models", f"{model}.joblib"), port, "full", alias_name)
-        proc = C.start_server(cmd, env={"OMP_NUM_THREADS": "1"})
+        if direct:
+            fd, alias_name = tempfile.mkstemp(suffix=".alias")
+            os.close(fd)
+            Path(alias_name).write_text("1")
+            cmd = server_cmd(C.state("models", f"{model}.joblib"), port, "full", alias_name)
+            env = {"OMP_NUM_THREADS": "1"}
+
+            def point(version, alias_name=alias_name):
+                Path(alias_name).write_text(str(version))
+        else:
+            home = registry_home(C, model, versions=moves + 1)
+            cmd = [*loopml_serve_cmd(model, port, "full"), "--poll-interval", "0.25"]
+            env = {"OMP_NUM_THREADS": "1", "LOOPML_HOME": home}
+            import loopml as lm
+
+            lm.configure(home=home)
+            lm.set_alias(model, "champion", 1)
+
+            def point(version, model=model):
+                lm.set_alias(model, "champion", version)
+
+        proc = C.start_server(cmd, env=env)
         url = f"http://127.0.0.1:{port}/predict"
         try:
             C.wait_ready(url, {"inputs": [rows[0]]}, time.perf_counter(), proc)
             C.run_load(url, bodies, 4, 2)
             baseline = C.run_load(url, bodies, 16, duration)
 
-            def move(alias=alias):
+            def move():
                 for version in range(2, 2 + moves):
                     time.sleep(duration / (moves + 1))
-                    alias.write_text(str(version))
+                    point(version)
 
             mover = threading.Thread(target=move)
             mover.start()
@@ -163,7 +184,7 @@ def s3(C, models, duration, moves=5):
             )
             C.emit(
                 {
-                    "peer": "loopml",
+                    "peer": "loopml" + ("-direct" if direct else ""),
                     "workload": "S3",
                     "model": model,
                     "alias_moves": moves,
@@ -177,7 +198,6 @@ def s3(C, models, duration, moves=5):
             )
         finally:
             C.stop_server(proc)
-            alias.unlink()
 
 
 def s2(C, models, repeat):
@@ -317,7 +337,7 @@ def main() -> None:
     elif a.workload == "s2":
         s2(C, models, a.repeat)
     else:
-        s3(C, models, a.duration)
+        s3(C, models, a.duration, direct=a.direct)
 
 
 if __name__ == "__main__":

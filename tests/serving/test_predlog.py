@@ -84,3 +84,19 @@ def test_parse_moment():
     assert parse_moment(None) is None
     with pytest.raises(InvalidInput, match="relative"):
         parse_moment("yesterday")
+
+
+def test_text_inputs_and_labels_are_logged_as_strings(source):
+    log = PredictionLog(lambda: source.log, "plans")
+    x = np.array([["pro", 3, True], ["free", 1, False]], dtype=object)
+    log.record(
+        Entry(
+            IdSource().take(2), 0, "plans", 1, 2.0, x, np.array(["yes", "no"], dtype=object),
+            None, False, ("plan", "seats", "trial"), ("s", "i", "b"),
+        )
+    )  # fmt: skip
+    assert log.flush() == 2
+    table = source.log.read("predictions/plans")
+    assert table["prediction"].to_pylist() == ["yes", "no"]
+    inputs = table["inputs"].to_pylist()
+    assert inputs[0] == {"plan": "pro", "seats": 3, "trial": True}
