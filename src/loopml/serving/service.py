@@ -331,8 +331,11 @@ class ModelService:
 
 def output_tensors(served: Served) -> list[dict[str, Any]]:
     """Describe the V2 outputs of a served model."""
+    signature = served.model.signature
+    declared = list(signature.outputs) if signature is not None else []
+    datatype = v2.datatype_of_dtype(declared[0].dtype) if len(declared) == 1 else "FP64"
     outputs = [
-        {"name": "predict", "datatype": "FP64", "shape": [-1]},
+        {"name": "predict", "datatype": datatype, "shape": [-1]},
         {"name": "prediction_id", "datatype": "BYTES", "shape": [-1]},
     ]
     if hasattr(served.model, "predict_proba_array"):

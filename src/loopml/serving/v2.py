@@ -73,6 +73,14 @@ def datatype_of(array: np.ndarray) -> str:
     return "BYTES"
 
 
+def datatype_of_dtype(dtype: str) -> str:
+    """Return the V2 datatype of a signature dtype string (``int64`` -> ``INT64``...)."""
+    try:
+        return datatype_of(np.empty(0, dtype=np.dtype(dtype)))
+    except TypeError:
+        return "BYTES"
+
+
 def signature_tensors(validator: Validator) -> list[dict[str, Any]]:
     """Describe the model's inputs as V2 metadata tensors (one per column, plus the matrix)."""
     if validator.columns is None:
