@@ -8,6 +8,7 @@ batches its own requests: scaling by processes, with no dispatcher queue between
 from __future__ import annotations
 
 import dataclasses
+import gc
 import importlib.util
 import json
 import logging
@@ -198,6 +199,11 @@ def build(config: ServeConfig, source: ModelSource) -> Built:
     )
 
     def start() -> None:
+        # Everything loaded so far (libraries, the model) lives as long as the server:
+        # freezing it keeps full garbage collections, which the prediction log's
+        # long-lived buffers would otherwise trigger, from walking it and stalling requests.
+        gc.collect()
+        gc.freeze()
         predlog.start()
         swapper.start()
 
