@@ -210,6 +210,7 @@ def build(config: ServeConfig, source: ModelSource) -> Built:
     def stop() -> None:
         swapper.stop()
         predlog.close()
+        gc.unfreeze()
 
     app = ServingApp(service, on_startup=start, on_shutdown=stop)
     return Built(app, service, routes, swapper, predlog, metrics)
