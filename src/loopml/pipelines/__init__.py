@@ -20,7 +20,7 @@ Scheduled work of other components joins the ``loopml scheduler`` through the
 
 from __future__ import annotations
 
-from loopml.pipelines.api import Explanation, PipelineRun, Pipelines
+from loopml.pipelines.api import Pipelines
 from loopml.pipelines.definition import Pipeline, pipeline
 from loopml.pipelines.entities import PipelineInfo, PipelineRunInfo, StepRunInfo
 from loopml.pipelines.errors import (
@@ -42,6 +42,7 @@ from loopml.pipelines.materializers import (
     register_materializer,
     unregister_materializer,
 )
+from loopml.pipelines.results import Explanation, PipelineRun
 from loopml.pipelines.runner import RunEvent
 from loopml.pipelines.scheduler import JobSource, ScheduledJob, Scheduler
 from loopml.pipelines.steps import Step, step

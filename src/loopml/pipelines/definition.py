@@ -29,7 +29,7 @@ from loopml.pipelines.graph import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from loopml.pipelines.api import PipelineRun
+    from loopml.pipelines.results import PipelineRun
     from loopml.pipelines.entities import PipelineRunInfo
 
 #: keyword arguments of ``Pipeline.run`` that therefore cannot be pipeline parameters
