@@ -29,8 +29,8 @@ from loopml.pipelines.graph import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from loopml.pipelines.results import PipelineRun
     from loopml.pipelines.entities import PipelineRunInfo
+    from loopml.pipelines.results import PipelineRun
 
 #: keyword arguments of ``Pipeline.run`` that therefore cannot be pipeline parameters
 RESERVED = frozenset(
