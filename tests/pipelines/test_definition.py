@@ -149,3 +149,20 @@ def test_invalid_schedule_is_rejected():
         lm.pipeline(schedule="every day")(lambda: flows.plus_one(1))
     with pytest.raises(PipelineDefinitionError, match="unknown time zone"):
         lm.pipeline(schedule="0 3 * * *", timezone="Mars/Base")(lambda: flows.plus_one(1))
+
+
+def test_pipelines_loaded_from_a_file_record_the_file_as_target(tmp_path):
+    from loopml.pipelines.loading import load_target
+
+    path = tmp_path / "my_flow_file.py"
+    path.write_text(
+        "import loopml as lm\n\n@lm.step\ndef one() -> int:\n    return 1\n\n"
+        "@lm.pipeline\ndef flow():\n    return one()\n"
+    )
+    loaded = load_target(f"{path}:flow")
+    assert loaded.target == f"{path.resolve()}:flow"
+    assert load_target(str(path)) is loaded
+    with pytest.raises(lm.LoopmlError, match="has no pipeline 'nope'"):
+        load_target(f"{path}:nope")
+    with pytest.raises(lm.LoopmlError, match="no file"):
+        load_target(f"{tmp_path / 'missing.py'}:flow")

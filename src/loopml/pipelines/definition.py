@@ -153,7 +153,9 @@ class Pipeline:
         module = sys.modules.get(self.fn.__module__)
         if module is None or getattr(module, self.fn.__name__, None) is not self:
             return None
-        if self.fn.__module__ in {"__main__", "__mp_main__"}:
+        if self.fn.__module__ in {"__main__", "__mp_main__"} or getattr(
+            module, "__loopml_from_file__", False
+        ):
             path = getattr(module, "__file__", None)
             return f"{Path(path).resolve()}:{self.fn.__name__}" if path else None
         return f"{self.fn.__module__}:{self.fn.__name__}"

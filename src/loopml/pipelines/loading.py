@@ -58,7 +58,14 @@ def _import(location: str) -> Any:
                 f"cannot import {location} as module {name!r}: another module of that name is "
                 "loaded; rename the file or use module:pipeline"
             )
-        location = name
+        module = _import_module(name)
+        # Remember it came from a file, so runs record the file (importable anywhere) as target.
+        module.__loopml_from_file__ = True
+        return module
+    return _import_module(location)
+
+
+def _import_module(location: str) -> Any:
     try:
         return importlib.import_module(location)
     except ModuleNotFoundError as err:
