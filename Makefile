@@ -9,7 +9,7 @@ CORE   := $(VENV)/.installed-core
 DEV    := $(VENV)/.installed-dev
 PIP_FLAGS := --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint typecheck layers pytest lock bench-smoke clean
+.PHONY: demo dev test lint typecheck layers pytest lock bench-smoke clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,8 @@ $(CORE): $(PY) pyproject.toml constraints.txt
 $(DEV): $(PY) pyproject.toml constraints.txt
 	$(PIP) install $(PIP_FLAGS) -e '.[dev,postgres,redis,dask]'
 	@touch $@ $(CORE)
+
+dev: $(DEV)
 
 demo: $(CORE)
 	$(PY) examples/run_demo.py
