@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from loopml.data import Datasets
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
-    from loopml.models import Models
+    from loopml.models import ModelPackage, Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
     from loopml.serving.api import Serving
+    from loopml.tracking import Run
 
 
 class Client:
@@ -57,7 +58,11 @@ class Client:
     @cached_property
     def runs(self) -> Tracking:
         """Experiments, runs, search and artifacts."""
-        return Tracking(self.store, self.settings.experiment)
+        return Tracking(self.store, self.settings.experiment, log_model=self._log_model)
+
+    def _log_model(self, run: Run, model: object, name: str, /, **options: Any) -> ModelPackage:
+        # Tracking sits below models: runs log models through this hook.
+        return self.models.log_model(run, model, name, **options)
 
     @cached_property
     def monitors(self) -> Monitoring:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from loopml import _registry
+from loopml import _hooks
 from loopml.data import Datasets
 from loopml.errors import InvalidInput
 from loopml.features import (
@@ -81,7 +81,7 @@ class FeatureStore:
         refresh_s: float = 2.0,
     ) -> None:
         if client is None:
-            client = _registry.import_target("loopml._api:get_client")()
+            client = _hooks.default_client()
         self._client: _ClientLike = client
         url = client.settings.online_store if online_store is None else online_store
         self._service = OnlineService(client.store, url, refresh_s)

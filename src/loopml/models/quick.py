@@ -14,12 +14,11 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from loopml import _registry, config
+from loopml import _hooks, _registry, config
 from loopml.errors import ArtifactNotFound, BlobCorrupted
 from loopml.models.loaded import LoadedModel
 from loopml.models.loading import PackageLoader
@@ -60,16 +59,15 @@ def load_model(uri: Any, *, cache: bool = True) -> LoadedModel:
         if loaded is not None:
             return loaded
     if client is None:
-        client = _registry.import_target("loopml._api:get_client")()
+        client = _hooks.default_client()
     model: LoadedModel = client.models.load_model(uri, cache=cache)
     return model
 
 
 def _configured_client() -> Any:
     # A client built by lm.configure() or an earlier lm.* call wins: it holds the settings
-    # the user chose and the process's model cache. Looked up without importing it.
-    api = sys.modules.get("loopml._api")
-    return None if api is None else api.current_client()
+    # the user chose and the process's model cache.
+    return _hooks.current_client()
 
 
 def _fast_load(settings: Settings, uri: str, *, cache: bool) -> LoadedModel | None:

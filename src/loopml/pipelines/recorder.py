@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, update
 
 from loopml._utils.clock import now_ms
 from loopml._utils.ids import new_id
+from loopml.models.writer import log_model
 from loopml.pipelines import records
 from loopml.store.lineage import Edge, Node, record_edges
 from loopml.store.tables import core, pipelines as t, tracking as tt
@@ -52,7 +53,7 @@ class Recorder:
         """Open the pipeline's tracking run and write the run and its pending steps."""
         request = self.request
         pipeline = request.pipeline
-        self._tracking = Tracking(self.store).start_run(
+        self._tracking = Tracking(self.store, log_model=log_model).start_run(
             pipeline.experiment,
             f"{pipeline.name}-{self.run_id[:8]}",
             pipeline_run_id=self.run_id,

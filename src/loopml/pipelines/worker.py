@@ -17,9 +17,10 @@ import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from loopml import _registry
+from loopml import _hooks
 from loopml._utils.clock import now_ms
 from loopml.errors import ArtifactNotFound, BlobCorrupted, NotFound
+from loopml.models.writer import log_model
 from loopml.pipelines import logs, materializers
 from loopml.pipelines.errors import NoMaterializer, ParamTypeError, StepTimeout
 from loopml.store import Store
@@ -110,7 +111,7 @@ def _execute(task: StepTask, store: Store, started: int) -> StepResult:
             task.step.check_arg(name, value)
         # In the driver's process the pipeline's run is the active run, so nesting finds
         # the parent without reading it back; elsewhere the parent is named explicitly.
-        run = Tracking(store).start_run(
+        run = Tracking(store, log_model=log_model).start_run(
             task.experiment,
             _run_name(task),
             pipeline_run_id=task.pipeline_run_id,
@@ -274,8 +275,7 @@ def worker_store(settings: Settings | None) -> Store:
 
 def _use_as_default(settings: Settings) -> None:
     """Point ``lm.*`` calls inside steps at the pipeline's store in worker processes."""
-    configure = _registry.import_target(_registry.lookup("api", "configure_settings"))
-    configure(settings)
+    _hooks.default_client(settings)  # builds it from these settings unless one exists
 
 
 def _run_name(task: StepTask) -> str:
