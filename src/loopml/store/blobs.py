@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from loopml._utils.hashing import sha256_bytes
+from loopml._utils.secrets import redact
 from loopml.errors import ArtifactNotFound, BlobCorrupted, InvalidInput
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class BlobStore:
         self.owners: Callable[[str], list[str]] | None = None
 
     def __repr__(self) -> str:
-        return f"BlobStore({self.backend!r})"
+        return f"BlobStore({redact(repr(self.backend))})"
 
     @staticmethod
     def key(digest: str) -> str:
@@ -134,7 +135,7 @@ class BlobStore:
         path = self.backend.local_path(self.key(digest))
         if path is not None:
             if not path.is_file():
-                raise ArtifactNotFound(f"no blob {digest} in {self.backend.url}")
+                raise ArtifactNotFound(f"no blob {digest} in {redact(self.backend.url)}")
             self._verify_local(digest, path)
             return path
         return self._cached_copy(digest)
@@ -189,8 +190,8 @@ class BlobStore:
     def _corrupted(self, digest: str, actual: str) -> BlobCorrupted:
         held_by = _describe_owners(self.owners, digest)
         return BlobCorrupted(
-            f"blob {digest} in {self.backend.url}{held_by} is corrupted: its content hashes "
-            f"to {actual}. Restore it from a backup or log the artifact again; loopml will "
+            f"blob {digest} in {redact(self.backend.url)}{held_by} is corrupted: its content "
+            f"hashes to {actual}. Restore it from a backup or log the artifact again; loopml will "
             "not return it."
         )
 
