@@ -364,9 +364,21 @@ def log_feedback_batch(data: Any, **options: Any) -> FeedbackResult:
     return get_client().monitors.log_feedback_batch(data, **options)
 
 
-def get_performance(deployment: str, **options: Any) -> Any:
-    """Return live performance per model version of a deployment (a DataFrame)."""
-    return get_client().monitors.performance(deployment, **options)
+def get_performance(
+    deployment: str,
+    *,
+    since: dt.datetime | str | int | dt.timedelta | None = None,
+    until: dt.datetime | str | int | dt.timedelta | None = None,
+    task: str | None = None,
+    positive_label: str | None = None,
+) -> Any:
+    """Return live performance per model version of a deployment (a DataFrame).
+
+    ``since``/``until`` take a datetime, ISO 8601 text, epoch ms or a look-back (``"10m"``).
+    """
+    return get_client().monitors.performance(
+        deployment, since=since, until=until, task=task, positive_label=positive_label
+    )
 
 
 def detect_drift(
