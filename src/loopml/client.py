@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from loopml import _registry, config
+from loopml._utils.secrets import redact
 from loopml.store import Database, Store, migrations
 from loopml.tracking import Tracking
 
@@ -48,7 +49,8 @@ class Client:
         self.settings = settings
 
     def __repr__(self) -> str:
-        return f"Client(db={self.settings.db_url!r}, artifacts={self.settings.artifacts!r})"
+        db, artifacts = redact(self.settings.db_url), redact(self.settings.artifacts)
+        return f"Client(db={db!r}, artifacts={artifacts!r})"
 
     @cached_property
     def store(self) -> Store:
