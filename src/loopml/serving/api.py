@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from loopml.serving import batch, query, server
+from loopml.serving import batch, server
 from loopml.serving.registry import StoreModelSource
 from loopml.serving.routing import parse_target
 from loopml.store.events import EventLog
+from loopml.store.predlog.reading import read_predictions
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -75,6 +76,6 @@ class Serving:
         **options: Any,
     ) -> Any:
         """Return the logged predictions of a deployment as a DataFrame (DuckDB)."""
-        return query.predictions(
+        return read_predictions(
             EventLog.from_store(self.store), deployment, since, until, **options
         )
