@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from loopml.server.mlflow import artifacts, registry, tracking
 
-if TYPE_CHECKING:
-    from fastapi import APIRouter
-
-ROUTERS: tuple[APIRouter, ...] = ()
+ROUTERS = (tracking.router, registry.router, artifacts.router)
