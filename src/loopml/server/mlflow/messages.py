@@ -7,13 +7,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 
 class Message(BaseModel):
-    """Base: unknown fields are ignored."""
+    """Base: unknown fields are ignored; unset (``None``) fields are left out of answers."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @model_serializer(mode="wrap")
+    def _drop_none(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # MLflow's client reads absent fields as unset; an explicit null breaks some parsers.
+        data = handler(self)
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 class KeyValue(Message):
@@ -320,3 +334,19 @@ class ArtifactFilesOut(Message):
     """``mlflow-artifacts`` listing answer."""
 
     files: list[ArtifactFile] = Field(default_factory=list)
+
+
+class SearchLoggedModels(Message):
+    """``logged-models/search``."""
+
+    experiment_ids: list[str] = Field(default_factory=list, max_length=1000)
+    filter: str | None = Field(default=None, max_length=10_000)
+    max_results: int | None = Field(default=None, ge=1, le=50_000)
+    page_token: str | None = Field(default=None, max_length=1000)
+
+
+class LoggedModelsOut(Message):
+    """``logged-models/search`` answer."""
+
+    models: list[dict[str, Any]] = Field(default_factory=list)
+    next_page_token: str | None = None

@@ -23,6 +23,7 @@ from loopml.server.mlflow.messages import (
     ExperimentsOut,
     LogBatch,
     LogMetric,
+    LoggedModelsOut,
     LogParam,
     MetricsOut,
     RunId,
@@ -30,6 +31,7 @@ from loopml.server.mlflow.messages import (
     RunOut,
     RunsOut,
     SearchExperiments,
+    SearchLoggedModels,
     SearchRuns,
     SetTag,
     UpdateExperiment,
@@ -355,6 +357,23 @@ def get_metric_history(
         metrics=[convert.metric(p) for p in page],
         next_page_token=_token(end) if end < len(points) else None,
     )
+
+
+@router.post(
+    "/logged-models/search",
+    response_model=LoggedModelsOut,
+    dependencies=[Depends(requires("models:read"))],
+    responses=ERRORS,
+)
+def search_logged_models(request: Request, body: SearchLoggedModels) -> LoggedModelsOut:
+    """Search MLflow 3 "logged models": loopml keeps model folders as run artifacts instead.
+
+    The answer is always empty, which makes the ``mlflow`` client fall back to the run's
+    artifacts for ``runs:/<run id>/<path>`` URIs (as with an MLflow 2 server).
+    """
+    for experiment_id in body.experiment_ids:
+        _experiment(_client(request), experiment_id)
+    return LoggedModelsOut()
 
 
 def _run_id(run_id: str | None, run_uuid: str | None) -> str:

@@ -1,0 +1,85 @@
+"""Fixtures: the app in-process (TestClient) and ``loopml up`` as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+from fastapi.testclient import TestClient
+
+import loopml as lm
+from loopml.server.app import create_app
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+_URL = re.compile(r"loopml is up at (http://\S+)")
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[lm.Client]:
+    """A local client on a fresh SQLite store."""
+    c = lm.Client(home=tmp_path / "server-home")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def api(client: lm.Client) -> Iterator[TestClient]:
+    """The platform server app, called in-process."""
+    with TestClient(create_app(client)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``loopml up --port 0`` in a subprocess: yields its URL and its home folder."""
+    home = tmp_path / "up-home"
+    env = {**os.environ, "LOOPML_HOME": str(home)}
+    command = [
+        sys.executable,
+        "-c",
+        "from loopml.cli.main import main; main()",
+        "up",
+        "--port",
+        "0",
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = _wait_for_url(process)
+    try:
+        yield url, home
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _wait_for_url(process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        match = _URL.search(line)
+        if match:
+            return match.group(1)
+    process.kill()
+    process.wait()
+    process.stdout.close()
+    raise AssertionError("loopml up did not print its URL:\n" + "".join(lines))
