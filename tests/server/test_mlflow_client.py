@@ -38,7 +38,8 @@ SCRIPT = textwrap.dedent(
         model = os.path.join(folder, "model")
         os.makedirs(model)
         open(os.path.join(model, "MLmodel"), "w").write(
-            "flavors:\\n  sklearn:\\n    pickled_model: model.pkl\\n  python_function:\\n    x: 1\\n"
+            "flavors:\\n  sklearn:\\n    pickled_model: model.pkl\\n"
+            "  python_function:\\n    x: 1\\n"
         )
         open(os.path.join(model, "model.pkl"), "wb").write(b"\\x00\\x01\\x02")
         mlflow.log_artifacts(model, artifact_path="model")
@@ -58,7 +59,9 @@ SCRIPT = textwrap.dedent(
     assert open(local).read() == "hello from mlflow"
     found = mlflow.search_runs(
         experiment_names=["mlflow-exp"],
-        filter_string="metrics.acc > 0.5 and params.model = 'gbm' and tags.mlflow.runName = 'first'",
+        filter_string=(
+            "metrics.acc > 0.5 and params.model = 'gbm' and tags.mlflow.runName = 'first'"
+        ),
         output_format="list",
     )
     assert [r.info.run_id for r in found] == [run_id], found
