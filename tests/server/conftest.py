@@ -12,27 +12,20 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
-import loopml as lm
 from loopml.server.app import create_app
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from loopml import Client
+
 _URL = re.compile(r"loopml is up at (http://\S+)")
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[lm.Client]:
-    """A local client on a fresh SQLite store."""
-    c = lm.Client(home=tmp_path / "server-home")
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def api(client: lm.Client) -> Iterator[TestClient]:
-    """The platform server app, called in-process."""
+def api(client: Client) -> Iterator[TestClient]:
+    """The platform server app over the ``client`` fixture's store, called in-process."""
     with TestClient(create_app(client)) as test_client:
         yield test_client
 

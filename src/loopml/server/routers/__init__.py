@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
-from loopml.server.routers import experiments, models, runs
+from loopml.server.routers import (
+    datasets,
+    deployments,
+    experiments,
+    features,
+    models,
+    monitors,
+    pipelines,
+    runs,
+)
 
-ROUTERS = (experiments.router, runs.router, models.router)
+ROUTERS = (
+    experiments.router,
+    runs.router,
+    models.router,
+    datasets.router,
+    pipelines.router,
+    features.router,
+    monitors.router,
+    deployments.router,
+)
