@@ -59,18 +59,28 @@ def delete_monitor(request: Request, name: str) -> Deleted:
 
 
 @router.post(
-    "/monitors/{name}/{action}",
+    "/monitors/{name}/pause",
     response_model=MonitorOut,
     dependencies=WRITE,
     responses=error_responses(404),
 )
-def pause_or_resume(request: Request, name: str, action: Literal["pause", "resume"]) -> MonitorOut:
-    """Pause or resume a monitor's schedule."""
+def pause_monitor(request: Request, name: str) -> MonitorOut:
+    """Pause a monitor's schedule."""
     monitors = client_of(request).monitors
-    if action == "pause":
-        monitors.pause(name)
-    else:
-        monitors.resume(name)
+    monitors.pause(name)
+    return MonitorOut.of(monitors.get(name))  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/monitors/{name}/resume",
+    response_model=MonitorOut,
+    dependencies=WRITE,
+    responses=error_responses(404),
+)
+def resume_monitor(request: Request, name: str) -> MonitorOut:
+    """Resume a monitor's schedule."""
+    monitors = client_of(request).monitors
+    monitors.resume(name)
     return MonitorOut.of(monitors.get(name))  # type: ignore[no-any-return]
 
 
