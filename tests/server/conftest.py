@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -33,8 +34,22 @@ def api(client: Client) -> Iterator[TestClient]:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``loopml up --port 0`` in a subprocess: yields its URL and its home folder."""
-    home = tmp_path / "up-home"
-    env = {**os.environ, "LOOPML_HOME": str(home)}
+    with running_server(tmp_path / "up-home") as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One ``loopml up`` for a whole test module (tests keep to their own names)."""
+    with running_server(tmp_path_factory.mktemp("shared") / "up-home") as found:
+        yield found
+
+
+@contextlib.contextmanager
+def running_server(home: Path) -> Iterator[tuple[str, Path]]:
+    """Start ``loopml up --port 0`` on ``home``; stop it on exit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")}
+    env["LOOPML_HOME"] = str(home)
     command = [
         sys.executable,
         "-c",
@@ -46,9 +61,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    url = _wait_for_url(process)
     try:
-        yield url, home
+        yield _wait_for_url(process), home
     finally:
         process.terminate()
         try:
@@ -61,7 +75,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _wait_for_url(process: subprocess.Popen[str]) -> str:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     assert process.stdout is not None
     lines = []
     while time.monotonic() < deadline:
@@ -72,7 +86,4 @@ def _wait_for_url(process: subprocess.Popen[str]) -> str:
         match = _URL.search(line)
         if match:
             return match.group(1)
-    process.kill()
-    process.wait()
-    process.stdout.close()
     raise AssertionError("loopml up did not print its URL:\n" + "".join(lines))

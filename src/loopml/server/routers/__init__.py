@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loopml.server.routers import (
+    blobs,
     datasets,
     deployments,
     experiments,
@@ -22,4 +23,5 @@ ROUTERS = (
     features.router,
     monitors.router,
     deployments.router,
+    blobs.router,
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from loopml.monitoring.feedback import list_deployments
+from loopml import _registry
 from loopml.server.access import requires
 from loopml.server.errors import error_responses
 from loopml.server.routers._shared import client_of
@@ -18,11 +18,15 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
 READ = [Depends(requires("deployments:read"))]
+LIST_DEPLOYMENTS = "loopml.monitoring.feedback:list_deployments"
 
 
 @router.get("", response_model=list[str], dependencies=READ, responses=error_responses())
 def list_all(request: Request) -> list[str]:
     """List deployments that have a prediction log."""
+    # Loaded on first use: monitoring pulls in pandas and SciPy, which the server's
+    # start-up should not wait for.
+    list_deployments = _registry.import_target(LIST_DEPLOYMENTS)
     return sorted(list_deployments(client_of(request).monitors.log))
 
 

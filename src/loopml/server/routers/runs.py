@@ -15,6 +15,7 @@ from loopml.server.schemas.common import Deleted
 from loopml.server.schemas.tracking import (
     ArtifactOut,
     ArtifactRecord,
+    CaptureIn,
     LogBatch,
     Logged,
     MetricOut,
@@ -27,7 +28,7 @@ from loopml.server.schemas.tracking import (
 )
 from loopml.server.uploads import store_body
 from loopml.store import BlobRef
-from loopml.tracking import records
+from loopml.tracking import capture as cap, records, run as tracking_run
 
 if TYPE_CHECKING:
     from loopml.client import Client
@@ -293,6 +294,28 @@ def download_artifact(request: Request, run_id: str, path: str) -> FileResponse:
     return FileResponse(
         local, media_type=artifact.media_type, filename=os.path.basename(artifact.path)
     )
+
+
+@router.post(
+    "/{run_id}/capture",
+    response_model=RunOut,
+    dependencies=WRITE,
+    responses=error_responses(404),
+)
+def record_capture(request: Request, run_id: str, body: CaptureIn) -> RunOut:
+    """Record the git state and environment a remote client captured for its run."""
+    client = _client(request)
+    records.get_run(client.store, run_id)
+    git = cap.GitState(
+        body.git.commit, body.git.branch, body.git.dirty, body.git.diff.encode(), body.git.root,
+        tuple(body.git.skipped_untracked),
+    )  # fmt: skip
+    env = body.environment
+    environment = cap.Environment(
+        env.python_version, env.platform, env.executable, tuple(env.packages), dict(env.details)
+    )
+    tracking_run.record_capture(client.store, run_id, cap.Capture(git, environment))
+    return _run(client, run_id)
 
 
 def raise_missing(digest: str) -> None:

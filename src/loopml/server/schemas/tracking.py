@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -171,3 +171,31 @@ class CountOut(Model):
     """A count."""
 
     count: int
+
+
+class GitIn(Model):
+    """The git state of a run's code."""
+
+    commit: str | None = Field(default=None, max_length=64)
+    branch: str | None = Field(default=None, max_length=1024)
+    dirty: bool | None = None
+    diff: str = Field(default="", max_length=20_000_000)
+    root: str | None = Field(default=None, max_length=4096)
+    skipped_untracked: list[str] = Field(default_factory=list, max_length=10_000)
+
+
+class EnvironmentIn(Model):
+    """The interpreter and packages a run used."""
+
+    python_version: str = Field(max_length=256)
+    platform: str = Field(max_length=1024)
+    executable: str = Field(default="", max_length=4096)
+    packages: list[str] = Field(default_factory=list, max_length=100_000)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaptureIn(Model):
+    """What a remote client captured about a run's code and environment."""
+
+    git: GitIn
+    environment: EnvironmentIn
