@@ -292,5 +292,3 @@ def _since(value: dt.datetime | str | None) -> int | None:
     if isinstance(value, str):
         return now_ms() - _ms(value)
     return to_ms(value)
-
-

@@ -18,7 +18,7 @@ MAX_LIMIT = 10_000
 
 
 def append(conn: Connection, entries: Sequence[Mapping[str, Any]]) -> None:
-    """Insert audit rows (keys: at, principal, via, action, method, path, status, client, detail)."""
+    """Insert audit rows (at, principal, via, action, method, path, status, client, detail)."""
     if entries:
         conn.execute(insert(t.audit_log), [dict(e) for e in entries])
 

@@ -125,7 +125,9 @@ def audit_entry(scope: Scope, state: dict[str, Any], status: int) -> dict[str, A
     path = str(scope.get("path", "")) + (f"?{query}" if query else "")
     return {
         "at": now_ms(),
-        "principal": principal.name if principal is not None else state.get("audit_user", "anonymous"),
+        "principal": principal.name
+        if principal is not None
+        else state.get("audit_user", "anonymous"),
         "via": principal.via if principal is not None else "anonymous",
         "action": str(action),
         "method": method,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import datetime as dt  # noqa: TC003 - FastAPI reads the annotation at runtime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from loopml.auth import Auth, AuditEntry, Principal, Role, Token, User
+from loopml.auth import AuditEntry, Auth, Principal, Role, Token, User
 from loopml.server.auth.guard import permit
 
 API_PREFIX = "/api/v1"
@@ -157,16 +157,16 @@ def get_user(name: str, auth: AuthDep) -> UserOut:
     return _user(auth.get_user(name))
 
 
-@router.put(
-    "/users/{name}/roles", dependencies=[Depends(permit("users:write"))], responses=_ERRORS
-)
+@router.put("/users/{name}/roles", dependencies=[Depends(permit("users:write"))], responses=_ERRORS)
 def set_roles(name: str, body: RolesIn, auth: AuthDep) -> UserOut:
     """Replace a user's roles."""
     return _user(auth.set_roles(name, body.roles))
 
 
 @router.delete(
-    "/users/{name}", status_code=204, dependencies=[Depends(permit("users:delete"))],
+    "/users/{name}",
+    status_code=204,
+    dependencies=[Depends(permit("users:delete"))],
     responses=_ERRORS,
 )
 def delete_user(name: str, auth: AuthDep) -> None:
@@ -180,9 +180,7 @@ def list_roles(auth: AuthDep) -> list[RoleOut]:
     return [_role(r) for r in auth.list_roles()]
 
 
-@router.get(
-    "/users/{name}/tokens", dependencies=[Depends(permit("users:read"))], responses=_ERRORS
-)
+@router.get("/users/{name}/tokens", dependencies=[Depends(permit("users:read"))], responses=_ERRORS)
 def list_tokens(name: str, auth: AuthDep) -> list[TokenOut]:
     """List a user's tokens (never their secrets)."""
     auth.get_user(name)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from starlette.staticfiles import StaticFiles
 
+from loopml.errors import LoopmlError
 from loopml.server.ui import (
     admin_pages,
     ops_pages,
@@ -18,6 +19,7 @@ from loopml.server.ui import (
     registry_pages,
     tracking_pages,
 )
+from loopml.server.ui.errors import page_error_handler
 from loopml.server.ui.templating import STATIC
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ ROUTERS = (
 def install(app: FastAPI, client: Client) -> None:
     """Serve the web UI of ``client``'s store from ``app`` under ``/ui``."""
     app.state.ui_client = client
+    fallback = app.exception_handlers.get(LoopmlError)
+    app.add_exception_handler(LoopmlError, page_error_handler(fallback))
     app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="ui-static")
     for router in ROUTERS:
         app.include_router(router)

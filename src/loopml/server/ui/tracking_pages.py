@@ -8,12 +8,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from loopml.auth import Principal
 from loopml.errors import InvalidFilter, InvalidInput
 from loopml.server.ui import charts
 from loopml.server.ui.deps import client_of, permit
 from loopml.server.ui.templating import render
-
-from loopml.auth import Principal  # noqa: TC001 - FastAPI reads the annotation at runtime
 
 if TYPE_CHECKING:
     from loopml.tracking.entities import RunInfo
@@ -228,10 +227,12 @@ def _available_columns(found: list[RunInfo]) -> list[str]:
 
 def _cell(run: RunInfo, column: str) -> object:
     kind, _, key = column.partition(".")
-    source: dict[str, Any] = {"metrics": run.metrics, "params": run.params, "tags": run.tags}.get(
-        kind, {}
-    )
-    return source.get(key)
+    sources: dict[str, dict[str, Any]] = {
+        "metrics": run.metrics,
+        "params": run.params,
+        "tags": run.tags,
+    }
+    return sources.get(kind, {}).get(key)
 
 
 def _sort_link(request: Request, column: str, current: str | None) -> str:
