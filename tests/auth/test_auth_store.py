@@ -14,8 +14,9 @@ from loopml.auth import (
     RoleNotFound,
     Unauthenticated,
     UserExists,
+    permissions as perms,
+    secrets,
 )
-from loopml.auth import permissions as perms, secrets
 from loopml.errors import InvalidInput
 
 
@@ -44,14 +45,17 @@ def test_promotion_is_separate_from_training_and_deploying(auth: Auth) -> None:
     deployers = {r.name for r in auth.list_roles() if "deployments:deploy" in r.permissions}
     trainers = {r.name for r in auth.list_roles() if "runs:write" in r.permissions}
     assert holders == {"admin", "ml_engineer"}
-    assert "data_scientist" in trainers and "data_scientist" not in holders
-    assert "devops_engineer" in deployers and "devops_engineer" not in holders
+    assert "data_scientist" in trainers
+    assert "data_scientist" not in holders
+    assert "devops_engineer" in deployers
+    assert "devops_engineer" not in holders
     assert "ml_engineer" not in deployers
 
 
 def test_stakeholder_changes_nothing(auth: Auth) -> None:
     role = auth.get_role("business_stakeholder")
-    assert role.permissions and all(p.endswith(":read") for p in role.permissions)
+    assert role.permissions
+    assert all(p.endswith(":read") for p in role.permissions)
     assert "audit:read" not in role.permissions
 
 
@@ -59,10 +63,13 @@ def test_password_is_stored_hashed_and_login_checks_it(auth: Auth, store) -> Non
     auth.add_user("ada", password="correct horse", roles=["data_scientist"])
     with store.db.read() as conn:
         stored = conn.exec_driver_sql("select password_hash from auth_users").scalar()
-    assert "correct horse" not in stored and stored.startswith("scrypt$")
+    assert "correct horse" not in stored
+    assert stored.startswith("scrypt$")
     session, csrf = auth.login("ada", "correct horse")
     principal = auth.session_principal(session)
-    assert principal is not None and principal.name == "ada" and principal.csrf == csrf
+    assert principal is not None
+    assert principal.name == "ada"
+    assert principal.csrf == csrf
     with pytest.raises(Unauthenticated):
         auth.login("ada", "wrong horse")
     with pytest.raises(Unauthenticated):
@@ -76,9 +83,11 @@ def test_token_is_stored_as_digest_and_acts_with_roles(auth: Auth, store) -> Non
     created = auth.create_token("ops", "ci", roles=["devops_engineer"])
     with store.db.read() as conn:
         digests = [r[0] for r in conn.exec_driver_sql("select digest from auth_tokens")]
-    assert created.secret not in digests and secrets.digest(created.secret) in digests
+    assert created.secret not in digests
+    assert secrets.digest(created.secret) in digests
     principal = auth.authenticate_token(created.secret)
-    assert principal.allows("deployments:deploy") and not principal.allows("models:promote")
+    assert principal.allows("deployments:deploy")
+    assert not principal.allows("models:promote")
     assert auth.authenticate_token(auth.create_token("ops").secret).allows("models:promote")
 
 
@@ -127,7 +136,8 @@ def test_auth_is_enabled_once_an_enabled_user_exists(auth: Auth) -> None:
 
 def test_custom_roles_expand_patterns_and_reject_typos(auth: Auth) -> None:
     role = auth.save_role("approver", ["*:read", "models:promote"], "approves promotions")
-    assert "models:promote" in role.permissions and "models:write" not in role.permissions
+    assert "models:promote" in role.permissions
+    assert "models:write" not in role.permissions
     with pytest.raises(InvalidInput, match="matches no permission"):
         auth.save_role("typo", ["run:read"])
     with pytest.raises(InvalidInput, match="built in"):

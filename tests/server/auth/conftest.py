@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import pytest
@@ -84,10 +85,8 @@ def remote(platform: FastAPI) -> Iterator[TestClient]:
 def token_for(client: lm.Client, role: str) -> str:
     """Create a user holding only ``role`` and return a token for them."""
     name = f"u-{role}"
-    try:
+    with contextlib.suppress(auth_api.UserExists):
         client.auth.add_user(name, roles=[role])
-    except auth_api.UserExists:
-        pass
     return client.auth.create_token(name, role).secret
 
 

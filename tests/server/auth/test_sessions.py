@@ -22,17 +22,23 @@ def _login(http: TestClient, user: str, password: str, next: str = "/ui/runs"):
 def test_login_sets_a_session_and_returns_to_the_page(sqlite_client, remote: TestClient) -> None:
     sqlite_client.auth.add_user("ada", password="correct horse", roles=["data_scientist"])
     answer = _login(remote, "ada", "correct horse")
-    assert answer.status_code == 303 and answer.headers["location"] == "/ui/runs"
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/ui/runs"
     cookie = answer.headers["set-cookie"]
-    assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert SESSION_COOKIE in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
     page = remote.get("/ui/runs")
-    assert page.status_code == 200 and "ada" in page.text and "log out" in page.text
+    assert page.status_code == 200
+    assert "ada" in page.text
+    assert "log out" in page.text
 
 
 def test_wrong_password_is_401_and_audited(sqlite_client, remote: TestClient) -> None:
     sqlite_client.auth.add_user("ada", password="correct horse", roles=["admin"])
     answer = _login(remote, "ada", "wrong horse")
-    assert answer.status_code == 401 and "wrong user name or password" in answer.text
+    assert answer.status_code == 401
+    assert "wrong user name or password" in answer.text
     remote.app.state.audit_writer.flush()
     [entry] = sqlite_client.auth.audit_log(action="auth:login")
     assert (entry.principal, entry.status) == ("ada", 401)

@@ -36,7 +36,7 @@ def pipeline_run(request: Request, run_id: str, principal: PipelinesRead) -> Res
     """One pipeline run: the DAG coloured by step status, cache hits, attempts, errors."""
     info = client_of(request).pipelines.get_run(run_id)
     upstream = {s.name: tuple(s.upstream) for s in info.steps}
-    status = {s.name: "cached" if s.cached_from else s.status for s in info.steps}
+    status = {s.name: "cached" if s.cached_from else s.status.lower() for s in info.steps}
     context = {
         "active": "pipelines",
         "run": info,
