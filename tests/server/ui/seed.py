@@ -64,10 +64,12 @@ def features(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
 def seed(client: lm.Client, folder: Path) -> Seeded:
     """Fill ``client``'s store (it must be the default client) with a little of everything."""
     run_ids = _runs()
-    with lm.start_run("churn", name="sweep", capture=False) as parent:
-        with lm.start_run("churn", name="child-a", capture=False):
-            lm.log_metric("auc", 0.8)
-    _models(run_ids)
+    with (
+        lm.start_run("churn", name="sweep", capture=False) as parent,
+        lm.start_run("churn", name="child-a", capture=False),
+    ):
+        lm.log_metric("auc", 0.8)
+    _models()
     result = numbers.run()
     numbers.run()  # the second run comes from the cache
     _features(folder)
@@ -89,16 +91,15 @@ def _runs() -> list[str]:
     return ids
 
 
-def _models(run_ids: list[str]) -> None:
+def _models() -> None:
     x = np.random.default_rng(0).normal(size=(60, 2))
     y = (x[:, 0] > 0).astype(int)
-    for i, run_id in enumerate(run_ids[:2]):
+    for i in range(2):
         with lm.start_run("churn-training", capture=False) as run:
             ref = run.log_model(LogisticRegression().fit(x, y), "model", example=x[:3])
         version = lm.register_model(ref, "churn", tags={"gate.accuracy": "pass" if i else "fail"})
         lm.set_alias("churn", "champion", version.version, reason=f"promotion {i}")
     lm.set_alias("churn", "challenger", 1, reason="kept for comparison")
-    del run_ids
 
 
 def _features(folder: Path) -> None:
