@@ -47,10 +47,9 @@ def deployments(request: Request, principal: DeploymentsRead, window: str = "24h
     """Deployments: traffic split by model version, requests, latency over the window."""
     span = _window(window)
     client = client_of(request)
-    names = traffic.deployment_names(client)
     summaries = [
-        traffic.summarise(name, client.serving.predictions(name, since=span), span)
-        for name in names
+        traffic.summarise(name, traffic.recent(client, name, span), span)
+        for name in traffic.deployment_names(client)
     ]
     context = {
         "active": "deployments",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from loopml.server.ui import charts
 from loopml.store.events import EventLog
-from loopml.store.streams import PREDICTIONS_PREFIX
+from loopml.store.streams import PREDICTIONS_PREFIX, predictions_stream
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from loopml.monitoring.monitors import WindowResult
 
 BUCKETS = 60
+LOG_COLUMNS = ("time", "model_version", "latency_ms", "shadow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,15 @@ def deployment_names(client: Client) -> list[str]:
     names = {key[len(prefix) :].split("/", 1)[0] for key in log.backend.list(prefix)}
     names |= {m.deployment for m in client.monitors.list()}
     return sorted(n for n in names if n)
+
+
+def recent(client: Client, deployment: str, span: dt.timedelta) -> Any:
+    """The prediction log of ``deployment`` over the last ``span``: only what the page needs."""
+    since = dt.datetime.now(dt.UTC) - span
+    table = EventLog.from_store(client.store).read(
+        predictions_stream(deployment), since, columns=LOG_COLUMNS
+    )
+    return table.to_pandas() if "latency_ms" in table.column_names else None
 
 
 def summarise(name: str, frame: Any, span: dt.timedelta) -> DeploymentSummary:
