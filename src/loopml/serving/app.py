@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 
-from loopml import __version__
+from loopml._version import __version__
 
 if TYPE_CHECKING:
     from loopml.serving.service import ModelService, Reply

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
-from loopml import __version__
+from loopml._version import __version__
 from loopml.errors import LoopmlError
 from loopml.serving import v2
 from loopml.serving.errors import MalformedRequest, ModelNotServed, PredictionFailed, RequestInvalid
