@@ -86,6 +86,7 @@ def test_token_is_stored_as_digest_and_acts_with_roles(auth: Auth, store) -> Non
     assert created.secret not in digests
     assert secrets.digest(created.secret) in digests
     principal = auth.authenticate_token(created.secret)
+    assert auth.list_tokens("ops")[0].last_used_at is not None
     assert principal.allows("deployments:deploy")
     assert not principal.allows("models:promote")
     assert auth.authenticate_token(auth.create_token("ops").secret).allows("models:promote")

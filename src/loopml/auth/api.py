@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from loopml.store import Store
 
 SESSION_TTL = dt.timedelta(hours=12)
+# "last used" is kept to the minute: at most one write per token per minute.
+_TOUCH_EVERY_MS = 60_000
 _BAD_LOGIN = "wrong user name or password (or the user is disabled)"
 
 
@@ -195,6 +197,9 @@ class Auth:
             roles = owner.roles if token.roles is None else tuple(token.roles)
             allowed = tuple(r for r in roles if r in owner.roles)
             granted = users.permissions_of(conn, allowed)
+        if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY_MS:
+            with self.store.db.write() as conn:
+                tokens.touch_token(conn, token.id, now)
         return Principal(owner.name, "token", allowed, granted, token_id=token.id)
 
     # ------------------------------------------------------------------ sessions
