@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from loopml.server import auth, ui
 from loopml.server.ui import charts, dag
-from loopml.server.ui.templating import STATIC, TEMPLATES
+from loopml.server.ui.static_files import STATIC
+from loopml.server.ui.templating import TEMPLATES
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from starlette.staticfiles import StaticFiles
-
 from loopml.errors import LoopmlError
 from loopml.server.ui import (
     admin_pages,
@@ -20,7 +18,7 @@ from loopml.server.ui import (
     tracking_pages,
 )
 from loopml.server.ui.errors import page_error_handler
-from loopml.server.ui.templating import STATIC
+from loopml.server.ui.static_files import STATIC, CachedStaticFiles
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -43,6 +41,6 @@ def install(app: FastAPI, client: Client) -> None:
     app.state.ui_client = client
     fallback = app.exception_handlers.get(LoopmlError)
     app.add_exception_handler(LoopmlError, page_error_handler(fallback))
-    app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="ui-static")
+    app.mount("/ui/static", CachedStaticFiles(directory=str(STATIC)), name="ui-static")
     for router in ROUTERS:
         app.include_router(router)

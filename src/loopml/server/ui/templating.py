@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
+from loopml.server.ui.static_files import static_url
+
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
@@ -18,7 +20,6 @@ if TYPE_CHECKING:
     from loopml.auth import Principal
 
 TEMPLATES = Path(__file__).parent / "templates"
-STATIC = Path(__file__).parent / "static"
 
 
 @cache
@@ -31,6 +32,7 @@ def templates() -> Jinja2Templates:
     env.filters["num"] = format_number
     env.filters["tojson_script"] = json_script
     env.globals["nav"] = NAV
+    env.globals["static"] = static_url
     return found
 
 
