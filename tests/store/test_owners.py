@@ -10,7 +10,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import loopml as lm
-from loopml import _api
+from loopml import _hooks
 from loopml.errors import BlobCorrupted
 from loopml.models import quick
 
@@ -33,7 +33,7 @@ def client(tmp_path):
         artifacts=str(tmp_path / "a"),
     )
     yield client
-    _api._DEFAULT.clear()
+    _hooks.replace_default_client(None)
 
 
 def _blob_path(client, digest: str):
@@ -61,7 +61,7 @@ def test_a_corrupted_model_file_names_the_model_version(client, monkeypatch) -> 
     pickled = manifest["files"]["model/model.pkl"]["digest"]
     settings = client.settings
     _flip_last_byte(_blob_path(client, pickled))
-    _api._DEFAULT.clear()  # a fresh process: the sqlite3 fast path runs first
+    _hooks.replace_default_client(None)  # a fresh process: the sqlite3 fast path runs first
     quick._LOADERS.clear()
     for name, value in {
         "LOOPML_HOME": str(settings.home),

@@ -21,6 +21,7 @@ from loopml.cli import (
     runs,
     scheduler,
     serve,
+    up,
     users,
 )
 from loopml.cli._output import err_console
@@ -50,6 +51,7 @@ app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
+app.command("up")(up.up)
 
 
 def configure_logging() -> None:

@@ -14,7 +14,6 @@ from loopml.monitoring import (
     alerts,
     channels,
     evaluate,
-    feedback as fb,
     references,
     report as report_html,
     schedule,
@@ -26,6 +25,7 @@ from loopml.monitoring.prometheus import MonitoringCollector
 from loopml.monitoring.rules import confirmed
 from loopml.store.events import EventLog
 from loopml.store.lineage import Edge, Node, record_edges
+from loopml.store.predlog import feedback as fb, reading as labels_reading
 from loopml.store.tables import monitoring as t
 
 if TYPE_CHECKING:
@@ -166,11 +166,11 @@ class Monitoring:
             return to_frame(current), None, None
         frame = evaluate.read_window(self.log, info.deployment, start, end)
         if not info.label_delay:
-            return frame, fb.latest_feedback(self.log, start, info.deployment), None
+            return frame, labels_reading.latest_feedback(self.log, start, info.deployment), None
         early = evaluate.read_window(
             self.log, info.deployment, start - info.label_delay, end - info.label_delay
         )
-        labels = fb.latest_feedback(self.log, start - info.label_delay, info.deployment)
+        labels = labels_reading.latest_feedback(self.log, start - info.label_delay, info.deployment)
         return frame, labels, early
 
     def _record(self, info: MonitorInfo, result: WindowResult) -> WindowResult:
@@ -397,7 +397,7 @@ class Monitoring:
         self, data: Any, *, deployment: str | None = None, on_unknown: fb.OnUnknown = "error"
     ) -> fb.FeedbackResult:
         """Record many labels from a DataFrame, Arrow table, parquet/CSV path or list of dicts."""
-        rows = list(data) if isinstance(data, list) else fb.rows_from_data(data)
+        rows = list(data) if isinstance(data, list) else fb.rows_from_frame(to_frame(data))
         return fb.log_feedback_rows(self.log, rows, deployment=deployment, on_unknown=on_unknown)
 
     def performance(
@@ -429,7 +429,7 @@ class Monitoring:
         window = evaluate.read_window(
             self.log, deployment, since or _utc(0), until or _utc(now_ms() + 1)
         )
-        labels = fb.latest_feedback(self.log, since, deployment)
+        labels = labels_reading.latest_feedback(self.log, since, deployment)
         groups = evaluate.performance_groups(
             window, labels, task=task, positive_label=positive_label
         )
