@@ -58,6 +58,7 @@ class Database:
         self.dialect: str = self.engine.dialect.name
         self._migrated = False
         self._lock = threading.Lock()
+        self._upserts: dict[tuple[object, ...], Insert] = {}
         if migrate:
             self.ensure_schema()
 
@@ -122,15 +123,26 @@ class Database:
             where: optional ``f(excluded) -> condition``; the update happens only where the
                 condition holds; ``excluded`` is the incoming row, the table the existing one.
         """
+        # Statements are immutable and building one costs more than running it on SQLite,
+        # so each distinct upsert is built once (``where`` must be a long-lived function).
+        key = (table, tuple(keys), tuple(update), where)
+        cached = self._upserts.get(key)
+        if cached is not None:
+            return cached
         module: Any = sqlite if self.is_sqlite else postgresql
         stmt = module.insert(table)
         if not update:
-            return stmt.on_conflict_do_nothing(index_elements=list(keys))  # type: ignore[no-any-return]
-        values = {name: stmt.excluded[name] for name in update}
-        condition = where(stmt.excluded) if where is not None else None
-        return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
-            index_elements=list(keys), set_=values, where=condition
-        )
+            built: Insert = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        else:
+            values = {name: stmt.excluded[name] for name in update}
+            condition = where(stmt.excluded) if where is not None else None
+            built = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_=values, where=condition
+            )
+        if len(self._upserts) > 512:
+            self._upserts.clear()
+        self._upserts[key] = built
+        return built
 
     def dispose(self) -> None:
         """Close every pooled connection."""
