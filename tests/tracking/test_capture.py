@@ -210,10 +210,12 @@ def test_git_state_is_reused_until_the_tree_changes(
     assert calls == []  # no git process for an unchanged tree
     (repo / "train.py").write_text("print('v1')\n# edited in place\n")
     edited = cap.git_state(repo)
-    assert edited.dirty is True and b"edited in place" in edited.diff
+    assert edited.dirty is True
+    assert b"edited in place" in edited.diff
     assert calls  # the change made git run again
     calls.clear()
-    assert cap.git_state(repo) is edited and calls == []
+    assert cap.git_state(repo) is edited
+    assert calls == []
     (repo / "pkg" / "deep").mkdir(parents=True)
     (repo / "pkg" / "deep" / "new.py").write_text("NEW = 1\n")
     assert cap.cached_git_state(repo) is None
@@ -260,7 +262,8 @@ def test_cached_runs_record_the_same_capture_without_a_thread(
     columns = {
         (i.git_commit, i.git_branch, i.git_dirty, i.git_diff_digest, i.env_digest) for i in infos
     }
-    assert len(columns) == 1 and None not in next(iter(columns))
+    assert len(columns) == 1
+    assert None not in next(iter(columns))
     listed = [
         sorted((a.path, a.digest) for a in tracking.list_artifacts(i.id, "_loopml")) for i in infos
     ]
