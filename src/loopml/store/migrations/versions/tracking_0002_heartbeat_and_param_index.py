@@ -1,4 +1,9 @@
-"""tracking: run heartbeats (``runs.alive_until``), so a run whose process died is marked FAILED.
+"""tracking: run heartbeats (``runs.alive_until``) and an index for text filters on params.
+
+``runs.alive_until`` is the heartbeat lease: a RUNNING run whose lease expired is marked
+FAILED ("heartbeat lost"). ``params(key, value)`` serves ``params.x = 'text'`` filters
+on SQLite; PostgreSQL keeps its plan (a b-tree entry there is limited to about 2.7 kB,
+and param values may be longer).
 
 Revision ID: tracking_0002
 """
@@ -18,9 +23,13 @@ def upgrade() -> None:
     # A plain ADD COLUMN on both dialects: no table copy (other tables reference runs).
     op.add_column("runs", sa.Column("alive_until", sa.BigInteger, nullable=True))
     op.create_index("ix_runs_status_alive", "runs", ["status", "alive_until"])
+    if op.get_bind().dialect.name == "sqlite":
+        op.create_index("ix_params_key_value", "params", ["key", "value"])
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.drop_index("ix_params_key_value", table_name="params")
     op.drop_index("ix_runs_status_alive", table_name="runs")
     with op.batch_alter_table("runs") as batch:
         batch.drop_column("alive_until")
