@@ -12,6 +12,7 @@ Dialect differences live here and nowhere else:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from loopml._registry import missing_dependency
-from loopml.errors import BackendUnavailable, ConfigError
+from loopml.errors import BackendUnavailable, ConfigError, InvalidInput
 from loopml.store import migrations
 
 if TYPE_CHECKING:
@@ -184,9 +185,11 @@ def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         except ModuleNotFoundError as err:
             raise missing_dependency(err) from err
+        event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
+        return engine
     in_memory = parsed.database in (None, "", ":memory:")
     engine = create_engine(
         url,
@@ -194,7 +197,32 @@ def _create_engine(url: str) -> Engine:
         poolclass=StaticPool if in_memory else None,
     )
     _install_sqlite_hooks(engine, in_memory=in_memory)
+    event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
     return engine
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _refuse_unstorable_text(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
+) -> None:
+    """Refuse text that one backend cannot store, the same way on every backend.
+
+    PostgreSQL rejects NUL in text while SQLite stores it, and no driver encodes a lone
+    surrogate; without this guard the same call would succeed on one backend and fail
+    with a raw driver error on the other.
+    """
+    for row in parameters if many else (parameters,):
+        values = row.values() if isinstance(row, dict) else row
+        for value in values or ():
+            if type(value) is str and (
+                "\x00" in value or (not value.isascii() and _UNSTORABLE.search(value))
+            ):
+                raise InvalidInput(
+                    f"text {value[:60]!r} holds a NUL or lone surrogate character, which the "
+                    "metadata database cannot store; remove it"
+                )
 
 
 def _install_sqlite_hooks(engine: Engine, *, in_memory: bool) -> None:

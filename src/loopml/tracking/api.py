@@ -409,9 +409,16 @@ class Tracking:
         infos = [i for i in self.list_artifacts(run_id, path) if _under(i.path, path)]
         if not infos:
             raise ArtifactNotFound(f"run {run_id} has no artifact at or under {path!r}")
+        root = target_root.resolve()
         for info in infos:
             relative = info.path[len(path.strip("/")) :].lstrip("/") or Path(info.path).name
-            self.store.blobs.get_file(info.digest, target_root / relative)
+            target = target_root / relative
+            if not target.resolve().is_relative_to(root):  # a path stored by an older loopml
+                raise InvalidInput(
+                    f"artifact {info.path!r} of run {run_id} would be written outside {dest}; "
+                    "refusing to download it"
+                )
+            self.store.blobs.get_file(info.digest, target)
         if len(infos) == 1 and infos[0].path == path.strip("/"):
             return target_root / Path(infos[0].path).name
         return target_root

@@ -97,7 +97,7 @@ def search(
     include_deleted: bool = False,
 ) -> tuple[list[RunInfo], bool]:
     """Run a compiled search; return one page of runs and whether more pages follow."""
-    if not 1 <= limit <= MAX_PAGE:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
     query = _search_query(
         node,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import re
 import sys
 import threading
 import traceback
@@ -341,6 +342,8 @@ class Run:
         root = Path(folder)
         if not root.is_dir():
             raise InvalidInput(f"{root} is not a folder; use run.log_artifact for a single file")
+        if prefix:
+            prefix = _artifact_path(prefix.rstrip("/") or prefix)
         entries = []
         for file in sorted(p for p in root.rglob("*") if p.is_file()):
             relative = file.relative_to(root).as_posix()
@@ -566,14 +569,37 @@ def _step(key: str, step: object) -> int:
     return step
 
 
-def _artifact_path(name: str) -> str:
-    path = name.replace("\\", "/").strip("/")
-    if not path or ".." in path.split("/") or len(path) > 1024:
+def _artifact_path(name: object) -> str:
+    """Return ``name`` as a clean relative artifact path, or raise :class:`InvalidInput`.
+
+    Refused: anything but a string, empty names, absolute paths (``/x``, ``C:/x``,
+    ``//host/x``), ``.``, ``..`` or empty segments, NUL or control characters, and paths
+    over 1024 characters. ``\\`` counts as a separator, so ``..\\x`` is refused too.
+    """
+    if not isinstance(name, str):
+        raise InvalidInput(f"artifact name must be a string, got {type(name).__name__}")
+    path = name.replace("\\", "/")
+    problem = None
+    if not path:
+        problem = "is empty"
+    elif path.startswith("/") or _DRIVE.match(path):
+        problem = "is absolute"
+    elif any(segment in {"", ".", ".."} for segment in path.split("/")):
+        problem = "has an empty, '.' or '..' segment"
+    elif _CONTROL.search(path):
+        problem = "holds a control character"
+    elif len(path) > 1024:
+        problem = f"has {len(path)} characters"
+    if problem is not None:
         raise InvalidInput(
-            f"artifact name {name!r} must be a relative path of at most 1024 characters "
-            "without '..'"
+            f"artifact name {name[:200]!r} {problem}; use a relative path of at most 1024 "
+            "characters such as 'plots/roc.png' (no '.', '..', empty or absolute parts)"
         )
     return path
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _artifact_info(row: Mapping[str, Any]) -> ArtifactInfo:
