@@ -31,5 +31,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.drop_index("ix_params_key_value", table_name="params")
     op.drop_index("ix_runs_status_alive", table_name="runs")
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("alive_until")
+    # Not a batch (table copy) on SQLite: dropping the old table would cascade to params,
+    # metrics and tags. SQLite >= 3.35 and PostgreSQL both drop a column in place.
+    op.execute("ALTER TABLE runs DROP COLUMN alive_until")
