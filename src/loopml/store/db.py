@@ -11,6 +11,7 @@ Dialect differences live here and nowhere else:
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import threading
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, exc as sa_exc
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
@@ -130,7 +130,9 @@ class Database:
         cached = self._upserts.get(key)
         if cached is not None:
             return cached
-        module: Any = sqlite if self.is_sqlite else postgresql
+        # The dialect's own module (imported by the engine already); naming it here would
+        # import the PostgreSQL dialect, and asyncio with it, into every SQLite process.
+        module: Any = importlib.import_module(f"sqlalchemy.dialects.{self.dialect}")
         stmt = module.insert(table)
         if not update:
             built: Insert = stmt.on_conflict_do_nothing(index_elements=list(keys))

@@ -22,7 +22,6 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 from loopml.tracking.treewatch import TreeWatch
@@ -322,12 +321,22 @@ def _from_folder_name(name: str) -> tuple[str, str] | None:
 
 
 def _from_metadata(folder: Path) -> tuple[str, str] | None:
-    try:
-        dist = metadata.Distribution.at(folder)
-        name = dist.metadata["Name"]
-    except (OSError, ValueError):
-        return None
-    return (name, dist.version) if name else None
+    """Read ``Name`` and ``Version`` from an egg-info's PKG-INFO (or a METADATA file)."""
+    found: dict[str, str] = {}
+    for candidate in (folder / "PKG-INFO", folder / "METADATA", folder):
+        try:
+            with candidate.open(encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    if not line.strip():
+                        break  # headers end at the first blank line
+                    field_name, sep, value = line.partition(":")
+                    if sep and field_name in {"Name", "Version"}:
+                        found.setdefault(field_name, value.strip())
+        except OSError:
+            continue
+        if "Name" in found and "Version" in found:
+            return found["Name"], found["Version"]
+    return None
 
 
 def _normalise(project: str) -> str:
