@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -73,7 +74,8 @@ class Settings:
         """Return ``(name, value, source)`` of every setting (for ``loopml config show``)."""
         rows = []
         for name in ENV_VARS:
-            rows.append((name, str(getattr(self, name)), self.sources.get(name, "default")))
+            value = redact(str(getattr(self, name)))
+            rows.append((name, value, self.sources.get(name, "default")))
         return rows
 
     def with_overrides(self, **overrides: Any) -> Settings:

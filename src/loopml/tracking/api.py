@@ -32,7 +32,7 @@ from loopml.tracking import (
     validation as v,
 )
 from loopml.tracking.heartbeat import HeartbeatSettings
-from loopml.tracking.run import Run, active_run
+from loopml.tracking.run import ModelLogger, Run, active_run
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -56,6 +56,8 @@ class Tracking:
     Args:
         store: where runs are recorded.
         default_experiment: experiment for runs that name none.
+        log_model: writes model packages for ``run.log_model`` (the client hands over
+            ``loopml.models``'); without it runs cannot log models.
         heartbeat: how often open runs renew their lease and how long it lasts; a run
             whose process died is marked FAILED once its lease expires.
     """
@@ -65,10 +67,12 @@ class Tracking:
         store: Store,
         default_experiment: str = "default",
         *,
+        log_model: ModelLogger | None = None,
         heartbeat: HeartbeatSettings | None = None,
     ) -> None:
         self.store = store
         self.default_experiment = default_experiment
+        self.log_model = log_model
         self.heartbeat = heartbeat or HeartbeatSettings()
         self._ids: dict[str | int, tuple[int, float]] = {}
         self._experiments: dict[str, Experiment] = {}
@@ -218,6 +222,7 @@ class Tracking:
             parent_id=parent_id,
             capture=capture and found is None,
             code_dir=code_dir,
+            model_logger=self.log_model,
             heartbeat=self.heartbeat,
         )
 
@@ -269,6 +274,7 @@ class Tracking:
             params=params,
             next_steps=steps,
             capture=False,
+            model_logger=self.log_model,
             heartbeat=self.heartbeat,
         )
 

@@ -165,7 +165,13 @@ def cached_git_state(folder: Path) -> GitState | None:
 
 def _read_state(top: Path, git_dir: Path) -> tuple[GitState, list[str]]:
     status = _git(
-        top, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", env=_READ_ONLY
+        top,
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "-z",
+        "--untracked-files=all",
+        env=_read_only_env(),
     )
     if status is None:
         return GitState(root=str(top)), []
@@ -195,8 +201,11 @@ class _CachedState:
 _STATES: dict[Path, _CachedState] = {}
 _STATES_LOCK = threading.Lock()
 _TRACKED: dict[tuple[Path, tuple[object, ...]], tuple[str, ...]] = {}
-# git status may otherwise refresh the user's index; capture only reads the repository.
-_READ_ONLY = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+
+
+def _read_only_env() -> dict[str, str]:
+    # git status may otherwise refresh the user's index; capture only reads the repository.
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
 
 
 def _signature(git_dir: Path, common_dir: Path) -> tuple[object, ...]:
@@ -223,7 +232,7 @@ def _tracked(top: Path, signature: tuple[object, ...]) -> tuple[str, ...]:
     key = (top, signature)
     found = _TRACKED.get(key)
     if found is None:
-        listed = _git(top, "ls-files", "-z", env=_READ_ONLY) or b""
+        listed = _git(top, "ls-files", "-z", env=_read_only_env()) or b""
         found = tuple(name for name in listed.decode(errors="replace").split("\0") if name)
         _TRACKED.clear()
         _TRACKED[key] = found
