@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Mapping, Sequence
 
+    # the loop and model CI (issue 12)
+    from loopml.ci import Gate, Verdict
     from loopml.config import Settings
     from loopml.data import (
         Dataset,
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     )
     from loopml.data.api import Relation, Upstream
     from loopml.data.versions import VersionRef
+    from loopml.loop import Loop, LoopInfo, LoopRun, TrainingData, TrainingSet
     from loopml.models import (
         AliasChange,
         ModelPackage,
@@ -58,7 +61,10 @@ __all__ = [
     "active_run",
     "alert_events",
     "alias_history",
+    # the loop and model CI (issue 12)
+    "apply_loop",
     "build_server",
+    "build_training_data",
     "cancel_pipeline_run",
     "check_quality",
     "configure",
@@ -70,9 +76,11 @@ __all__ = [
     "diff_datasets",
     "end_run",
     "flush",
+    "gate_verdicts",
     "get_client",
     "get_dataset_version",
     "get_experiment",
+    "get_loop",
     "get_metric_history",
     "get_model_version",
     "get_monitor",
@@ -84,6 +92,7 @@ __all__ = [
     "list_dataset_versions",
     "list_datasets",
     "list_experiments",
+    "list_loops",
     "list_model_versions",
     "list_models",
     "list_monitors",
@@ -103,13 +112,18 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "loop_runs",
     "monitor_results",
+    "pause_loop",
     "predict_batch",
     "predictions",
     "profile_data",
     "register_model",
     "register_pipeline",
+    "resume_loop",
     "resume_pipeline_run",
+    "rollback",
+    "run_gates",
     "run_monitor",
     "save_monitor",
     "search_runs",
@@ -122,6 +136,7 @@ __all__ = [
     "set_tags",
     "start_run",
     "subscribe_alerts",
+    "trigger_loop",
     "trigger_pipeline",
     "use_dataset",
     "validate",
@@ -697,3 +712,88 @@ def cancel_pipeline_run(run_id: str, *, force: bool = False) -> PipelineRunInfo:
 def register_pipeline(pipeline: Any) -> PipelineInfo:
     """Register a pipeline (a definition or ``module:name``) for schedules and triggers."""
     return get_client().pipelines.register(pipeline)
+
+
+# ---------------------------------------------------------------------------- the loop and CI
+# (issue 12) lm.Loop objects live in loopml.loop; these delegate to client.loops / client.ci.
+def apply_loop(loop: Loop | Mapping[str, Any]) -> LoopInfo:
+    """Store (or update) a closed loop; its triggers fire for what happens from now on.
+
+    Example:
+        >>> lm.apply_loop(lm.Loop("churn", model="churn", pipeline="train.py:training",
+        ...                       monitor="churn", triggers=[lm.Trigger.alert()]))  # doctest: +SKIP
+    """
+    return get_client().loops.apply(loop)
+
+
+def get_loop(name: str) -> LoopInfo:
+    """Return a stored loop with its definition, pause state and trigger cursors."""
+    return get_client().loops.get(name)
+
+
+def list_loops() -> list[LoopInfo]:
+    """Return every stored loop."""
+    return get_client().loops.list()
+
+
+def trigger_loop(name: str, reason: str | None = None, *, wait: bool = True) -> LoopRun:
+    """Fire a loop by hand: run it now (``wait=True``) or queue it for the scheduler."""
+    return get_client().loops.trigger(name, reason, wait=wait)
+
+
+def pause_loop(name: str) -> None:
+    """Stop a loop from firing (a run in flight finishes)."""
+    get_client().loops.pause(name)
+
+
+def resume_loop(name: str) -> None:
+    """Let a paused loop fire again."""
+    get_client().loops.resume(name)
+
+
+def loop_runs(name: str | None = None, limit: int = 50) -> list[LoopRun]:
+    """Return loop runs (of one loop, or all), newest first."""
+    return get_client().loops.runs(name, limit)
+
+
+def rollback(
+    model: str, alias: str = "champion", *, reason: str | None = None, to: int | None = None
+) -> AliasChange:
+    """Move ``alias`` back to its previous version (or ``to``); servers hot-swap at once."""
+    return get_client().loops.rollback(model, alias, reason=reason, to=to)
+
+
+def run_gates(
+    model: str,
+    version: int | str,
+    gates: Sequence[Gate | Mapping[str, Any]] | None = None,
+    *,
+    champion: str | int | None = "champion",
+    evaluation: Any = None,
+    deployment: str | None = None,
+    last_n: int | None = None,
+    label: str = "label",
+    training_data: str | None = None,
+    task: str | None = None,
+    save: bool = True,
+) -> Verdict:
+    """Judge a model version with gates against its champion; store the verdict.
+
+    See :meth:`loopml.ci.ModelCI.run_gates` and docs/ci.md.
+    """
+    return get_client().ci.run_gates(
+        model, version, gates, champion=champion, evaluation=evaluation, deployment=deployment,
+        last_n=last_n, label=label, training_data=training_data, task=task, save=save,
+    )  # fmt: skip
+
+
+def gate_verdicts(model: str, version: int | str | None = None) -> list[Verdict]:
+    """Return the stored gate verdicts of a model (or one version), newest first."""
+    return get_client().ci.verdicts(model, version)
+
+
+def build_training_data(
+    deployment: str, dataset: str, spec: TrainingData | Mapping[str, Any] | None = None
+) -> TrainingSet:
+    """Log a deployment's labelled predictions as a training set and a holdout version."""
+    return get_client().loops.build_training_set(deployment, dataset, spec)

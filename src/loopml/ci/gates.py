@@ -321,10 +321,11 @@ class CompatibleSignature:
                 self.name, True, None, None, {}, "no champion to stay compatible with"
             )
         old = ctx.champion.signature
-        if old is None or new is None:
-            missing = "champion" if old is None else "challenger"
+        if old is None:
             return GateResult(self.name, False, None, None, {},
-                              f"the {missing} has no signature to compare")  # fmt: skip
+                              "the champion has no signature to compare with")  # fmt: skip
+        if new is None:
+            return self._probe(ctx, old)
         old_inputs = {c.name: c.dtype for c in old.inputs}
         new_inputs = {c.name: c.dtype for c in new.inputs}
         problems = [f"missing input {n!r}" for n in old_inputs if n not in new_inputs]
@@ -338,6 +339,26 @@ class CompatibleSignature:
         evidence = {"champion": old.to_dict(), "challenger": new.to_dict(), "problems": problems}
         reason = "signatures are compatible" if not problems else "; ".join(problems)
         return GateResult(self.name, not problems, float(len(problems)), 0.0, evidence, reason)
+
+    def _probe(self, ctx: GateContext, old: Any) -> GateResult:
+        """No recorded signature: the challenger must score rows shaped like the champion's."""
+        import pandas as pd
+
+        if ctx.evaluation is not None and len(ctx.evaluation):
+            rows = ctx.inputs().head(5)[old.input_names]
+        else:
+            rows = pd.DataFrame({c.name: np.zeros(2, dtype=c.numpy_dtype) for c in old.inputs})
+        try:
+            out = np.asarray(ctx.challenger.predict(rows))
+        except Exception as err:
+            why = f"the challenger has no signature and fails on the champion's inputs: {err}"
+            return GateResult(self.name, False, 1.0, 0.0, {"champion": old.to_dict()}, why)
+        ok = len(out) == len(rows)
+        why = (
+            "no recorded signature; the challenger scores rows with the champion's inputs"
+            if ok else f"the challenger answered {len(out)} predictions for {len(rows)} rows"
+        )  # fmt: skip
+        return GateResult(self.name, ok, 0.0 if ok else 1.0, 0.0, {"champion": old.to_dict()}, why)
 
     def to_dict(self) -> dict[str, Any]:
         """Spec."""

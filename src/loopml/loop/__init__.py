@@ -14,13 +14,14 @@ from loopml.loop.definition import Loop, Rollout, TrainingData, Trigger
 from loopml.loop.promotion import NothingToRollBack
 from loopml.loop.records import LoopBusy, LoopEvent, LoopInfo, LoopNotFound, LoopRun
 from loopml.loop.runner import Parts
-from loopml.loop.training_data import NotEnoughLabels, TrainingSet, build_training_set
+from loopml.loop.training_data import LazyFeatures, NotEnoughLabels, TrainingSet, build_training_set
 from loopml.loop.triggers import Firing
 
 __all__ = [
     "Arm",
     "Decision",
     "Firing",
+    "LazyFeatures",
     "Loop",
     "LoopBusy",
     "LoopEvent",

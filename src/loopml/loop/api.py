@@ -15,8 +15,9 @@ from loopml._utils.clock import now_ms, to_ms
 from loopml._utils.ids import new_id
 from loopml.errors import InvalidInput, NotFound
 from loopml.loop import promotion as pr, records as rec
-from loopml.loop.definition import Loop
+from loopml.loop.definition import Loop, TrainingData
 from loopml.loop.runner import Parts, Runner
+from loopml.loop.training_data import TrainingSet, build_training_set
 from loopml.loop.triggers import Firing, TriggerSources
 
 if TYPE_CHECKING:
@@ -291,6 +292,15 @@ class Loops:
                 rec.add_event(self.db, info.name, "rollback", change.reason or "rollback",
                               detail=change.to_dict())  # fmt: skip
         return change
+
+    def build_training_set(
+        self, deployment: str, dataset: str, spec: TrainingData | Mapping[str, Any] | None = None
+    ) -> TrainingSet:
+        """Log ``deployment``'s labelled predictions as ``dataset`` (and its holdout)."""
+        return build_training_set(
+            self.parts.log, self.parts.datasets, deployment, TrainingData.from_value(spec),
+            dataset, features=self.parts.features,
+        )  # fmt: skip
 
     def run_gates(self, model: str, version: int | str, **options: Any) -> Verdict:
         """Run gates on a version (see :meth:`loopml.ci.ModelCI.run_gates`)."""

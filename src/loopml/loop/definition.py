@@ -356,8 +356,8 @@ class Loop:
             "rollout": self.policy.to_dict(),
             "training": False if self.training is None else self.data.to_dict(),
             "params": dict(self.params),
-            "cooldown": f"{cooldown.total_seconds():g}s" if cooldown else self.cooldown,
-            "stale_after": f"{stale.total_seconds():g}s" if stale else self.stale_after,
+            "cooldown": f"{cooldown.total_seconds():g}s" if cooldown is not None else self.cooldown,
+            "stale_after": f"{stale.total_seconds():g}s" if stale is not None else self.stale_after,
         }
 
     @classmethod

@@ -20,7 +20,7 @@ from loopml.ci.verdicts import too_few_labels
 from loopml.store.lineage import Node
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from loopml.data import Datasets, DatasetVersion
     from loopml.loop.definition import TrainingData
@@ -35,6 +35,19 @@ class FeatureSource(Protocol):
     ) -> pd.DataFrame:
         """Join features onto ``spine`` as of each row's time."""
         ...
+
+
+class LazyFeatures:
+    """A feature source opened on first use (so loops without features never open one)."""
+
+    def __init__(self, open_source: Callable[[], FeatureSource]) -> None:
+        self._open = open_source
+
+    def get_historical_features(
+        self, spine: pd.DataFrame, features: Sequence[str], *, timestamp: str = "event_timestamp"
+    ) -> pd.DataFrame:
+        """Join features onto ``spine`` as of each row's time."""
+        return self._open().get_historical_features(spine, features, timestamp=timestamp)
 
 
 class NotEnoughLabels(Exception):
