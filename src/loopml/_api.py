@@ -77,6 +77,7 @@ __all__ = [
     "end_run",
     "flush",
     "gate_verdicts",
+    "init_project",
     "get_client",
     "get_dataset_version",
     "get_experiment",
@@ -797,3 +798,11 @@ def build_training_data(
 ) -> TrainingSet:
     """Log a deployment's labelled predictions as a training set and a holdout version."""
     return get_client().loops.build_training_set(deployment, dataset, spec)
+
+
+def init_project(
+    directory: str | os.PathLike[str], name: str | None = None, *, force: bool = False
+) -> list[Path]:
+    """Scaffold a project (pipeline, loop, loopml.yaml, tests, GitHub Actions workflow)."""
+    scaffold = _registry.import_target("loopml.ci.scaffold:scaffold")
+    return scaffold(directory, name, force=force)  # type: ignore[no-any-return]

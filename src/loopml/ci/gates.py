@@ -206,7 +206,10 @@ class BeatsChampion:
 def _same(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Row-wise equality; numbers compare as numbers (a label 1.0 equals a prediction 1)."""
     try:
-        return np.asarray(predictions, dtype=np.float64) == np.asarray(labels, dtype=np.float64)
+        same: np.ndarray = np.asarray(predictions, dtype=np.float64) == np.asarray(
+            labels, dtype=np.float64
+        )
+        return same
     except (TypeError, ValueError):
         return np.asarray([str(p) == str(y) for p, y in zip(predictions, labels, strict=True)])
 

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from loopml.ci import reports
+
 
 @dataclass(frozen=True, slots=True)
 class GateResult:
@@ -91,6 +93,14 @@ class Verdict:
             return f"all {len(self.results)} gates passed"
         reasons = "; ".join(f"{r.gate}: {r.reason}" for r in self.failed)
         return f"{len(self.failed)} of {len(self.results)} gates failed ({reasons})"
+
+    def to_junit(self) -> str:
+        """The verdict as JUnit XML (one test case per gate)."""
+        return reports.junit_xml(self)
+
+    def to_markdown(self) -> str:
+        """The verdict as Markdown (for a pull-request comment)."""
+        return reports.markdown(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
