@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from loopml.data.api import Relation, Upstream
     from loopml.data.versions import VersionRef
     from loopml.loop import Loop, LoopInfo, LoopRun, TrainingData, TrainingSet
+    from loopml.loop.demo.story import DemoSummary
     from loopml.models import (
         AliasChange,
         ModelPackage,
@@ -61,7 +62,6 @@ __all__ = [
     "active_run",
     "alert_events",
     "alias_history",
-    # the loop and model CI (issue 12)
     "apply_loop",
     "build_server",
     "build_training_data",
@@ -77,7 +77,6 @@ __all__ = [
     "end_run",
     "flush",
     "gate_verdicts",
-    "init_project",
     "get_client",
     "get_dataset_version",
     "get_experiment",
@@ -89,6 +88,7 @@ __all__ = [
     "get_pipeline_run",
     "get_registered_model",
     "get_run",
+    "init_project",
     "list_alerts",
     "list_dataset_versions",
     "list_datasets",
@@ -124,6 +124,7 @@ __all__ = [
     "resume_loop",
     "resume_pipeline_run",
     "rollback",
+    "run_demo",
     "run_gates",
     "run_monitor",
     "save_monitor",
@@ -806,3 +807,15 @@ def init_project(
     """Scaffold a project (pipeline, loop, loopml.yaml, tests, GitHub Actions workflow)."""
     scaffold = _registry.import_target("loopml.ci.scaffold:scaffold")
     return scaffold(directory, name, force=force)  # type: ignore[no-any-return]
+
+
+def run_demo(
+    on_line: Callable[[str, str], None] | None = None, *, rate_hz: float = 25.0
+) -> DemoSummary:
+    """Run the closed-loop demo on the default client's store; return its summary."""
+    client = get_client()
+    demo_class = _registry.import_target("loopml.loop.demo.story:Demo")
+    demo = demo_class(
+        client.loops, client.serving, client.runs, client.settings, on_line, rate_hz=rate_hz
+    )
+    return demo.run()  # type: ignore[no-any-return]

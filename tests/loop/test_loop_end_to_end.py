@@ -31,7 +31,9 @@ def test_an_alert_retrains_gates_and_promotes_a_challenger(deployed) -> None:
     [verdict] = lm.gate_verdicts(MODEL, 2)
     assert verdict.passed
     assert [r.gate for r in verdict.results] == [
-        "signature", "beats_champion", "latency_p95",
+        "signature",
+        "beats_champion",
+        "latency_p95",
     ]
     beats = verdict.results[1]
     assert beats.evidence["test"] == "mcnemar"

@@ -49,7 +49,7 @@ def labelled_predictions(
     window = evaluate.served_rows(evaluate.read_window(log, deployment, start, end))
     if len(window) == 0 or "prediction_id" not in window.columns:
         return pd.DataFrame({"prediction_id": pd.Series(dtype=object), "label": []})
-    labels = fb.latest_feedback(log, None, deployment)
+    labels = fb.latest_feedback(log, since, deployment)  # labels come after predictions
     joined = fb.join_labels(window, labels)
     if "time" in joined.columns:
         joined = joined.sort_values("time", kind="stable")

@@ -75,7 +75,7 @@ def test_visits_noise_does_not_flip_clear_cases(model) -> None:
     assert model.predict(clear)[0] == model.predict(clear.assign(visits=[0.01]))[0]
 '''
 
-BOOTSTRAP = '''"""Train and deploy the first champion, its holdout, monitor and loop (re-runnable)."""
+BOOTSTRAP = '''"""Train and deploy the first champion, holdout, monitor and loop (re-runnable)."""
 
 from __future__ import annotations
 
@@ -91,14 +91,14 @@ if __name__ == "__main__":
     if "champion" not in lm.get_registered_model("{name}").aliases:
         lm.set_alias("{name}", "champion", version.version, reason="bootstrap")
     reference = synthetic(2000)[FEATURES]
-    lm.save_monitor(lm.Monitor("{name}", reference=reference, window="1h",
-                               rules=["drift.share > 0.3:critical"]))
+    rules = ["drift.share > 0.3:critical"]
+    lm.save_monitor(lm.Monitor("{name}", reference=reference, window="1h", rules=rules))
     lm.get_client().loops.apply_file("loopml.yaml")
     champion = lm.get_model_version("{name}", "champion").version
     print(f"{name} version {{version.version}} registered; champion is version {{champion}}")
 '''
 
-YAML = '''# loopml project settings: the loop that keeps {name} fresh, and the gates CI runs.
+YAML = """# loopml project settings: the loop that keeps {name} fresh, and the gates CI runs.
 loops:
   - name: {name}
     model: {name}
@@ -122,7 +122,7 @@ ci:
   model: {name}
   evaluation: {name}-holdout@latest
   gates: *gates
-'''
+"""
 
 TESTS = '''"""Unit tests of the project (``make test``)."""
 
@@ -144,7 +144,7 @@ def test_behavioural_tests_pass_on_a_fitted_model() -> None:
     behaviour.test_visits_noise_does_not_flip_clear_cases(model)
 '''
 
-MAKEFILE = '''.PHONY: test bootstrap ci
+MAKEFILE = """.PHONY: test bootstrap ci
 test:
 \tpython -m pytest -q tests
 
@@ -153,9 +153,9 @@ bootstrap:
 
 ci: bootstrap
 \tloopml ci --junit loopml-ci.xml --markdown loopml-ci.md
-'''
+"""
 
-WORKFLOW = '''name: model-ci
+WORKFLOW = """name: model-ci
 on:
   push:
     branches: [main]
@@ -189,9 +189,9 @@ jobs:
           path: |
             loopml-ci.xml
             loopml-ci.md
-'''
+"""
 
-README = '''# {name}
+README = """# {name}
 
 A loopml project: a training pipeline, a monitor, a closed loop and model CI.
 
@@ -208,7 +208,7 @@ loopml scheduler   # monitors and the loop, unattended
 - `behaviour.py`: behavioural tests, run as a gate.
 - `loopml.yaml`: the loop (triggers, gates, rollout) and the CI gates.
 - `.github/workflows/model-ci.yml`: runs `make test` and `loopml ci` on every push.
-'''
+"""
 
 GITIGNORE = ".loopml/\nloopml-ci.xml\nloopml-ci.md\n__pycache__/\n"
 
@@ -222,8 +222,8 @@ def files(name: str) -> dict[str, str]:
         "bootstrap.py": BOOTSTRAP.format(**fill),
         "loopml.yaml": YAML.format(**fill),
         "tests/test_project.py": TESTS,
-        "tests/conftest.py": 'import sys\nfrom pathlib import Path\n\n'
-        'sys.path.insert(0, str(Path(__file__).resolve().parents[1]))\n',
+        "tests/conftest.py": "import sys\nfrom pathlib import Path\n\n"
+        "sys.path.insert(0, str(Path(__file__).resolve().parents[1]))\n",
         "Makefile": MAKEFILE,
         ".github/workflows/model-ci.yml": WORKFLOW.format(**fill),
         "README.md": README.format(**fill),

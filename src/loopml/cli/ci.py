@@ -16,7 +16,9 @@ from loopml.errors import InvalidInput
 def ci(
     model: str = typer.Argument(None, help="The registered model (default: from loopml.yaml)."),
     version: str = typer.Option(None, "--version", "-v", help="Version or alias to judge."),
-    run: str = typer.Option(None, "--run", help="A run id: register runs:/<id>/model and judge it."),
+    run: str = typer.Option(
+        None, "--run", help="A run id: register runs:/<id>/model and judge it."
+    ),
     config: Path = typer.Option(Path("loopml.yaml"), "--config", "-c", help="Gates: ci: section."),
     loop: str = typer.Option(None, "--loop", help="Use the gates of this stored loop."),
     evaluation: str = typer.Option(None, "--evaluation", "-e", help="Labelled rows: dataset@v."),
@@ -37,7 +39,9 @@ def ci(
     settings = _settings(config)
     name = model or settings.get("model")
     if not name:
-        raise InvalidInput("name the model: `loopml ci MODEL` or 'model:' under 'ci:' in loopml.yaml")
+        raise InvalidInput(
+            "name the model: `loopml ci MODEL` or 'model:' under 'ci:' in loopml.yaml"
+        )
     client = lm.get_client()
     gates = client.loops.get(loop).loop.gate_list if loop else settings.get("gates")
     target = version or settings.get("version") or "latest"

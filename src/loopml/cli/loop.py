@@ -36,7 +36,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     Example: loopml loop list --json
     """
     infos = lm.list_loops()
-    latest = {i.name: (lm.loop_runs(i.name, 1) or [None])[0] for i in infos}
+    latest = {i.name: next(iter(lm.loop_runs(i.name, 1)), None) for i in infos}
     if as_json:
         print_json({"loops": [{**i.to_dict(), "latest_run": latest[i.name]} for i in infos]})
         return
@@ -149,6 +149,5 @@ def rollback(
         print_json(change.to_dict())
         return
     console.print(
-        f"{model}@{alias}: version {change.previous_version} -> {change.version} "
-        f"({change.reason})"
+        f"{model}@{alias}: version {change.previous_version} -> {change.version} ({change.reason})"
     )

@@ -134,12 +134,12 @@ def version(name: str, version_or_alias: str, as_json: bool = JSON_OPTION) -> No
         print_table("tags", ["key", "value"], sorted(mv.tags.items()))
     if verdicts:
         latest = verdicts[0]
-        rows = [
+        gates: list[tuple[Any, ...]] = [
             (r.gate, "pass" if r.passed else "FAIL", r.value, r.threshold, r.reason)
             for r in latest.results
         ]
         title = f"gates ({latest.source}, {format_ms(latest.created_at)})"
-        print_table(title, ["gate", "result", "value", "threshold", "reason"], rows)
+        print_table(title, ["gate", "result", "value", "threshold", "reason"], gates)
 
 
 @app.command("register")

@@ -68,10 +68,21 @@ def judge(policy: Rollout, champion: Arm, canary: Arm, elapsed_s: float) -> Deci
     breach = _breach(policy, champion, canary)
     if breach is not None:
         return Decision("rollback", breach)
-    done_by_time = elapsed_s >= policy.duration.total_seconds()
+    done_by_time = elapsed_s >= policy.duration_s
     done_by_count = policy.min_requests is not None and canary.requests >= policy.min_requests
     if not (done_by_time or done_by_count):
         return Decision("wait", f"{canary.requests} canary requests after {elapsed_s:.0f} s")
+    if canary.requests < policy.min_latency_requests:
+        # never promote on no evidence: wait up to twice the duration, then give up
+        if elapsed_s < 2 * policy.duration_s:
+            return Decision(
+                "wait", f"only {canary.requests} canary requests after {elapsed_s:.0f} s"
+            )
+        return Decision(
+            "rollback",
+            f"the canary answered {canary.requests} requests in {elapsed_s:.0f} s, "
+            f"need {policy.min_latency_requests} to judge it",
+        )
     note = ""
     if canary.labelled < policy.min_labels:
         note = f"; quality not judged ({canary.labelled} labels, need {policy.min_labels})"

@@ -158,7 +158,7 @@ class Rollout:
     """
 
     canary_percent: float = 0.0
-    duration: dt.timedelta = dt.timedelta(minutes=10)
+    duration: dt.timedelta | str | float = dt.timedelta(minutes=10)
     min_requests: int | None = None
     max_error_rate_increase: float = 0.01
     latency_margin_ms: float = 50.0
@@ -178,6 +178,11 @@ class Rollout:
             raise InvalidInput(f"min_requests must be at least 1, not {self.min_requests}")
 
     @property
+    def duration_s(self) -> float:
+        """The canary duration in seconds."""
+        return duration(self.duration, "canary duration").total_seconds()
+
+    @property
     def has_canary(self) -> bool:
         """Whether a canary phase comes before promotion."""
         return self.canary_percent > 0
@@ -185,7 +190,7 @@ class Rollout:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready spec."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["duration"] = f"{self.duration.total_seconds():g}s"
+        out["duration"] = f"{self.duration_s:g}s"
         out["servers"] = list(self.servers)
         return out
 
@@ -223,7 +228,7 @@ class TrainingData:
     """
 
     dataset: str | None = None
-    window: dt.timedelta = dt.timedelta(days=1)
+    window: dt.timedelta | str | float = dt.timedelta(days=1)
     holdout: float = 0.3
     min_labels: int = 200
     base: str | None = None
@@ -240,10 +245,15 @@ class TrainingData:
         if self.features and not self.entity:
             raise InvalidInput("point-in-time features need entity= (the key input column)")
 
+    @property
+    def span(self) -> dt.timedelta:
+        """The window as a timedelta."""
+        return duration(self.window, "training window")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready spec."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["window"] = f"{self.window.total_seconds():g}s"
+        out["window"] = f"{self.span.total_seconds():g}s"
         out["features"] = list(self.features)
         return out
 

@@ -131,11 +131,11 @@ class LoopEvent:
 
 # ---------------------------------------------------------------------- loops
 def upsert_loop(db: Database, loop: Loop, cursors: Mapping[str, Any]) -> None:
-    """Store (or replace) a loop's definition; existing cursors are kept."""
+    """Store (or replace) a loop's definition; its cursors restart from ``cursors``."""
     now = now_ms()
     with db.write() as conn:
         row = conn.execute(select(t.loops.c.cursors).where(t.loops.c.name == loop.name)).first()
-        merged = {**dict(cursors), **dict(row.cursors)} if row is not None else dict(cursors)
+        merged = {**dict(row.cursors), **dict(cursors)} if row is not None else dict(cursors)
         if row is None:
             conn.execute(t.loops.insert().values(
                 name=loop.name, spec=loop.to_dict(), paused=False, cursors=merged,

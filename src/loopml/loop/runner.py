@@ -207,12 +207,14 @@ class Runner:
 
     def _register(self, outputs: Any, pipeline_run: str) -> int:
         found = _model_output(outputs)
+        if found is None:  # a URI or version number returned as a stored JSON value
+            found = _model_output(self.parts.pipelines.load_outputs(outputs))
         if isinstance(found, int):
             return found
         if found is None:
             raise RunFailed(
                 f"training pipeline {self.loop.pipeline!r} returned no model; return the "
-                "fitted model (or a dict with a 'model' entry) from the pipeline"
+                "fitted model, a logged package URI (runs:/...), or a dict with a 'model' entry"
             )
         tags = {LOOP_TAG: self.run.id, "loopml.loop": self.loop.name,
                 "loopml.pipeline_run": pipeline_run}  # fmt: skip
@@ -242,6 +244,7 @@ class Runner:
         verdict = self.parts.ci.run_gates(
             self.loop.model, version, self.loop.gate_list, champion=self.loop.alias,
             evaluation=evaluation, deployment=None if holdout else self.loop.deployment,
+            since=None if holdout else dt.datetime.now(dt.UTC) - self.loop.data.span,
             training_data=self.run.dataset, source=f"loop:{self.loop.name}",
             facts={"loop": self.loop.name, "loop_run": self.run.id},
         )  # fmt: skip
@@ -285,6 +288,8 @@ class Runner:
                 old, new = cn.with_errors(old, counts, start_counts), cn.with_errors(
                     new, counts, start_counts)  # fmt: skip
             decision = cn.judge(policy, old, new, time.time() - started)
+            logger.info("loop %s canary check: champion %s, canary %s: %s", self.loop.name,
+                        old, new, decision.reason)  # fmt: skip
             if decision.action != "wait":
                 break
             time.sleep(policy.poll_s)
@@ -323,6 +328,8 @@ class Runner:
 
 def _model_output(outputs: Any) -> str | int | None:
     """The model package URI (or a registered version number) in pipeline outputs."""
+    if isinstance(outputs, str) and outputs.startswith(("runs:/", "models:/", "package:")):
+        return outputs
     if isinstance(outputs, dict):
         ref = outputs.get("$artifact")
         if isinstance(ref, dict) and ref.get("media_type") == MODEL_MEDIA:

@@ -110,7 +110,7 @@ def build_training_set(
         NotEnoughLabels: fewer labelled predictions than ``spec.min_labels``.
     """
     end = now or dt.datetime.now(dt.UTC)
-    start = end - spec.window
+    start = end - spec.span
     rows = lab.labelled_predictions(log, deployment, start, end)
     blocked = too_few_labels(len(rows), spec.min_labels)
     if blocked:

@@ -8,6 +8,8 @@ gets it back. Everything is seeded: the same calls give the same rows.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
@@ -15,6 +17,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from loopml.data import Datasets
+from loopml.models import PythonModel, PythonModelContext
 from loopml.pipelines import pipeline, step
 from loopml.tracking import active_run
 
@@ -42,19 +45,17 @@ def fit(frame: pd.DataFrame, label: str = "label") -> Pipeline:
     return model
 
 
-class ConstantModel:
-    """A broken challenger: always answers the same class (what the gates must block)."""
+class SlowModel(PythonModel):
+    """A challenger as good as ``model`` but ``delay_s`` slower per call (a latency bug)."""
 
-    def __init__(self, value: int = 0) -> None:
-        self.value = value
+    def __init__(self, model: object, delay_s: float = 0.03) -> None:
+        self.model = model
+        self.delay_s = delay_s
 
-    def fit(self, x: object, y: object) -> ConstantModel:
-        """Nothing to learn."""
-        return self
-
-    def predict(self, x: pd.DataFrame) -> np.ndarray:
-        """The constant for every row."""
-        return np.full(len(x), self.value, dtype=np.int64)
+    def predict(self, context: PythonModelContext, df: pd.DataFrame) -> np.ndarray:
+        """Sleep, then answer like the wrapped model."""
+        time.sleep(self.delay_s)
+        return np.asarray(self.model.predict(df[list(FEATURES)]))  # type: ignore[attr-defined]
 
 
 @step
@@ -71,12 +72,17 @@ def load_training(data: str) -> pd.DataFrame:
 
 
 @step
-def train_model(frame: pd.DataFrame) -> Pipeline:
-    """Fit the model on the training set."""
-    return fit(frame)
+def train_model(frame: pd.DataFrame) -> str:
+    """Fit the model and log it with its signature; return the package URI."""
+    run = active_run()
+    if run is None:
+        raise RuntimeError("train_model runs as a pipeline step (inside a tracking run)")
+    model = fit(frame)
+    package = run.log_model(model, "model", example=frame[list(FEATURES)].head(5))
+    return str(package.uri)
 
 
 @pipeline(name="demo_training")
-def training(data: str = "demo-training@latest") -> Pipeline:
+def training(data: str = "demo-training@latest") -> object:
     """Retrain on the loop's training set."""
     return train_model(load_training(data))
