@@ -31,7 +31,8 @@ def test_a_slow_canary_is_rolled_back_and_a_good_one_promoted(deployed) -> None:
             "canary-loop", MODEL, triggers=[lm.Trigger.registry()], training=False,
             gates=[lm.CompatibleSignature()],
             rollout=lm.Rollout(canary_percent=50, duration="30s", min_requests=40,
-                               latency_margin_ms=60, min_latency_requests=10, poll_s=0.2, quality_margin=0.15,
+                               latency_margin_ms=60, min_latency_requests=10, poll_s=0.2,
+                               quality_margin=0.15,
                                servers=(server.url,)),
             cooldown="0s",
         )  # fmt: skip

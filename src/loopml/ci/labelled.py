@@ -7,14 +7,15 @@ wins (the feedback stream's rule).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from loopml.monitoring import evaluate, feedback as fb
+from loopml.store.predlog.reading import read_predictions
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from loopml.store.events import EventLog
 
 #: prediction-log fields that are not model inputs
@@ -34,6 +35,9 @@ def labelled_predictions(
 ) -> pd.DataFrame:
     """Served (non-shadow) predictions of ``deployment`` that have a label, oldest first.
 
+    Reads through the prediction log's owner (:mod:`loopml.store.predlog.reading`), so the
+    one "latest label wins" rule applies.
+
     Args:
         log: the event log.
         deployment: the deployment whose prediction log is read.
@@ -44,15 +48,10 @@ def labelled_predictions(
     Returns:
         One row per labelled prediction: the input columns, the log fields and ``label``.
     """
-    start = since or dt.datetime.fromtimestamp(0, tz=dt.UTC)
-    end = until or dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
-    window = evaluate.served_rows(evaluate.read_window(log, deployment, start, end))
-    if len(window) == 0 or "prediction_id" not in window.columns:
+    frame = read_predictions(log, deployment, since, until, shadow=False, with_feedback=True)
+    if len(frame) == 0 or "label" not in frame.columns:
         return pd.DataFrame({"prediction_id": pd.Series(dtype=object), "label": []})
-    labels = fb.latest_feedback(log, since, deployment)  # labels come after predictions
-    joined = fb.join_labels(window, labels)
-    if "time" in joined.columns:
-        joined = joined.sort_values("time", kind="stable")
+    joined = frame[frame["label"].notna()]
     if last_n is not None:
         joined = joined.tail(last_n)
     return joined.reset_index(drop=True)

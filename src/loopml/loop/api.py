@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     import builtins
     from collections.abc import Callable, Mapping
 
-    from loopml.ci import Verdict
     from loopml.models import AliasChange
 
 logger = logging.getLogger(__name__)
@@ -301,10 +300,6 @@ class Loops:
             self.parts.log, self.parts.datasets, deployment, TrainingData.from_value(spec),
             dataset, features=self.parts.features,
         )  # fmt: skip
-
-    def run_gates(self, model: str, version: int | str, **options: Any) -> Verdict:
-        """Run gates on a version (see :meth:`loopml.ci.ModelCI.run_gates`)."""
-        return self.parts.ci.run_gates(model, version, **options)
 
 
 def read_loops(path: str | os.PathLike[str]) -> builtins.list[Loop]:

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from loopml.ci import labelled as lab
-from loopml.monitoring import evaluate as ev
 from loopml.monitoring.performance import evaluate
+from loopml.store.predlog.reading import read_predictions
 
 if TYPE_CHECKING:
     from loopml.loop.definition import Rollout
@@ -117,8 +116,9 @@ def read_arms(
 ) -> tuple[Arm, Arm]:
     """Both arms' requests, p95 latency and labelled quality from the prediction log."""
     end = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
-    window = ev.served_rows(ev.read_window(log, deployment, since, end))
-    labelled = lab.labelled_predictions(log, deployment, since, end)
+    window = read_predictions(log, deployment, since, end, shadow=False, with_feedback=True)
+    has_label = "label" in window.columns and len(window) > 0
+    labelled = window[window["label"].notna()] if has_label else window.iloc[0:0]
     return _arm(window, labelled, champion), _arm(window, labelled, canary)
 
 
