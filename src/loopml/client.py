@@ -18,10 +18,12 @@ from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
     from loopml.auth import Auth
+    from loopml.ci import ModelCI
     from loopml.config import Settings
     from loopml.data import Datasets
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
+    from loopml.loop import Loops
     from loopml.models import ModelPackage, Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
@@ -159,6 +161,30 @@ class Client:
         """Users, roles, API tokens, UI sessions and the audit log (see docs/auth.md)."""
         auth: Auth = _registry.import_target("loopml.auth:Auth")(self.store)
         return auth
+
+    # ---------------------------------------------------------------- the loop (issue 12)
+    @cached_property
+    def ci(self) -> ModelCI:
+        """Model CI: gates on a model version against its champion, stored verdicts."""
+        ci_class = _registry.import_target("loopml.ci:ModelCI")
+        ci: ModelCI = ci_class(self.store, self.models, self.datasets)
+        return ci
+
+    @cached_property
+    def loops(self) -> Loops:
+        """Closed loops: triggers, retraining, gates, canary, promotion and rollback."""
+        parts = _registry.import_target("loopml.loop:Parts")(
+            self.store,
+            self.models,
+            self.datasets,
+            self.monitors,
+            self.pipelines,
+            self.ci,
+            self.monitors.log,
+            _registry.import_target("loopml.loop:LazyFeatures")(lambda: self.features),
+        )
+        loops: Loops = _registry.import_target("loopml.loop:Loops")(parts)
+        return loops
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

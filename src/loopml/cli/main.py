@@ -10,11 +10,15 @@ import typer
 
 from loopml._utils.secrets import RedactSecrets, redact
 from loopml.cli import (
+    ci,
     config,
     datasets,
     db,
+    demo,
     experiments,
     features,
+    init,
+    loop,
     models,
     monitor,
     pipelines,
@@ -39,6 +43,11 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(features.app, name="features")
+app.add_typer(loop.app, name="loop")
+app.command("rollback")(loop.rollback)
+app.command("ci")(ci.ci)
+app.command("init")(init.init)
+app.command("demo")(demo.demo)
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipelines")
