@@ -12,6 +12,8 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -35,6 +37,9 @@ _EXPORTS: dict[str, str] = {
     "register_pipeline": "loopml._api",
     "resume_pipeline_run": "loopml._api",
     "trigger_pipeline": "loopml._api",
+    # lineage, reproduce, diff, status, tune (issue 14)
+    "Lineage": "loopml.lineage",
+    "lineage": "loopml._api",
     # errors
     "LoopmlError": "loopml.errors",
     # configuration and client
@@ -169,6 +174,7 @@ __all__ = [
     "FeatureView",
     "FileSource",
     "FunctionMaterializer",
+    "Lineage",
     "LoadedModel",
     "LoopmlError",
     "Metric",
@@ -220,6 +226,7 @@ __all__ = [
     "get_registered_model",
     "get_run",
     "infer_signature",
+    "lineage",
     "list_alerts",
     "list_dataset_versions",
     "list_datasets",
@@ -272,6 +279,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    # lineage, reproduce, diff, status, tune (issue 14)
     from loopml._api import (
         active_run,
         alert_events,
@@ -297,6 +305,7 @@ if TYPE_CHECKING:
         get_pipeline_run,
         get_registered_model,
         get_run,
+        lineage,
         list_alerts,
         list_dataset_versions,
         list_datasets,
@@ -366,6 +375,7 @@ if TYPE_CHECKING:
         FileSource,
         SqlSource,
     )
+    from loopml.lineage import Lineage
     from loopml.models import (
         AliasChange,
         ColumnSpec,
@@ -394,6 +404,21 @@ if TYPE_CHECKING:
         step,
     )
     from loopml.tracking import ArtifactInfo, Experiment, Metric, Run, RunInfo
+
+
+#: Public functions named like a subpackage (``lm.lineage(...)`` and ``loopml.lineage``).
+#: Importing the subpackage must not replace the function on the package.
+_SHADOWED_SUBPACKAGES = frozenset({"lineage"})
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED_SUBPACKAGES and isinstance(value, types.ModuleType):
+            return  # the submodule stays reachable through sys.modules and ``from ... import``
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

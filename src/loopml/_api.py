@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     )
     from loopml.data.api import Relation, Upstream
     from loopml.data.versions import VersionRef
+    from loopml.lineage import Lineage
+    from loopml.lineage.graph import Direction
     from loopml.models import (
         AliasChange,
         ModelPackage,
@@ -80,6 +82,8 @@ __all__ = [
     "get_pipeline_run",
     "get_registered_model",
     "get_run",
+    # lineage, reproduce, diff, status, tune (issue 14)
+    "lineage",
     "list_alerts",
     "list_dataset_versions",
     "list_datasets",
@@ -697,3 +701,24 @@ def cancel_pipeline_run(run_id: str, *, force: bool = False) -> PipelineRunInfo:
 def register_pipeline(pipeline: Any) -> PipelineInfo:
     """Register a pipeline (a definition or ``module:name``) for schedules and triggers."""
     return get_client().pipelines.register(pipeline)
+
+
+# ---------------------------------------------------------------------------- lineage (issue 14)
+def lineage(reference: str, *, direction: Direction = "both", depth: int = 25) -> Lineage:
+    """Return where ``reference`` came from and what came of it.
+
+    Args:
+        reference: a prediction id, a run id, a pipeline run id, ``churn@champion``,
+            ``churn/3`` or ``models:/churn/3``, ``datasets:/customers/2``, or a dataset
+            version's sha256.
+        direction: ``upstream``, ``downstream`` or ``both``.
+        depth: how many edges to follow each way.
+
+    Returns:
+        A :class:`loopml.Lineage`: nodes (with facts: digests, commit, lock...) and edges.
+
+    Example:
+        >>> graph = lm.lineage("churn@champion")  # doctest: +SKIP
+        >>> [n.label for n in graph.of_type("dataset_version")]  # doctest: +SKIP
+    """
+    return get_client().lineages.get(reference, direction=direction, depth=depth)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from loopml.data import Datasets
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
+    from loopml.lineage import Lineages
     from loopml.models import Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
@@ -107,6 +108,15 @@ class Client:
         models_class = _registry.import_target("loopml.models:Models")
         models: Models = models_class(self.store)
         return models
+
+    # ------------------------------------------------------------ lineage, tune (issue 14)
+    @cached_property
+    def lineages(self) -> Lineages:
+        """Lineage queries, diffs and staleness over this store and its prediction log."""
+        lineages: Lineages = _registry.import_target("loopml.lineage:Lineages")(self.store)
+        return lineages
+
+    # ------------------------------------------------------------ end of lineage, tune
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

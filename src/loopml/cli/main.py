@@ -14,6 +14,7 @@ from loopml.cli import (
     db,
     experiments,
     features,
+    lineage,
     models,
     monitor,
     pipelines,
@@ -40,6 +41,7 @@ app.add_typer(monitor.app, name="monitor")
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
+app.command("lineage")(lineage.lineage)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
