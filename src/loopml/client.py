@@ -53,7 +53,12 @@ class Client:
     @cached_property
     def store(self) -> Store:
         """The metadata database and blob store (opened, and migrated, on first use)."""
-        return Store.from_settings(self.settings)
+        store = Store.from_settings(self.settings)
+        # lineage (issue 14): OpenLineage events for runs, pipeline runs and steps
+        if self.settings.openlineage_url:
+            emitter_for = _registry.import_target("loopml.lineage.openlineage:emitter_for")
+            store.hooks.append(emitter_for(store, self.settings.openlineage_url))
+        return store
 
     @cached_property
     def runs(self) -> Tracking:

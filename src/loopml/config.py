@@ -36,6 +36,7 @@ ENV_VARS: dict[str, str] = {
     "executor": "LOOPML_EXECUTOR",
     "experiment": "LOOPML_EXPERIMENT",
     "log_level": "LOOPML_LOG_LEVEL",
+    "openlineage_url": "LOOPML_OPENLINEAGE_URL",
 }
 
 _PATH_LIKE = {"home", "artifacts"}
@@ -53,6 +54,8 @@ class Settings:
         executor: default pipeline executor (``local``, ``process``, ``dask://host:port``).
         experiment: experiment used when a run names none.
         log_level: level for the CLI and servers (the library never configures logging).
+        openlineage_url: where OpenLineage run events go (``file:///dir``,
+            ``http://host/api/v1/lineage`` or ``console``); unset: none are built.
         project_dir: folder of the project ``loopml.yaml``, if one was found.
         extra: other top-level sections of ``loopml.yaml``, for components to read.
         sources: where each setting came from (``default``, a file, ``env:NAME``, ``argument``).
@@ -65,6 +68,7 @@ class Settings:
     executor: str = "local"
     experiment: str = "default"
     log_level: str = "WARNING"
+    openlineage_url: str | None = None
     project_dir: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)

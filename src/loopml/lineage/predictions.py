@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
@@ -44,6 +45,7 @@ COLUMNS = (
 #: Per row group: (min id, max id, min model, max model, min version, max version, rows).
 Group = tuple[str, str, str, str, int, int, int]
 Ranges = list[Group]
+LISTING_TTL_S = 30.0
 _ANY: Group = ("", "\U0010ffff", "", "\U0010ffff", 0, 1 << 62, 0)
 
 
@@ -61,10 +63,20 @@ class PredictionIndex:
         self._ranges: dict[str, Ranges] = {}
         self._lock = threading.Lock()
         self._loaded = False
+        self._listed: tuple[float, list[str]] | None = None
 
     def find(self, prediction_id: str) -> dict[str, Any] | None:
-        """Return the logged row of ``prediction_id`` (without inputs), or ``None``."""
-        keys = self.files()
+        """Return the logged row of ``prediction_id`` (without inputs), or ``None``.
+
+        A miss lists the files again (a prediction logged since the last listing is found).
+        """
+        row = self._find(prediction_id, self.files())
+        if row is None and self._listed is not None:
+            self._listed = None
+            row = self._find(prediction_id, self.files())
+        return row
+
+    def _find(self, prediction_id: str, keys: list[str]) -> dict[str, Any] | None:
         ranges = self._ranges_of(keys)
         for file_key in keys:
             groups = [i for i, g in enumerate(ranges[file_key]) if g[0] <= prediction_id <= g[1]]
@@ -87,7 +99,18 @@ class PredictionIndex:
         return found
 
     def files(self) -> list[str]:
-        """Return the live files of every prediction stream, newest first."""
+        """Return the live files of every prediction stream, newest first.
+
+        The listing is reused for ``LISTING_TTL_S``; :meth:`find` lists again on a miss.
+        """
+        listed = self._listed
+        if listed is not None and time.monotonic() - listed[0] < LISTING_TTL_S:
+            return listed[1]
+        found = self._list()
+        self._listed = (time.monotonic(), found)
+        return found
+
+    def _list(self) -> list[str]:
         prefix = f"{self.log.prefix}/{PREDICTIONS_PREFIX}/"
         streams = set()
         for listed in self.log.backend.list(prefix):

@@ -111,8 +111,15 @@ def _describe(
     return list(keys), edges
 
 
+#: Node types made up from columns or the prediction log: no stored edge names them.
+_DERIVED = frozenset({"prediction", "deployment", "git_commit", "git_diff", "environment", "alias"})
+
+
 def _stored_edges(conn: Connection, frontier: set[str]) -> list[LineageEdge]:
     pairs = [tuple(k.split(":", 1)) for k in frontier]
+    pairs = [p for p in pairs if p[0] not in _DERIVED]
+    if not pairs:
+        return []
     edges_table = core.lineage_edges
     rows = conn.execute(
         select(

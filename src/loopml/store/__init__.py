@@ -20,10 +20,12 @@ from loopml.store.tables import core
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Callable
 
     from sqlalchemy import Connection
 
     from loopml.config import Settings
+    from loopml.store.hooks import LifecycleEvent
 
 __all__ = ["BlobBackend", "BlobRef", "BlobStore", "Database", "Store", "open_backend"]
 
@@ -46,6 +48,8 @@ class Store:
         self.db = db
         self.blobs = blobs
         self.home = home
+        #: run-lifecycle listeners (see :mod:`loopml.store.hooks`), registered by the client
+        self.hooks: list[Callable[[LifecycleEvent], None]] = []
 
     def __repr__(self) -> str:
         return f"Store(db={self.db.safe_url!r}, artifacts={self.blobs.backend.url!r})"

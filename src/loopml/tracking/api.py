@@ -18,6 +18,7 @@ from loopml._utils.clock import now_ms
 from loopml._utils.hashing import digest_json
 from loopml._utils.ids import new_id
 from loopml.errors import ArtifactNotFound, InvalidInput
+from loopml.store.hooks import LifecycleEvent, notify
 from loopml.store.tables import tracking as t
 from loopml.tracking import (
     artifacts as codec,
@@ -183,7 +184,7 @@ class Tracking:
                     seed=runs.current_seed(),
                 )
             )
-        return Run(
+        run = Run(
             self.store,
             run_id,
             experiment,
@@ -192,6 +193,13 @@ class Tracking:
             capture=capture,
             code_dir=code_dir,
         )
+        if self.store.hooks:
+            parent = ("run", parent_id) if parent_id else None
+            notify(
+                self.store,
+                LifecycleEvent("run", run_id, "START", now_ms(), experiment.name, parent),
+            )
+        return run
 
     def _resume(self, run_id: str) -> Run:
         db = self.store.db

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from loopml import _registry
 from loopml._utils.clock import now_ms, to_ms
 from loopml.errors import Conflict, InvalidInput, ParamConflict, RunNotActive
+from loopml.store.hooks import STATES, LifecycleEvent, notify
 from loopml.store.tables import tracking as t
 from loopml.tracking import artifacts as codec, capture as cap, validation as v
 from loopml.tracking.buffer import MetricBuffer, Point, write_points
@@ -421,6 +422,9 @@ class Run:
         self.status = status
         self._ended.set()
         _forget(self)
+        if self.store.hooks:
+            event = LifecycleEvent("run", self.id, STATES[status], now_ms(), self.experiment.name)
+            notify(self.store, event)
 
     def _check_active(self) -> None:
         if self._ended.is_set():
