@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     # lineage, reproduce, diff, status, tune (issue 14)
     "Lineage": "loopml.lineage",
     "lineage": "loopml._api",
+    "Trial": "loopml.training",
+    "tune": "loopml._api",
     # errors
     "LoopmlError": "loopml.errors",
     # configuration and client
@@ -199,6 +201,7 @@ __all__ = [
     "SqlSource",
     "Step",
     "StepRunInfo",
+    "Trial",
     "ValidationReport",
     "__version__",
     "active_run",
@@ -274,6 +277,7 @@ __all__ = [
     "step",
     "subscribe_alerts",
     "trigger_pipeline",
+    "tune",
     "use_dataset",
     "validate",
 ]
@@ -406,7 +410,7 @@ if TYPE_CHECKING:
     from loopml.tracking import ArtifactInfo, Experiment, Metric, Run, RunInfo
 
 
-#: Public functions named like a subpackage (``lm.lineage(...)`` and ``loopml.lineage``).
+#: Public functions named like a subpackage (``lm.lineage()`` and package ``loopml.lineage``).
 #: Importing the subpackage must not replace the function on the package.
 _SHADOWED_SUBPACKAGES = frozenset({"lineage"})
 

@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from loopml.serving import BatchResult
     from loopml.serving.server import Built
     from loopml.tracking import ArtifactInfo, Experiment, Run, RunInfo
+    from loopml.training import Trial, TuneResult
+    from loopml.training.study import Direction as TuneDirection
 
 __all__ = [
     "active_run",
@@ -127,6 +129,7 @@ __all__ = [
     "start_run",
     "subscribe_alerts",
     "trigger_pipeline",
+    "tune",
     "use_dataset",
     "validate",
 ]
@@ -722,3 +725,67 @@ def lineage(reference: str, *, direction: Direction = "both", depth: int = 25) -
         >>> [n.label for n in graph.of_type("dataset_version")]  # doctest: +SKIP
     """
     return get_client().lineages.get(reference, direction=direction, depth=depth)
+
+
+# ---------------------------------------------------------------------------- tune (issue 14)
+def tune(
+    objective: Callable[[Trial], Any],
+    space: Mapping[str, Any],
+    *,
+    n_trials: int = 20,
+    direction: TuneDirection | list[TuneDirection] = "minimize",
+    metric: str = "value",
+    study: str | None = None,
+    experiment: str | None = None,
+    sampler: Any = None,
+    pruner: Any = None,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    executor: str = "local",
+    catch: tuple[type[BaseException], ...] = (),
+) -> TuneResult:
+    """Search ``space`` for the parameters that optimise ``objective`` (Optuna, tracked).
+
+    The study is a run and each trial one of its child runs (params, the objective value as
+    metric ``metric``, intermediate values from ``trial.report`` as its history); the study
+    itself is stored in the metadata database, so the same ``study`` name resumes it.
+
+    Args:
+        objective: called with a :class:`loopml.Trial` (``trial.params``,
+            ``trial.report(value, step)`` for pruning); returns the value to optimise.
+        space: parameter -> ``(low, high)``, ``(low, high, "log")``, a list of choices or an
+            Optuna distribution.
+        n_trials: trials the study should hold when done (earlier ones count on resume).
+        direction: ``minimize`` or ``maximize`` (a list for multi-objective studies).
+        metric: name of the logged objective value.
+        study: study name (default ``<experiment>-tune``); an existing study resumes.
+        experiment: experiment of the study and trial runs.
+        sampler: an Optuna sampler (default TPE seeded with ``seed``).
+        pruner: an Optuna pruner (default median pruner).
+        seed: seed of the default sampler.
+        n_jobs: trials at once (threads for ``local``, processes, or Dask tasks).
+        executor: ``local``, ``process`` or ``dask://host:port``.
+        catch: exception types that fail a trial without stopping the search.
+
+    Returns:
+        A :class:`loopml.training.TuneResult` (best params, value, trial and run).
+
+    Example:
+        >>> result = lm.tune(lambda t: (t.params["x"] - 2) ** 2, {"x": (-10.0, 10.0)},
+        ...                  n_trials=30)  # doctest: +SKIP
+    """
+    return get_client().tuner.tune(
+        objective,
+        space,
+        n_trials=n_trials,
+        direction=direction,
+        metric=metric,
+        study=study,
+        experiment=experiment,
+        sampler=sampler,
+        pruner=pruner,
+        seed=seed,
+        n_jobs=n_jobs,
+        executor=executor,
+        catch=catch,
+    )

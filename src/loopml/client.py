@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
     from loopml.serving.api import Serving
+    from loopml.training import Tuner
 
 
 class Client:
@@ -121,6 +122,12 @@ class Client:
         lineages: Lineages = _registry.import_target("loopml.lineage:Lineages")(self.store)
         return lineages
 
+    @cached_property
+    def tuner(self) -> Tuner:
+        """Hyper-parameter searches (Optuna studies in this store, trials as child runs)."""
+        tuner: Tuner = _registry.import_target("loopml.training:Tuner")(self.store, self.settings)
+        return tuner
+
     # ------------------------------------------------------------ end of lineage, tune
 
     def database_status(self) -> dict[str, object]:
@@ -151,6 +158,8 @@ class Client:
         """Flush buffered metrics and release database connections."""
         if "features" in self.__dict__:
             self.features.close()
+        if "tuner" in self.__dict__:  # lineage, tune (issue 14)
+            self.tuner.close()
         if "online_features" in self.__dict__:
             self.online_features.close()
         if "store" in self.__dict__:

@@ -21,6 +21,7 @@ from loopml.cli import (
     runs,
     scheduler,
     serve,
+    tune,
 )
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
@@ -41,6 +42,7 @@ app.add_typer(monitor.app, name="monitor")
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
+app.add_typer(tune.app, name="tune")
 app.command("lineage")(lineage.lineage)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
