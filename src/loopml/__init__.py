@@ -1,7 +1,9 @@
 """loopml: one-package MLOps, from tracking to the closed retraining loop.
 
-``import loopml as lm`` is cheap: names load lazily on first use (PEP 562), so importing
-the package pulls in no SQLAlchemy, pandas, pyarrow or FastAPI.
+``import loopml as lm`` is cheap: the names below load on first use (PEP 562, see
+:mod:`loopml._utils.lazy`), so importing the package pulls in no SQLAlchemy, pandas,
+pyarrow or FastAPI. The ``TYPE_CHECKING`` block is the one list of public names: add a
+name there (one line) and it is exported, typed and documented.
 
 Example:
     >>> import loopml as lm
@@ -11,428 +13,196 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
-#: public name -> module that defines it
-_EXPORTS: dict[str, str] = {
-    # pipelines
-    "FunctionMaterializer": "loopml.pipelines",
-    "Pipeline": "loopml.pipelines",
-    "PipelineRun": "loopml.pipelines",
-    "PipelineRunInfo": "loopml.pipelines",
-    "Scheduler": "loopml.pipelines",
-    "Step": "loopml.pipelines",
-    "StepRunInfo": "loopml.pipelines",
-    "pipeline": "loopml.pipelines",
-    "register_materializer": "loopml.pipelines",
-    "step": "loopml.pipelines",
-    "cancel_pipeline_run": "loopml._api",
-    "get_pipeline_run": "loopml._api",
-    "list_pipeline_runs": "loopml._api",
-    "register_pipeline": "loopml._api",
-    "resume_pipeline_run": "loopml._api",
-    "trigger_pipeline": "loopml._api",
-    # lineage, reproduce, diff, status, tune (issue 14)
-    "Lineage": "loopml.lineage",
-    "lineage": "loopml._api",
-    "Trial": "loopml.training",
-    "tune": "loopml._api",
-    # errors
-    "LoopmlError": "loopml.errors",
-    # configuration and client
-    "Client": "loopml.client",
-    "Settings": "loopml.config",
-    "configure": "loopml._api",
-    "get_client": "loopml._api",
-    # features
-    "DatasetSource": "loopml.features",
-    "Entity": "loopml.features",
-    "FeatureStore": "loopml.features",
-    "FeatureView": "loopml.features",
-    "FileSource": "loopml.features",
-    "SqlSource": "loopml.features",
-    # tracking
-    "ArtifactInfo": "loopml.tracking",
-    "Experiment": "loopml.tracking",
-    "Metric": "loopml.tracking",
-    "Run": "loopml.tracking",
-    "RunInfo": "loopml.tracking",
-    "active_run": "loopml._api",
-    "create_experiment": "loopml._api",
-    "end_run": "loopml._api",
-    "flush": "loopml._api",
-    "get_experiment": "loopml._api",
-    "get_metric_history": "loopml._api",
-    "get_run": "loopml._api",
-    "list_experiments": "loopml._api",
-    "log_artifact": "loopml._api",
-    "log_artifacts": "loopml._api",
-    "log_dict": "loopml._api",
-    "log_figure": "loopml._api",
-    "log_metric": "loopml._api",
-    "log_metrics": "loopml._api",
-    "log_param": "loopml._api",
-    "log_params": "loopml._api",
-    "log_table": "loopml._api",
-    "log_text": "loopml._api",
-    "search_runs": "loopml._api",
-    "seed_everything": "loopml._api",
-    "set_experiment": "loopml._api",
-    "set_tag": "loopml._api",
-    "set_tags": "loopml._api",
-    "start_run": "loopml._api",
-    # serving
-    "build_server": "loopml._api",
-    "predict_batch": "loopml._api",
-    "predictions": "loopml._api",
-    "serve": "loopml._api",
-    # monitoring
-    "DriftConfig": "loopml.monitoring",
-    "Monitor": "loopml.monitoring",
-    "ReferenceSummary": "loopml.monitoring",
-    "Rule": "loopml.monitoring",
-    "alert_events": "loopml._api",
-    "check_quality": "loopml._api",
-    "delete_monitor": "loopml._api",
-    "detect_drift": "loopml._api",
-    "get_monitor": "loopml._api",
-    "get_performance": "loopml._api",
-    "list_alerts": "loopml._api",
-    "list_monitors": "loopml._api",
-    "log_feedback": "loopml._api",
-    "log_feedback_batch": "loopml._api",
-    "monitor_results": "loopml._api",
-    "run_monitor": "loopml._api",
-    "save_monitor": "loopml._api",
-    "subscribe_alerts": "loopml._api",
-    # data
-    "Dataset": "loopml.data",
-    "DatasetProfile": "loopml.data",
-    "DatasetVersion": "loopml.data",
-    "ColumnProfile": "loopml.data",
-    "DataValidationError": "loopml.data",
-    "profile_data": "loopml._api",
-    "get_dataset_version": "loopml._api",
-    "list_dataset_versions": "loopml._api",
-    "list_datasets": "loopml._api",
-    "load_dataset": "loopml._api",
-    "log_dataset": "loopml._api",
-    "use_dataset": "loopml._api",
-    "Schema": "loopml.data",
-    "ColumnSchema": "loopml.data",
-    "Expectation": "loopml.data",
-    "ValidationReport": "loopml.data",
-    "DatasetDiff": "loopml.data",
-    "validate": "loopml._api",
-    "set_dataset_schema": "loopml._api",
-    "diff_datasets": "loopml._api",
-    # models
-    "AliasChange": "loopml.models",
-    "ColumnSpec": "loopml.models",
-    "LoadedModel": "loopml.models",
-    "ModelPackage": "loopml.models",
-    "ModelVersion": "loopml.models",
-    "PythonModel": "loopml.models",
-    "PythonModelContext": "loopml.models",
-    "RegisteredModel": "loopml.models",
-    "Signature": "loopml.models",
-    "SignatureMismatch": "loopml.models",
-    "infer_signature": "loopml.models",
-    "alias_history": "loopml._api",
-    "delete_alias": "loopml._api",
-    "get_model_version": "loopml._api",
-    "get_registered_model": "loopml._api",
-    "list_model_versions": "loopml._api",
-    "list_models": "loopml._api",
-    "load_model": "loopml.models",
-    "log_model": "loopml._api",
-    "register_model": "loopml._api",
-    "set_alias": "loopml._api",
-}
-
-__all__ = [
-    "AliasChange",
-    "ArtifactInfo",
-    "Client",
-    "ColumnProfile",
-    "ColumnSchema",
-    "ColumnSpec",
-    "DataValidationError",
-    "Dataset",
-    "DatasetDiff",
-    "DatasetProfile",
-    "DatasetSource",
-    "DatasetVersion",
-    "DriftConfig",
-    "Entity",
-    "Expectation",
-    "Experiment",
-    "FeatureStore",
-    "FeatureView",
-    "FileSource",
-    "FunctionMaterializer",
-    "Lineage",
-    "LoadedModel",
-    "LoopmlError",
-    "Metric",
-    "ModelPackage",
-    "ModelVersion",
-    "Monitor",
-    "Pipeline",
-    "PipelineRun",
-    "PipelineRunInfo",
-    "PythonModel",
-    "PythonModelContext",
-    "ReferenceSummary",
-    "RegisteredModel",
-    "Rule",
-    "Run",
-    "RunInfo",
-    "Scheduler",
-    "Schema",
-    "Settings",
-    "Signature",
-    "SignatureMismatch",
-    "SqlSource",
-    "Step",
-    "StepRunInfo",
-    "Trial",
-    "ValidationReport",
-    "__version__",
-    "active_run",
-    "alert_events",
-    "alias_history",
-    "build_server",
-    "cancel_pipeline_run",
-    "check_quality",
-    "configure",
-    "create_experiment",
-    "delete_alias",
-    "delete_monitor",
-    "detect_drift",
-    "diff_datasets",
-    "end_run",
-    "flush",
-    "get_client",
-    "get_dataset_version",
-    "get_experiment",
-    "get_metric_history",
-    "get_model_version",
-    "get_monitor",
-    "get_performance",
-    "get_pipeline_run",
-    "get_registered_model",
-    "get_run",
-    "infer_signature",
-    "lineage",
-    "list_alerts",
-    "list_dataset_versions",
-    "list_datasets",
-    "list_experiments",
-    "list_model_versions",
-    "list_models",
-    "list_monitors",
-    "list_pipeline_runs",
-    "load_dataset",
-    "load_model",
-    "log_artifact",
-    "log_artifacts",
-    "log_dataset",
-    "log_dict",
-    "log_feedback",
-    "log_feedback_batch",
-    "log_figure",
-    "log_metric",
-    "log_metrics",
-    "log_model",
-    "log_param",
-    "log_params",
-    "log_table",
-    "log_text",
-    "monitor_results",
-    "pipeline",
-    "predict_batch",
-    "predictions",
-    "profile_data",
-    "register_materializer",
-    "register_model",
-    "register_pipeline",
-    "resume_pipeline_run",
-    "run_monitor",
-    "save_monitor",
-    "search_runs",
-    "seed_everything",
-    "serve",
-    "set_alias",
-    "set_dataset_schema",
-    "set_experiment",
-    "set_tag",
-    "set_tags",
-    "start_run",
-    "step",
-    "subscribe_alerts",
-    "trigger_pipeline",
-    "tune",
-    "use_dataset",
-    "validate",
-]
+from loopml import _hooks
+from loopml._utils import lazy
 
 if TYPE_CHECKING:
-    # lineage, reproduce, diff, status, tune (issue 14)
-    from loopml._api import (
-        active_run,
-        alert_events,
-        alias_history,
-        build_server,
-        cancel_pipeline_run,
-        check_quality,
-        configure,
-        create_experiment,
-        delete_alias,
-        delete_monitor,
-        detect_drift,
-        diff_datasets,
-        end_run,
-        flush,
-        get_client,
-        get_dataset_version,
-        get_experiment,
-        get_metric_history,
-        get_model_version,
-        get_monitor,
-        get_performance,
-        get_pipeline_run,
-        get_registered_model,
-        get_run,
-        lineage,
-        list_alerts,
-        list_dataset_versions,
-        list_datasets,
-        list_experiments,
-        list_model_versions,
-        list_models,
-        list_monitors,
-        list_pipeline_runs,
-        load_dataset,
-        log_artifact,
-        log_artifacts,
-        log_dataset,
-        log_dict,
-        log_feedback,
-        log_feedback_batch,
-        log_figure,
-        log_metric,
-        log_metrics,
-        log_model,
-        log_param,
-        log_params,
-        log_table,
-        log_text,
-        monitor_results,
-        predict_batch,
-        predictions,
-        profile_data,
-        register_model,
-        register_pipeline,
-        resume_pipeline_run,
-        run_monitor,
-        save_monitor,
-        search_runs,
-        seed_everything,
-        serve,
-        set_alias,
-        set_dataset_schema,
-        set_experiment,
-        set_tag,
-        set_tags,
-        start_run,
-        subscribe_alerts,
-        trigger_pipeline,
-        use_dataset,
-        validate,
+    # ---------------------------------------------------------------- package
+    # ---------------------------------------------------------------- data
+    from loopml._api.data import (
+        diff_datasets as diff_datasets,
+        get_dataset_version as get_dataset_version,
+        list_dataset_versions as list_dataset_versions,
+        list_datasets as list_datasets,
+        load_dataset as load_dataset,
+        log_dataset as log_dataset,
+        profile_data as profile_data,
+        set_dataset_schema as set_dataset_schema,
+        use_dataset as use_dataset,
+        validate as validate,
     )
-    from loopml.client import Client
-    from loopml.config import Settings
+
+    # ---------------------------------------------------------------- client and settings
+    from loopml._api.default import (
+        configure as configure,
+        get_client as get_client,
+    )
+
+    # ---------------------------------------------------------------- lineage, tune (issue 14)
+    from loopml._api.lineage import (
+        lineage as lineage,
+        tune as tune,
+    )
+
+    # ---------------------------------------------------------------- models
+    from loopml._api.models import (
+        alias_history as alias_history,
+        delete_alias as delete_alias,
+        get_model_version as get_model_version,
+        get_registered_model as get_registered_model,
+        list_model_versions as list_model_versions,
+        list_models as list_models,
+        register_model as register_model,
+        set_alias as set_alias,
+    )
+
+    # ---------------------------------------------------------------- monitoring
+    from loopml._api.monitoring import (
+        alert_events as alert_events,
+        check_quality as check_quality,
+        delete_monitor as delete_monitor,
+        detect_drift as detect_drift,
+        get_monitor as get_monitor,
+        get_performance as get_performance,
+        list_alerts as list_alerts,
+        list_monitors as list_monitors,
+        log_feedback as log_feedback,
+        log_feedback_batch as log_feedback_batch,
+        monitor_results as monitor_results,
+        run_monitor as run_monitor,
+        save_monitor as save_monitor,
+        subscribe_alerts as subscribe_alerts,
+    )
+
+    # ---------------------------------------------------------------- pipelines
+    from loopml._api.pipelines import (
+        cancel_pipeline_run as cancel_pipeline_run,
+        get_pipeline_run as get_pipeline_run,
+        list_pipeline_runs as list_pipeline_runs,
+        register_pipeline as register_pipeline,
+        resume_pipeline_run as resume_pipeline_run,
+        trigger_pipeline as trigger_pipeline,
+    )
+
+    # ---------------------------------------------------------------- serving
+    from loopml._api.serving import (
+        build_server as build_server,
+        predict_batch as predict_batch,
+        predictions as predictions,
+        serve as serve,
+    )
+
+    # ---------------------------------------------------------------- tracking
+    from loopml._api.tracking import (
+        create_experiment as create_experiment,
+        end_run as end_run,
+        flush as flush,
+        get_experiment as get_experiment,
+        get_metric_history as get_metric_history,
+        get_run as get_run,
+        list_experiments as list_experiments,
+        log_artifact as log_artifact,
+        log_artifacts as log_artifacts,
+        log_dict as log_dict,
+        log_figure as log_figure,
+        log_metric as log_metric,
+        log_metrics as log_metrics,
+        log_model as log_model,
+        log_param as log_param,
+        log_params as log_params,
+        log_table as log_table,
+        log_text as log_text,
+        search_runs as search_runs,
+        set_experiment as set_experiment,
+        set_tag as set_tag,
+        set_tags as set_tags,
+        start_run as start_run,
+    )
+    from loopml._version import __version__ as __version__
+    from loopml.client import Client as Client
+    from loopml.config import Settings as Settings
     from loopml.data import (
-        ColumnProfile,
-        ColumnSchema,
-        Dataset,
-        DatasetDiff,
-        DatasetProfile,
-        DatasetVersion,
-        DataValidationError,
-        Expectation,
-        Schema,
-        ValidationReport,
+        ColumnProfile as ColumnProfile,
+        ColumnSchema as ColumnSchema,
+        Dataset as Dataset,
+        DatasetDiff as DatasetDiff,
+        DatasetProfile as DatasetProfile,
+        DatasetVersion as DatasetVersion,
+        DataValidationError as DataValidationError,
+        Expectation as Expectation,
+        Schema as Schema,
+        ValidationReport as ValidationReport,
     )
-    from loopml.errors import LoopmlError
+    from loopml.errors import LoopmlError as LoopmlError
+
+    # ---------------------------------------------------------------- features
     from loopml.features import (
-        DatasetSource,
-        Entity,
-        FeatureStore,
-        FeatureView,
-        FileSource,
-        SqlSource,
+        DatasetSource as DatasetSource,
+        Entity as Entity,
+        FeatureStore as FeatureStore,
+        FeatureView as FeatureView,
+        FileSource as FileSource,
+        SqlSource as SqlSource,
     )
-    from loopml.lineage import Lineage
+    from loopml.lineage import Lineage as Lineage
     from loopml.models import (
-        AliasChange,
-        ColumnSpec,
-        LoadedModel,
-        ModelPackage,
-        ModelVersion,
-        PythonModel,
-        PythonModelContext,
-        RegisteredModel,
-        Signature,
-        SignatureMismatch,
-        infer_signature,
-        load_model,
+        AliasChange as AliasChange,
+        ColumnSpec as ColumnSpec,
+        LoadedModel as LoadedModel,
+        ModelPackage as ModelPackage,
+        ModelVersion as ModelVersion,
+        PythonModel as PythonModel,
+        PythonModelContext as PythonModelContext,
+        RegisteredModel as RegisteredModel,
+        Signature as Signature,
+        SignatureMismatch as SignatureMismatch,
+        infer_signature as infer_signature,
+        load_model as load_model,
     )
-    from loopml.monitoring import DriftConfig, Monitor, ReferenceSummary, Rule
+    from loopml.monitoring import (
+        DriftConfig as DriftConfig,
+        Monitor as Monitor,
+        ReferenceSummary as ReferenceSummary,
+        Rule as Rule,
+    )
     from loopml.pipelines import (
-        FunctionMaterializer,
-        Pipeline,
-        PipelineRun,
-        PipelineRunInfo,
-        Scheduler,
-        Step,
-        StepRunInfo,
-        pipeline,
-        register_materializer,
-        step,
+        FunctionMaterializer as FunctionMaterializer,
+        Pipeline as Pipeline,
+        PipelineRun as PipelineRun,
+        PipelineRunInfo as PipelineRunInfo,
+        Scheduler as Scheduler,
+        Step as Step,
+        StepRunInfo as StepRunInfo,
+        pipeline as pipeline,
+        register_materializer as register_materializer,
+        step as step,
     )
-    from loopml.tracking import ArtifactInfo, Experiment, Metric, Run, RunInfo
+    from loopml.tracking import (
+        ArtifactInfo as ArtifactInfo,
+        Experiment as Experiment,
+        Metric as Metric,
+        Run as Run,
+        RunInfo as RunInfo,
+        active_run as active_run,
+        seed_everything as seed_everything,
+    )
+    from loopml.training import Trial as Trial, TuneResult as TuneResult
 
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)
 
-#: Public functions named like a subpackage (``lm.lineage()`` and package ``loopml.lineage``).
-#: Importing the subpackage must not replace the function on the package.
-_SHADOWED_SUBPACKAGES = frozenset({"lineage"})
+    class _Package(types.ModuleType):
+        # ``lm.lineage(...)`` is a function and ``loopml.lineage`` a package: importing the
+        # package must not replace the function (the package stays in sys.modules).
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name == "lineage" and isinstance(value, types.ModuleType):
+                return
+            super().__setattr__(name, value)
 
-
-class _Package(types.ModuleType):
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SHADOWED_SUBPACKAGES and isinstance(value, types.ModuleType):
-            return  # the submodule stays reachable through sys.modules and ``from ... import``
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'loopml' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    sys.modules[__name__].__class__ = _Package
+    # The one upward hook: components reach lm's default client through loopml._hooks.
+    _hooks.register_client_factory(lambda settings: __getattr__("Client")(settings))

@@ -7,16 +7,21 @@ staleness.
 
 from __future__ import annotations
 
-from loopml.lineage.api import Lineages
-from loopml.lineage.errors import AmbiguousReference, LineageNotFound, NotReproducible
-from loopml.lineage.graph import Lineage, LineageEdge, LineageNode
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "AmbiguousReference",
-    "Lineage",
-    "LineageEdge",
-    "LineageNode",
-    "LineageNotFound",
-    "Lineages",
-    "NotReproducible",
-]
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.lineage.api import Lineages as Lineages
+    from loopml.lineage.errors import (
+        AmbiguousReference as AmbiguousReference,
+        LineageNotFound as LineageNotFound,
+        NotReproducible as NotReproducible,
+    )
+    from loopml.lineage.graph import (
+        Lineage as Lineage,
+        LineageEdge as LineageEdge,
+        LineageNode as LineageNode,
+    )
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

@@ -1,7 +1,7 @@
 """Find one logged prediction by id among millions, reading one row group.
 
-The prediction log (``predictions/<deployment>`` streams, :mod:`loopml.store.streams`)
-is a set of immutable parquet files. Each file's footer holds, per row group, the
+The prediction log (``predictions/<deployment>`` streams, owned by
+:mod:`loopml.store.predlog`) is a set of immutable parquet files. Each file's footer holds, per row group, the
 minimum and maximum ``prediction_id``; those ranges are read once per file and kept in
 an index (in memory and in ``<home>/cache/lineage/prediction-index.json``), so a lookup
 lists the files, skips every row group whose range excludes the id and reads the
@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from loopml.store.streams import PREDICTIONS_PREFIX
+from loopml.errors import ArtifactNotFound
+from loopml.store.predlog.feedback import list_deployments
+from loopml.store.streams import PREDICTIONS_PREFIX, predictions_stream
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -111,15 +113,9 @@ class PredictionIndex:
         return found
 
     def _list(self) -> list[str]:
-        prefix = f"{self.log.prefix}/{PREDICTIONS_PREFIX}/"
-        streams = set()
-        for listed in self.log.backend.list(prefix):
-            rest = listed[len(prefix) :]
-            if "/date=" in rest:
-                streams.add(f"{PREDICTIONS_PREFIX}/{rest.split('/date=')[0]}")
         found: list[str] = []
-        for stream in sorted(streams):
-            found += self.log.keys(stream)
+        for deployment in list_deployments(self.log):
+            found += self.log.keys(predictions_stream(deployment))
         return sorted(found, key=_file_time, reverse=True)
 
     def _ranges_of(self, keys: list[str]) -> dict[str, Ranges]:
@@ -146,7 +142,7 @@ class PredictionIndex:
     def _footer_ranges(self, file_key: str) -> Ranges:
         try:
             meta = self._open(file_key).metadata
-        except FileNotFoundError:
+        except (FileNotFoundError, ArtifactNotFound):
             return []
         names = [meta.schema.column(i).path for i in range(meta.num_columns)]
         if "prediction_id" not in names:
@@ -173,7 +169,7 @@ class PredictionIndex:
     ) -> dict[str, Any] | None:
         try:
             file = self._open(file_key)
-        except FileNotFoundError:
+        except (FileNotFoundError, ArtifactNotFound):
             return None
         wanted = [c for c in COLUMNS if c in file.schema_arrow.names]
         table = file.read_row_groups(groups, columns=wanted)

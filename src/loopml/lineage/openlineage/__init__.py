@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from loopml.lineage.openlineage.emitter import OpenLineageEmitter, emitter_for
-from loopml.lineage.openlineage.transports import open_transport
+from typing import TYPE_CHECKING
 
-__all__ = ["OpenLineageEmitter", "emitter_for", "open_transport"]
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.lineage.openlineage.emitter import (
+        OpenLineageEmitter as OpenLineageEmitter,
+        emitter_for as emitter_for,
+    )
+    from loopml.lineage.openlineage.transports import open_transport as open_transport
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)
