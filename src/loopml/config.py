@@ -37,6 +37,7 @@ ENV_VARS: dict[str, str] = {
     "executor": "LOOPML_EXECUTOR",
     "experiment": "LOOPML_EXPERIMENT",
     "log_level": "LOOPML_LOG_LEVEL",
+    "openlineage_url": "LOOPML_OPENLINEAGE_URL",
     "tracking_uri": "LOOPML_TRACKING_URI",
 }
 
@@ -55,6 +56,8 @@ class Settings:
         executor: default pipeline executor (``local``, ``process``, ``dask://host:port``).
         experiment: experiment used when a run names none.
         log_level: level for the CLI and servers (the library never configures logging).
+        openlineage_url: where OpenLineage run events go (``file:///dir``,
+            ``http://host/api/v1/lineage`` or ``console``); unset: none are built.
         tracking_uri: ``http://host:port`` of a loopml server (``loopml up``): tracking and
             the model registry then go to that server (see docs/server.md).
         project_dir: folder of the project ``loopml.yaml``, if one was found.
@@ -69,6 +72,7 @@ class Settings:
     executor: str = "local"
     experiment: str = "default"
     log_level: str = "WARNING"
+    openlineage_url: str | None = None
     tracking_uri: str | None = None
     project_dir: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

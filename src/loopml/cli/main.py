@@ -18,6 +18,7 @@ from loopml.cli import (
     experiments,
     features,
     init,
+    lineage,
     loop,
     models,
     monitor,
@@ -25,6 +26,7 @@ from loopml.cli import (
     runs,
     scheduler,
     serve,
+    tune,
     up,
     users,
 )
@@ -56,6 +58,8 @@ app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(users.roles_app, name="roles")
 app.command("audit")(users.audit)
+app.add_typer(tune.app, name="tune")
+app.command("lineage")(lineage.lineage)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)

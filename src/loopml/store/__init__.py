@@ -21,11 +21,12 @@ from loopml.store.tables import core
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from sqlalchemy import Connection
 
     from loopml.config import Settings
+    from loopml.store.hooks import LifecycleEvent
 
 __all__ = ["BlobBackend", "BlobRef", "BlobStore", "Database", "Store", "open_backend"]
 
@@ -48,6 +49,8 @@ class Store:
         self.db = db
         self.blobs = blobs
         self.home = home
+        #: run-lifecycle listeners (see :mod:`loopml.store.hooks`), registered by the client
+        self.hooks: list[Callable[[LifecycleEvent], None]] = []
         blobs.owners = self.blob_owners
 
     def __repr__(self) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select, update
 
 from loopml._utils.clock import now_ms, to_ms
 from loopml.errors import Conflict, InvalidInput, ParamConflict, RunNotActive
+from loopml.store.hooks import STATES, LifecycleEvent, notify
 from loopml.store.tables import tracking as t
 from loopml.tracking import (
     artifacts as codec,
@@ -502,6 +503,9 @@ class Run:
         self._ended.set()
         self._keys = set()
         _forget(self)
+        if self.store.hooks:
+            event = LifecycleEvent("run", self.id, STATES[status], now_ms(), self.experiment.name)
+            notify(self.store, event)
 
     def _wait_for_capture(self) -> prov.Provenance | None:
         thread = self._capture_thread
