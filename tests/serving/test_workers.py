@@ -75,6 +75,13 @@ class WorkersServer:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> WorkersServer:
+        try:
+            return self._wait()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def _wait(self) -> WorkersServer:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
@@ -125,6 +132,7 @@ def _requests_total(samples: dict) -> float:
     )
 
 
+@pytest.mark.timeout(900)  # two server processes start; slow on a loaded machine
 def test_two_workers_share_the_port_metrics_routing_swaps_and_log(registered, tmp_path) -> None:
     settings, x, versions = registered
     records = x.head(2).to_dict(orient="records")
