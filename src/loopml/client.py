@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from loopml import _registry, config
+from loopml._utils.secrets import redact
 from loopml.store import Database, Store, migrations
 from loopml.tracking import Tracking
 
@@ -19,10 +20,11 @@ if TYPE_CHECKING:
     from loopml.data import Datasets
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
-    from loopml.models import Models
+    from loopml.models import ModelPackage, Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
     from loopml.serving.api import Serving
+    from loopml.tracking import Run
 
 
 class Client:
@@ -47,7 +49,8 @@ class Client:
         self.settings = settings
 
     def __repr__(self) -> str:
-        return f"Client(db={self.settings.db_url!r}, artifacts={self.settings.artifacts!r})"
+        db, artifacts = redact(self.settings.db_url), redact(self.settings.artifacts)
+        return f"Client(db={db!r}, artifacts={artifacts!r})"
 
     @cached_property
     def store(self) -> Store:
@@ -57,7 +60,11 @@ class Client:
     @cached_property
     def runs(self) -> Tracking:
         """Experiments, runs, search and artifacts."""
-        return Tracking(self.store, self.settings.experiment)
+        return Tracking(self.store, self.settings.experiment, log_model=self._log_model)
+
+    def _log_model(self, run: Run, model: object, name: str, /, **options: Any) -> ModelPackage:
+        # Tracking sits below models: runs log models through this hook.
+        return self.models.log_model(run, model, name, **options)
 
     @cached_property
     def monitors(self) -> Monitoring:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class Settings:
         rows = []
         for name in ENV_VARS:
             value = getattr(self, name)
-            shown = _masked(value) if name == "artifacts_options" else str(value)
+            shown = _masked(value) if name == "artifacts_options" else redact(str(value))
             rows.append((name, shown, self.sources.get(name, "default")))
         return rows
 

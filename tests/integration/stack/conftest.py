@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from loopml import _api
+from loopml import _hooks
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -101,6 +101,6 @@ def stack_project(
     (project / "loopml.yaml").write_text(yaml.safe_dump(settings))
     monkeypatch.chdir(project)
     yield project
-    client = _api.current_client()
+    client = _hooks.current_client()
     if client is not None:
         client.close()
