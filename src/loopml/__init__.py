@@ -40,6 +40,9 @@ if TYPE_CHECKING:
         get_client as get_client,
     )
 
+    # ---------------------------------------------------------------- scale: deploy, gc
+    from loopml._api.deploy import deploy_model as deploy_model
+
     # ---------------------------------------------------------------- models
     from loopml._api.models import (
         alias_history as alias_history,

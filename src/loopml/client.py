@@ -18,6 +18,7 @@ from loopml.tracking import Tracking
 if TYPE_CHECKING:
     from loopml.config import Settings
     from loopml.data import Datasets
+    from loopml.deploy import Deployer
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
     from loopml.models import ModelPackage, Models
@@ -114,6 +115,13 @@ class Client:
         models_class = _registry.import_target("loopml.models:Models")
         models: Models = models_class(self.store)
         return models
+
+    # ---------------------------------------------------------------- scale (deploy, gc)
+    @cached_property
+    def deployer(self) -> Deployer:
+        """Dockerfiles and Kubernetes/KServe manifests for registered models."""
+        deployer: Deployer = _registry.import_target("loopml.deploy:Deployer")(self.models)
+        return deployer
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

@@ -13,6 +13,7 @@ from loopml.cli import (
     config,
     datasets,
     db,
+    deploy,
     experiments,
     features,
     models,
@@ -45,6 +46,7 @@ app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
+app.command("deploy")(deploy.deploy)
 
 
 def configure_logging() -> None:

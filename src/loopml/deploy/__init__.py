@@ -8,7 +8,7 @@ server's health routes. See docs/deployment.md.
 
 from __future__ import annotations
 
-from loopml.deploy.api import Deployer, DeployResult, deploy
+from loopml.deploy.api import Deployer, DeployResult
 from loopml.deploy.spec import DeploySpec
 
-__all__ = ["DeployResult", "DeploySpec", "Deployer", "deploy"]
+__all__ = ["DeployResult", "DeploySpec", "Deployer"]

@@ -52,8 +52,12 @@ class Deployer:
     def __init__(self, models: Models) -> None:
         self.models = models
 
-    def spec(self, model: str, **options: Any) -> DeploySpec:
-        """Resolve ``churn@champion`` or ``churn/3`` into a :class:`DeploySpec`."""
+    def spec(self, model: str, **sizing: Any) -> DeploySpec:
+        """Resolve ``churn@champion`` or ``churn/3`` into a :class:`DeploySpec`.
+
+        ``sizing`` holds the :class:`DeploySpec` fields after ``requirements`` (``name``,
+        ``image``, ``replicas``...); ``None`` values keep the defaults.
+        """
         name, alias, number = _parse_model(model)
         version = self.models.get_model_version(name, alias if alias else number)
         manifest = self.models.get_manifest(version)
@@ -65,15 +69,69 @@ class Deployer:
             digest=version.digest,
             python=python,
             requirements=pinned_requirements(manifest.get("packages", {})),
-            **options,
+            **{k: v for k, v in sizing.items() if v is not None},
         )
 
     def deploy(
-        self, target: str, model: str, outdir: str | os.PathLike[str], **options: Any
+        self,
+        target: str,
+        model: str,
+        outdir: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        image: str | None = None,
+        namespace: str | None = None,
+        replicas: int = 2,
+        max_replicas: int = 10,
+        cpu_target: int = 70,
+        workers: int = 2,
+        cpu: str = "500m",
+        memory: str = "512Mi",
+        secret: str | None = None,
     ) -> DeployResult:
-        """Write the artifacts of ``target`` for ``model`` into ``outdir``."""
+        """Write a Dockerfile and, for ``k8s`` or ``kserve``, the cluster manifests.
+
+        Args:
+            target: ``docker`` (Dockerfile, requirements.txt), ``k8s`` (plus Deployment,
+                Service and HorizontalPodAutoscaler) or ``kserve`` (plus an
+                InferenceService speaking the V2 protocol).
+            model: ``churn@champion`` (the pods follow the alias: hot swap) or ``churn/3``.
+            outdir: folder to write (created if missing; files are overwritten).
+            name: Kubernetes name (default: the model name, DNS-safe).
+            image: image the manifests run (default ``<name>:<version>``).
+            namespace: Kubernetes namespace (default: none, the current one).
+            replicas: smallest pod count (the HPA minimum).
+            max_replicas: largest pod count (the HPA maximum).
+            cpu_target: average CPU use, in percent of the request, the HPA aims for.
+            workers: server processes per pod (``loopml serve --workers``).
+            cpu: CPU request per pod.
+            memory: memory request and limit per pod.
+            secret: Secret with the pods' ``LOOPML_*`` settings (default ``<name>-loopml``).
+
+        Returns:
+            A :class:`DeployResult` listing the files written.
+
+        Raises:
+            InvalidInput: an unknown target, a malformed model reference or sizing.
+            ModelNotFound, AliasNotFound, ModelVersionNotFound: nothing to deploy.
+
+        Example:
+            >>> lm.deploy_model("k8s", "churn@champion", "deploy/churn")  # doctest: +SKIP
+        """
         kind = check_target(target)
-        spec = self.spec(model, **options)
+        spec = self.spec(
+            model,
+            name=name,
+            image=image,
+            namespace=namespace,
+            replicas=replicas,
+            max_replicas=max_replicas,
+            cpu_target=cpu_target,
+            workers=workers,
+            cpu=cpu,
+            memory=memory,
+            secret=secret,
+        )
         folder = Path(outdir)
         folder.mkdir(parents=True, exist_ok=True)
         files = {
@@ -91,13 +149,6 @@ class Deployer:
             (folder / name).write_text(text)
         logger.info("wrote %s artifacts for %s to %s", kind, spec.served_target, folder)
         return DeployResult(kind, spec, folder, sorted(files))
-
-
-def deploy(
-    models: Models, target: str, model: str, outdir: str | os.PathLike[str], **options: Any
-) -> DeployResult:
-    """Write the delivery artifacts of ``target`` for ``model`` (see :class:`Deployer`)."""
-    return Deployer(models).deploy(target, model, outdir, **options)
 
 
 def pinned_requirements(packages: dict[str, str]) -> tuple[str, ...]:
