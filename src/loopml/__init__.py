@@ -42,6 +42,9 @@ if TYPE_CHECKING:
         get_client as get_client,
     )
 
+    # ---------------------------------------------------------------- scale: deploy, gc
+    from loopml._api.deploy import deploy_model as deploy_model
+
     # ---------------------------------------------------------------- lineage, tune (issue 14)
     from loopml._api.lineage import (
         lineage as lineage,

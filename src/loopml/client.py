@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from loopml.ci import ModelCI
     from loopml.config import Settings
     from loopml.data import Datasets
+    from loopml.deploy import Deployer
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
     from loopml.lineage import Lineages
@@ -207,6 +208,13 @@ class Client:
         return tuner
 
     # ------------------------------------------------------------ end of lineage, tune
+
+    # ---------------------------------------------------------------- scale (deploy, gc)
+    @cached_property
+    def deployer(self) -> Deployer:
+        """Dockerfiles and Kubernetes/KServe manifests for registered models."""
+        deployer: Deployer = _registry.import_target("loopml.deploy:Deployer")(self.models)
+        return deployer
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

@@ -15,6 +15,7 @@ from loopml.cli import (
     datasets,
     db,
     demo,
+    deploy,
     experiments,
     features,
     init,
@@ -65,6 +66,7 @@ app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
 app.command("up")(up.up)
+app.command("deploy")(deploy.deploy)
 
 
 def configure_logging() -> None:

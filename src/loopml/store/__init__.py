@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from loopml import _registry
 from loopml._utils.clock import now_ms
 from loopml.store.blob_backends import BlobBackend, open_backend
 from loopml.store.blobs import OCTET_STREAM, BlobRef, BlobStore
@@ -21,7 +22,8 @@ from loopml.store.tables import core
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
 
     from sqlalchemy import Connection
 
@@ -57,16 +59,32 @@ class Store:
         return f"Store(db={self.db.safe_url!r}, artifacts={self.blobs.backend.url!r})"
 
     @classmethod
-    def open(cls, db_url: str, artifacts: str, home: str | os.PathLike[str] | None = None) -> Store:
-        """Open (and migrate) the database at ``db_url`` and the artifact store ``artifacts``."""
+    def open(
+        cls,
+        db_url: str,
+        artifacts: str,
+        home: str | os.PathLike[str] | None = None,
+        artifacts_options: Mapping[str, Any] | None = None,
+    ) -> Store:
+        """Open (and migrate) the database at ``db_url`` and the artifact store ``artifacts``.
+
+        ``artifacts_options`` are fsspec storage options for a remote artifact store
+        (``endpoint_url``, ``key``, ``secret`` of an S3-compatible server...).
+        """
         home_path = Path(home) if home is not None else None
         cache = home_path / "cache" / "blobs" if home_path is not None else None
-        return cls(Database(db_url), BlobStore(open_backend(artifacts), cache), home_path)
+        # Storage options describe a remote file system; a local folder takes none.
+        remote = _registry.scheme_of(artifacts) not in ("", "file")
+        options = dict(artifacts_options or {}) if remote else {}
+        backend = open_backend(artifacts, **options)
+        return cls(Database(db_url), BlobStore(backend, cache), home_path)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
         """Open the store that ``settings`` describe."""
-        return cls.open(settings.db_url, settings.artifacts, settings.home)
+        return cls.open(
+            settings.db_url, settings.artifacts, settings.home, settings.artifacts_options
+        )
 
     def put_blob(self, data: bytes, media_type: str = OCTET_STREAM) -> BlobRef:
         """Store bytes as a blob and record it in the ``blobs`` table."""
