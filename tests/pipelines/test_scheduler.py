@@ -156,3 +156,11 @@ def test_triggers_queue_runs_for_the_scheduler(client):
         lm.trigger_pipeline("nope")
     with pytest.raises(lm.LoopmlError, match="parameter 'n' must be int"):
         lm.trigger_pipeline("squares", {"n": "x"})
+
+
+def test_the_client_hands_the_scheduler_every_source(client):
+    scheduler = client.scheduler(holder="a")
+    try:
+        assert {"pipelines", "monitors"} <= set(scheduler.sources)
+    finally:
+        scheduler.close()

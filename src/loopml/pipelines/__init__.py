@@ -14,8 +14,8 @@ Example:
     >>> summing.run(n=5).outputs  # doctest: +SKIP
     10
 
-Scheduled work of other components joins the ``loopml scheduler`` through the
-``scheduled_jobs`` registry; the protocol is documented in :mod:`loopml.pipelines.scheduler`.
+Scheduled work of other components joins the ``loopml scheduler`` as job sources that
+the client hands over; the protocol is documented in :mod:`loopml.pipelines.scheduler`.
 """
 
 from __future__ import annotations

@@ -59,6 +59,8 @@ class ServeConfig:
         max_body_mb: largest accepted request body.
         routing_header: request header holding the canary routing key.
         settings: overrides of loopml settings (``db_url``, ``artifacts``, ``home``).
+        collectors: extra ``/metrics`` collectors, ``name -> "module:factory"`` with
+            ``factory(store) -> Collector``; the client hands over monitoring's.
     """
 
     target: str
@@ -78,6 +80,7 @@ class ServeConfig:
     max_body_mb: float = 16.0
     routing_header: str = "x-routing-key"
     settings: dict[str, Any] = field(default_factory=dict)
+    collectors: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         parse_target(self.target)
@@ -192,7 +195,7 @@ def build(config: ServeConfig, source: ModelSource) -> Built:
         deployment,
         routes,
         metrics,
-        Exposition(metrics, source.store),
+        Exposition(metrics, source.store, config.collectors),
         predlog=predlog,
         shadow=queue,
         options=options,
