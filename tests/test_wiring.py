@@ -37,9 +37,9 @@ def position(module: str) -> tuple[int, str] | None:
     best: tuple[int, str] | None = None
     for index, siblings in enumerate(LAYERS):
         for package in siblings:
-            if module == package or module.startswith(package + "."):
-                if best is None or len(package) > len(best[1]):
-                    best = (index, package)
+            inside = module == package or module.startswith(package + ".")
+            if inside and (best is None or len(package) > len(best[1])):
+                best = (index, package)
     return best
 
 
