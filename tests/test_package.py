@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 import typer.main
 
 import loopml
@@ -37,8 +39,6 @@ def test_all_is_sorted_complete_and_resolvable() -> None:
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
-    import pytest
-
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = loopml.nope  # type: ignore[attr-defined]
 
@@ -78,3 +78,32 @@ def test_cli_help_is_fast() -> None:
         timings.append(time.perf_counter() - start)
     # The target is 300 ms on a quiet machine; allow for a loaded CI box.
     assert min(timings) < 0.6, timings
+
+
+def _package_inits() -> list[Path]:
+    return sorted((ROOT / "src/loopml").rglob("__init__.py"))
+
+
+ALLOWED_IMPORTS = {
+    "from __future__ import annotations",
+    "from typing import TYPE_CHECKING",
+    "from loopml._utils import lazy",
+    "from loopml import _hooks",  # the root registers the default-client factory
+}
+
+
+@pytest.mark.parametrize("init", _package_inits(), ids=lambda p: str(p.parent.name))
+def test_every_package_init_follows_the_one_lazy_rule(init: Path) -> None:
+    """A docstring, optionally one TYPE_CHECKING block of re-exports and lazy.attach."""
+    tree = ast.parse(init.read_text())
+    body = tree.body[1:] if ast.get_docstring(tree) is not None else tree.body
+    for node in body:
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            assert ast.unparse(node) in ALLOWED_IMPORTS, f"{init}: {ast.unparse(node)}"
+        elif isinstance(node, ast.If):
+            assert ast.unparse(node.test) == "TYPE_CHECKING", init
+            assert all(isinstance(n, ast.ImportFrom) for n in node.body), init
+            attach = ast.unparse(node.orelse[0])
+            assert attach == "__getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)"
+        else:
+            raise AssertionError(f"{init} runs code: {ast.unparse(node)[:80]}")
