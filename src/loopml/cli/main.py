@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from loopml._utils.secrets import RedactSecrets, redact
 from loopml.cli import (
     config,
     datasets,
@@ -20,6 +21,7 @@ from loopml.cli import (
     runs,
     scheduler,
     serve,
+    up,
 )
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
@@ -44,6 +46,7 @@ app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
+app.command("up")(up.up)
 
 
 def configure_logging() -> None:
@@ -59,6 +62,7 @@ def configure_logging() -> None:
                 '"message": "%(message)s"}'
             )
         )
+    handler.addFilter(RedactSecrets())
     root = logging.getLogger("loopml")
     root.addHandler(handler)
     root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
@@ -70,7 +74,9 @@ def main() -> None:
     try:
         app()
     except LoopmlError as err:
-        err_console.print(f"[bold red]{type(err).__name__}:[/] {err.message}", highlight=False)
+        err_console.print(
+            f"[bold red]{type(err).__name__}:[/] {redact(err.message)}", highlight=False
+        )
         sys.exit(1)
 
 

@@ -25,10 +25,6 @@ if TYPE_CHECKING:
         DriftReport as DriftReport,
         detect_drift as detect_drift,
     )
-    from loopml.monitoring.feedback import (
-        FeedbackResult as FeedbackResult,
-        UnknownPredictions as UnknownPredictions,
-    )
     from loopml.monitoring.monitors import (
         Monitor as Monitor,
         MonitorInfo as MonitorInfo,
@@ -42,5 +38,9 @@ if TYPE_CHECKING:
     )
     from loopml.monitoring.rules import Rule as Rule
     from loopml.monitoring.summary import ReferenceSummary as ReferenceSummary
+    from loopml.store.predlog.feedback import (
+        FeedbackResult as FeedbackResult,
+        UnknownPredictions as UnknownPredictions,
+    )
 else:
     __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

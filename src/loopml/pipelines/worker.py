@@ -22,12 +22,14 @@ from loopml._utils.clock import now_ms
 from loopml.errors import ArtifactNotFound, BlobCorrupted, NotFound
 from loopml.models.writer import log_model
 from loopml.pipelines import logs, materializers
-from loopml.pipelines.errors import NoMaterializer, ParamTypeError, StepTimeout
+from loopml.pipelines.errors import NoMaterializer, ParamTypeError, StaleStepCode, StepTimeout
+from loopml.pipelines.freshness import fresh_step
 from loopml.store import Store
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
     from loopml.config import Settings
+    from loopml.pipelines.freshness import LoadedCode
     from loopml.pipelines.steps import Step
     from loopml.tracking import Run
 
@@ -35,7 +37,7 @@ _MISSING: Any = object()
 _STORES: dict[tuple[str, str], Store] = {}
 _STORES_LOCK = threading.Lock()
 #: errors that another attempt cannot fix
-_FINAL = (NoMaterializer, ParamTypeError, ArtifactNotFound, BlobCorrupted)
+_FINAL = (NoMaterializer, ParamTypeError, ArtifactNotFound, BlobCorrupted, StaleStepCode)
 
 
 @dataclass(slots=True)
@@ -69,6 +71,8 @@ class StepTask:
     parent_run_id: str | None
     settings: Settings | None
     keep_values: bool = False
+    #: the code the driver hashed into the cache key; a worker checks it runs the same
+    code: LoadedCode | None = None
 
 
 @dataclass(slots=True)
@@ -106,6 +110,8 @@ def _execute(task: StepTask, store: Store, started: int) -> StepResult:
     result = StepResult("FAILED", started, started)
     run = None
     try:
+        if task.code is not None:
+            task.step = fresh_step(task.step, task.code)
         kwargs = {name: _resolve(value, task, store, name) for name, value in task.args.items()}
         for name, value in kwargs.items():
             task.step.check_arg(name, value)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from loopml.serving import batch, query, server
+from loopml.serving import batch, server
 from loopml.serving.registry import StoreModelSource
 from loopml.serving.routing import parse_target
 from loopml.store.events import EventLog
+from loopml.store.predlog.reading import read_predictions
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -240,7 +241,7 @@ class Serving:
             flatten_inputs: one column per input instead of the ``inputs`` struct.
             limit: return at most this many rows (the newest).
         """
-        return query.predictions(
+        return read_predictions(
             EventLog.from_store(self.store),
             deployment,
             since,

@@ -103,7 +103,7 @@ def build_app(service: ModelService) -> FastAPI:
     @app.post("/feedback", tags=["feedback"])
     async def feedback(request: Request) -> Response:
         """Record ground-truth labels: {"prediction_id": ..., "label": ...} or a list."""
-        return _respond(service.feedback(await request.body()))
+        return _respond(await service.feedback(await request.body()))
 
     @app.get("/metrics", tags=["operations"])
     def metrics() -> Response:

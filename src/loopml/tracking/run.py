@@ -559,6 +559,13 @@ def push_active(run: Run) -> None:
     _ACTIVE.set((*_ACTIVE.get(), run))
 
 
+def pop_active(run: Run) -> None:
+    """Remove ``run`` from the active runs of this thread/task (a remote run that ended)."""
+    stack = _ACTIVE.get()
+    if run in stack:
+        _ACTIVE.set(tuple(r for r in stack if r is not run))
+
+
 def current_seed() -> int | None:
     """Return the seed set with ``seed_everything`` in this process, if any."""
     return _SEED[-1] if _SEED else None
