@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,18 @@ def _loaded_after(code: str) -> list[str]:
 
 def test_import_loopml_loads_nothing_heavy() -> None:
     assert _loaded_after("import loopml") == []
+
+
+def test_python_dash_m_loopml_and_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "loopml", "--version"], capture_output=True, text=True, check=True
+    )
+    lines = dict(line.split(" ", 1) for line in done.stdout.strip().splitlines())
+    assert lines["loopml"] == loopml.__version__
+    assert {"python", "sqlalchemy", "pandas", "fastapi", "scikit-learn"} <= set(lines)
+    helped = subprocess.run([sys.executable, "-m", "loopml", "--help"], capture_output=True)
+    assert helped.returncode == 0
+    assert b"Usage: loopml" in helped.stdout
 
 
 def test_cli_import_loads_nothing_heavy() -> None:
@@ -67,17 +78,6 @@ def test_every_command_has_help_with_an_example_and_a_doc_entry() -> None:
         assert text, f"loopml {name} has no help"
         assert "Example:" in text, f"loopml {name} help has no 'Example:' line"
         assert f"`loopml {name}`" in docs, f"loopml {name} is missing from docs/cli.md"
-
-
-def test_cli_help_is_fast() -> None:
-    exe = Path(sys.executable).with_name("loopml")
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        subprocess.run([str(exe), "--help"], capture_output=True, check=True)
-        timings.append(time.perf_counter() - start)
-    # The target is 300 ms on a quiet machine; allow for a loaded CI box.
-    assert min(timings) < 0.6, timings
 
 
 def _package_inits() -> list[Path]:
