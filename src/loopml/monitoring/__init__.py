@@ -25,17 +25,14 @@ if TYPE_CHECKING:
         DriftReport as DriftReport,
         detect_drift as detect_drift,
     )
-    from loopml.monitoring.monitors import (
-        Monitor as Monitor,
-        MonitorInfo as MonitorInfo,
-        WindowResult as WindowResult,
-    )
+    from loopml.monitoring.monitors import Monitor as Monitor
     from loopml.monitoring.options import DriftConfig as DriftConfig
     from loopml.monitoring.performance import Performance as Performance
     from loopml.monitoring.quality import (
         QualityReport as QualityReport,
         check_quality as check_quality,
     )
+    from loopml.monitoring.records import MonitorInfo as MonitorInfo, WindowResult as WindowResult
     from loopml.monitoring.rules import Rule as Rule
     from loopml.monitoring.summary import ReferenceSummary as ReferenceSummary
     from loopml.store.predlog.feedback import (

@@ -15,7 +15,7 @@ from loopml.monitoring.api import Monitoring
 if TYPE_CHECKING:
     import datetime as dt
 
-    from loopml.monitoring.monitors import WindowResult
+    from loopml.monitoring.records import WindowResult
     from loopml.store import Store
 
 

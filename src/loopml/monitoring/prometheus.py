@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from prometheus_client.metrics_core import Metric
 
-    from loopml.monitoring.monitors import WindowResult
+    from loopml.monitoring.records import WindowResult
     from loopml.store import Store
 
 SEVERITY_LEVEL = {"info": 1.0, "warning": 2.0, "critical": 3.0}
