@@ -3,6 +3,11 @@
 Each component API is created on first access. Components other than tracking are
 loaded by a ``"module:attribute"`` string, so using tracking never imports, for
 example, the serving stack.
+
+The client is the one wiring point: it builds the store, hands it to each component and
+hands each component the hooks it needs from components above it (runs log models
+through ``loopml.models``; model servers expose monitoring's gauges; the scheduler runs
+monitors). Components never reach up to the client, the facade or ``loopml``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from loopml.store import BlobStore, Database, Store, migrations, open_backend
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from loopml.auth import Auth
     from loopml.ci import ModelCI
     from loopml.config import Settings
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
     from loopml.models import ModelPackage, Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
+    from loopml.pipelines.scheduler import JobSource, Scheduler
     from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
     from loopml.tracking import Run
@@ -130,9 +138,43 @@ class Client:
     def serving(self) -> Serving:
         """Model servers, batch scoring and the prediction log."""
         serving: Serving = _registry.import_target("loopml.serving.api:Serving")(
-            self.store, self.settings
+            self.store, self.settings, metrics_collectors=METRICS_COLLECTORS
         )
         return serving
+
+    def scheduler(
+        self,
+        *,
+        holder: str | None = None,
+        lease_ttl: float = 30.0,
+        poll_interval: float = 5.0,
+        sources: Sequence[str] | None = None,
+        max_workers: int = 4,
+        run_queued: bool = True,
+    ) -> Scheduler:
+        """Return a scheduler over this store with every job source (pipelines, monitors).
+
+        Args:
+            holder: this scheduler's name in the lease (default: host, pid, random part).
+            lease_ttl: seconds a lease lasts without renewal.
+            poll_interval: longest sleep between passes.
+            sources: names of the sources to use (default: all).
+            max_workers: jobs that may run at the same time.
+            run_queued: also start runs queued by ``trigger_pipeline``.
+        """
+        scheduler_class = _registry.import_target("loopml.pipelines.scheduler:Scheduler")
+        scheduler: Scheduler = scheduler_class(
+            self.store,
+            holder=holder,
+            lease_ttl=lease_ttl,
+            poll_interval=poll_interval,
+            sources=sources,
+            max_workers=max_workers,
+            run_queued=run_queued,
+            settings=self.settings,
+            job_sources={"monitors": _monitor_jobs},
+        )
+        return scheduler
 
     @cached_property
     def online_features(self) -> OnlineService:
@@ -252,3 +294,14 @@ class Client:
             self.store.close()
         if "transport" in self.__dict__:
             self.transport.close()
+
+
+#: ``/metrics`` collectors of other components that model servers expose (by string, so
+#: that worker processes can import them and serving never imports monitoring).
+METRICS_COLLECTORS = {"monitoring": "loopml.monitoring.prometheus:collector"}
+
+
+def _monitor_jobs(store: Store) -> JobSource:
+    # The scheduler (in pipelines) runs due monitors; monitoring sits above pipelines.
+    source: JobSource = _registry.import_target("loopml.monitoring.jobs:monitor_jobs")(store)
+    return source
