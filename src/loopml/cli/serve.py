@@ -37,7 +37,7 @@ def serve(
     poll_interval: float = typer.Option(
         1.0, "--poll-interval", help="Seconds between alias checks (hot swap); 0 disables."
     ),
-    max_body_mb: float = typer.Option(16.0, "--max-body-mb", help="Largest request body."),
+    max_body_mb: float = typer.Option(32.0, "--max-body-mb", help="Largest request body."),
 ) -> None:
     """Serve a model over HTTP: JSON /predict, Open Inference V2, /feedback and /metrics.
 

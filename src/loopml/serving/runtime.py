@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from loopml.serving.batching import AdaptiveBatcher, Scores
-from loopml.serving.errors import PredictionFailed
+from loopml.serving.errors import InputRejected, PredictionFailed
 from loopml.serving.routing import goes_to_canary
 from loopml.serving.validation import Validator
 
@@ -78,6 +78,8 @@ class Served:
         """Score ``x`` in one model call (records the batch size)."""
         try:
             predictions = np.asarray(self.model.predict_array(x))
+        except (ValueError, TypeError) as err:
+            raise self._rejected(err) from err
         except Exception as err:
             logger.exception("model %s/%s failed on %d rows", self.name, self.version, len(x))
             raise PredictionFailed(
@@ -96,8 +98,21 @@ class Served:
 
     def proba(self, x: np.ndarray) -> np.ndarray | None:
         """Return class probabilities (``None`` for models without them)."""
-        result = self.model.predict_proba_array(x)
+        try:
+            result = self.model.predict_proba_array(x)
+        except (ValueError, TypeError) as err:
+            raise self._rejected(err) from err
         return None if result is None else np.asarray(result)
+
+    def _rejected(self, err: Exception) -> InputRejected:
+        # validated values the model still refuses (NaN, an unseen category): the caller's
+        # input, so a 422 that says what the model said
+        logger.info("model %s/%s refused its input: %s", self.name, self.version, err)
+        return InputRejected(
+            f"model {self.name} version {self.version} cannot score these values: "
+            f"{type(err).__name__}: {str(err)[:300]}; fix the input (for example fill missing "
+            "values) and retry"
+        )
 
     def warm_up(self) -> None:
         """Run one prediction on a row of zeros so the first request pays no lazy set-up."""

@@ -78,7 +78,7 @@ class ServeConfig:
     flush_interval: float = 1.0
     max_pending_rows: int = 100_000
     poll_interval: float = 1.0
-    max_body_mb: float = 16.0
+    max_body_mb: float = 32.0
     routing_header: str = "x-routing-key"
     settings: dict[str, Any] = field(default_factory=dict)
 
