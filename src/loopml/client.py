@@ -8,21 +8,26 @@ example, the serving stack.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from loopml import _registry, config
-from loopml.store import Database, Store, migrations
+from loopml._utils.secrets import redact
+from loopml.errors import ConfigError
+from loopml.store import BlobStore, Database, Store, migrations, open_backend
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
+    from loopml.auth import Auth
     from loopml.config import Settings
     from loopml.data import Datasets
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
-    from loopml.models import Models
+    from loopml.models import ModelPackage, Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
+    from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
+    from loopml.tracking import Run
 
 
 class Client:
@@ -47,17 +52,55 @@ class Client:
         self.settings = settings
 
     def __repr__(self) -> str:
-        return f"Client(db={self.settings.db_url!r}, artifacts={self.settings.artifacts!r})"
+        db, artifacts = redact(self.settings.db_url), redact(self.settings.artifacts)
+        return f"Client(db={db!r}, artifacts={artifacts!r})"
 
     @cached_property
     def store(self) -> Store:
         """The metadata database and blob store (opened, and migrated, on first use)."""
+        if self.is_remote:
+            raise ConfigError(
+                f"this client talks to the server {self.settings.tracking_uri} "
+                "(LOOPML_TRACKING_URI): tracking and the model registry work remotely, the "
+                "other components need the store itself; unset LOOPML_TRACKING_URI (and set "
+                "LOOPML_DB_URL) to use them, or call the server's REST API"
+            )
         return Store.from_settings(self.settings)
+
+    # ------------------------------------------------------------------ remote server
+    @property
+    def is_remote(self) -> bool:
+        """Whether tracking and the registry go to a loopml server (``LOOPML_TRACKING_URI``)."""
+        uri = self.settings.tracking_uri or ""
+        return uri.startswith(("http://", "https://"))
+
+    @cached_property
+    def transport(self) -> HttpTransport:
+        """The connection to the loopml server of ``tracking_uri``."""
+        cls = _registry.import_target("loopml.remote.transport:HttpTransport")
+        transport: HttpTransport = cls(str(self.settings.tracking_uri))
+        return transport
+
+    def _direct_blobs(self) -> BlobStore | None:
+        # Artifacts go straight to the artifact store only when one was configured
+        # explicitly (not the local default folder, which the server cannot read).
+        if self.settings.sources.get("artifacts", "default") == "default":
+            return None
+        home = self.settings.home / "cache" / "blobs"
+        return BlobStore(open_backend(self.settings.artifacts), home)
 
     @cached_property
     def runs(self) -> Tracking:
         """Experiments, runs, search and artifacts."""
-        return Tracking(self.store, self.settings.experiment)
+        if self.is_remote:
+            cls = _registry.import_target("loopml.remote.tracking:RemoteTracking")
+            remote = cls(self.transport, self.settings.experiment, self._direct_blobs())
+            return cast("Tracking", remote)
+        return Tracking(self.store, self.settings.experiment, log_model=self._log_model)
+
+    def _log_model(self, run: Run, model: object, name: str, /, **options: Any) -> ModelPackage:
+        # Tracking sits below models: runs log models through this hook.
+        return self.models.log_model(run, model, name, **options)
 
     @cached_property
     def monitors(self) -> Monitoring:
@@ -104,9 +147,18 @@ class Client:
     @cached_property
     def models(self) -> Models:
         """Model packages, the model registry (versions, aliases, history) and loading."""
+        if self.is_remote:
+            cls = _registry.import_target("loopml.remote.models:RemoteModels")
+            return cast("Models", cls(self.transport, self.settings.home / "cache" / "remote"))
         models_class = _registry.import_target("loopml.models:Models")
         models: Models = models_class(self.store)
         return models
+
+    @cached_property
+    def auth(self) -> Auth:
+        """Users, roles, API tokens, UI sessions and the audit log (see docs/auth.md)."""
+        auth: Auth = _registry.import_target("loopml.auth:Auth")(self.store)
+        return auth
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""
@@ -140,3 +192,5 @@ class Client:
             self.online_features.close()
         if "store" in self.__dict__:
             self.store.close()
+        if "transport" in self.__dict__:
+            self.transport.close()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ ENV_VARS: dict[str, str] = {
     "executor": "LOOPML_EXECUTOR",
     "experiment": "LOOPML_EXPERIMENT",
     "log_level": "LOOPML_LOG_LEVEL",
+    "tracking_uri": "LOOPML_TRACKING_URI",
 }
 
 _PATH_LIKE = {"home", "artifacts"}
@@ -53,6 +55,8 @@ class Settings:
         executor: default pipeline executor (``local``, ``process``, ``dask://host:port``).
         experiment: experiment used when a run names none.
         log_level: level for the CLI and servers (the library never configures logging).
+        tracking_uri: ``http://host:port`` of a loopml server (``loopml up``): tracking and
+            the model registry then go to that server (see docs/server.md).
         project_dir: folder of the project ``loopml.yaml``, if one was found.
         extra: other top-level sections of ``loopml.yaml``, for components to read.
         sources: where each setting came from (``default``, a file, ``env:NAME``, ``argument``).
@@ -65,6 +69,7 @@ class Settings:
     executor: str = "local"
     experiment: str = "default"
     log_level: str = "WARNING"
+    tracking_uri: str | None = None
     project_dir: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -73,7 +78,9 @@ class Settings:
         """Return ``(name, value, source)`` of every setting (for ``loopml config show``)."""
         rows = []
         for name in ENV_VARS:
-            rows.append((name, str(getattr(self, name)), self.sources.get(name, "default")))
+            value = getattr(self, name)
+            shown = "" if value is None else redact(str(value))
+            rows.append((name, shown, self.sources.get(name, "default")))
         return rows
 
     def with_overrides(self, **overrides: Any) -> Settings:

@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from loopml._utils.secrets import RedactSecrets, redact
 from loopml.cli import (
     config,
     datasets,
@@ -20,6 +21,8 @@ from loopml.cli import (
     runs,
     scheduler,
     serve,
+    up,
+    users,
 )
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
@@ -40,10 +43,15 @@ app.add_typer(monitor.app, name="monitor")
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.tokens_app, name="tokens")
+app.add_typer(users.roles_app, name="roles")
+app.command("audit")(users.audit)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
+app.command("up")(up.up)
 
 
 def configure_logging() -> None:
@@ -59,6 +67,7 @@ def configure_logging() -> None:
                 '"message": "%(message)s"}'
             )
         )
+    handler.addFilter(RedactSecrets())
     root = logging.getLogger("loopml")
     root.addHandler(handler)
     root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
@@ -70,7 +79,9 @@ def main() -> None:
     try:
         app()
     except LoopmlError as err:
-        err_console.print(f"[bold red]{type(err).__name__}:[/] {err.message}", highlight=False)
+        err_console.print(
+            f"[bold red]{type(err).__name__}:[/] {redact(err.message)}", highlight=False
+        )
         sys.exit(1)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc, select
 
-from loopml._utils.clock import now_ms, to_ms
+from loopml._utils.clock import now_ms, to_instant, to_ms
 from loopml.errors import InvalidInput
 from loopml.monitoring import (
     alerts,
@@ -404,14 +404,28 @@ class Monitoring:
         self,
         deployment: str,
         *,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
+        since: dt.datetime | str | int | dt.timedelta | None = None,
+        until: dt.datetime | str | int | dt.timedelta | None = None,
         task: str | None = None,
         positive_label: str | None = None,
     ) -> pd.DataFrame:
-        """Return live performance per model version of a deployment's labelled predictions."""
+        """Return live performance per model version of a deployment's labelled predictions.
+
+        Args:
+            deployment: the deployment whose prediction log is read.
+            since: start of the window: a datetime, ISO 8601 text, epoch ms, or a look-back
+                such as ``"10m"`` or ``"24h"`` (default: the beginning).
+            until: end of the window, the same forms (default: now).
+            task: ``"classification"`` or ``"regression"`` (default: inferred).
+            positive_label: the positive class for binary metrics.
+
+        Raises:
+            InvalidInput: ``since`` or ``until`` is not a time.
+        """
         import pandas as pd
 
+        since = _instant(since, "since")
+        until = _instant(until, "until")
         window = evaluate.read_window(
             self.log, deployment, since or _utc(0), until or _utc(now_ms() + 1)
         )
@@ -433,6 +447,15 @@ class Monitoring:
         if len(frame):
             frame["model_version"] = frame["model_version"].astype("Int64")
         return frame
+
+
+def _instant(value: dt.datetime | str | int | dt.timedelta | None, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return to_instant(value)
+    except ValueError as err:
+        raise InvalidInput(f"{name}: {err}") from err
 
 
 def _utc(ms: int) -> dt.datetime:

@@ -7,7 +7,6 @@ router (:mod:`loopml.serving.asgi`) calls them.
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
+from loopml._version import __version__
 from loopml.errors import LoopmlError
 from loopml.serving import v2
 from loopml.serving.errors import MalformedRequest, ModelNotServed, PredictionFailed, RequestInvalid
@@ -83,7 +83,7 @@ class ModelService:
         self.shadow = shadow
         self.options = options or ServiceOptions()
         self.ids = IdSource()
-        self.server_version = _loopml_version()
+        self.server_version = __version__
         self._log = predlog is not None and self.options.log_predictions
 
     # ------------------------------------------------------------------ predictions
@@ -463,12 +463,6 @@ def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
-
-def _loopml_version() -> str:
-    try:
-        return importlib.metadata.version("loopml")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _loads(body: bytes) -> Any:
