@@ -90,6 +90,7 @@ class FakeSource:
         self.loads: list[tuple[str, int]] = []
         self.store = None
         self.broken: set[tuple[str, int]] = set()
+        self.refusals: list[tuple[str, Any]] = []
 
     def add(self, model, alias: str | None = None) -> Any:
         self.models[(model.name, model.version)] = model
@@ -114,6 +115,12 @@ class FakeSource:
 
     def event_log(self) -> EventLog:
         return self.log
+
+    def example_rows(self, model) -> list[dict[str, Any]] | None:
+        return getattr(model, "example", None)
+
+    def record_refused_swap(self, deployment: str, refusal) -> None:
+        self.refusals.append((deployment, refusal))
 
 
 @pytest.fixture

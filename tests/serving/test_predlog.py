@@ -134,5 +134,7 @@ def test_a_slow_store_never_blocks_requests_and_dropped_rows_are_counted(serve, 
     for _ in range(5):
         assert server.client.post("/predict", json={"instances": [ROW]}).status_code == 200
     assert time.perf_counter() - started < 4.0  # never waits for the 5 s store
-    text = server.client.get("/metrics").text
-    assert 'loopml_serving_prediction_log_dropped_total{deployment="churn"} 2.0' in text
+    dropped = 'loopml_serving_prediction_log_dropped_total{deployment="churn"} 2.0'
+    deadline = time.monotonic() + 20  # the flush in flight requeues what fits after 5 s
+    while dropped not in server.client.get("/metrics").text:
+        assert time.monotonic() < deadline, server.client.get("/metrics").text

@@ -12,7 +12,8 @@ Hierarchy (under :mod:`loopml.errors`)::
     └── ModelNotServed            the request names a model or version this server does not serve
     LoopmlError (500)
     ├── MethodNotAllowed (405)    the path exists, not for this method
-    └── PredictionFailed          the model raised on validated input
+    ├── PredictionFailed          the model raised on validated input
+    └── WarmUpFailed              a new version failed on its example rows (swap refused)
 """
 
 from __future__ import annotations
@@ -73,3 +74,7 @@ class MethodNotAllowed(LoopmlError):
 
 class InputRejected(RequestInvalid):
     """The model refused values that passed the signature check (NaN, unseen categories)."""
+
+
+class WarmUpFailed(LoopmlError):
+    """A version failed to predict on its example rows; it never answers a request."""

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from loopml.serving.protocols import ServableModel
     from loopml.serving.routing import Target
     from loopml.serving.runtime import Role
+    from loopml.serving.swap import RefusedSwap
     from loopml.store.events import EventLog
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,14 @@ class ModelSource(Protocol):
         """Return the event log for predictions and feedback."""
         ...
 
+    def example_rows(self, model: ServableModel) -> list[dict[str, Any]] | None:
+        """Return the example rows logged with ``model`` (``None`` when there are none)."""
+        ...
+
+    def record_refused_swap(self, deployment: str, refusal: RefusedSwap) -> None:
+        """Keep a record of a refused hot swap."""
+        ...
+
     @property
     def store(self) -> Any:
         """The store (handed to registered metrics collectors)."""
@@ -179,6 +188,8 @@ def build(config: ServeConfig, source: ModelSource) -> Built:
         make_served,
         poll_interval=config.poll_interval,
         metrics=metrics,
+        examples=source.example_rows,
+        on_refused=lambda refusal: source.record_refused_swap(deployment, refusal),
     )
     swapper.load_all()
     predlog = PredictionLog(

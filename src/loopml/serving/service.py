@@ -464,7 +464,6 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-
 def _loads(body: bytes) -> Any:
     if not body:
         raise MalformedRequest("the request body is empty; send a JSON document")

@@ -71,6 +71,8 @@ class Validator:
         self._index = {name: i for i, name in enumerate(names)}
         self._int_columns = [i for i, k in enumerate(self.kinds) if k == "i"]
         self._fast_kinds = "b" if self.kinds and set(self.kinds) == {"b"} else "fiu"
+        #: whether the model takes NaN (null) in float columns; learnt at warm-up
+        self.takes_missing = True
 
     @classmethod
     def from_signature(cls, signature: SignatureLike | None) -> Validator:
@@ -191,8 +193,10 @@ class Validator:
                 field=what,
             )
         if self.numeric and array.dtype.kind in self._fast_kinds:
-            if array.dtype.kind == "f" and np.isinf(array).any():
-                return self._slow_rows(array.tolist(), what)  # names the infinite value
+            if array.dtype.kind == "f" and (
+                np.isinf(array).any() if self.takes_missing else not np.isfinite(array).all()
+            ):
+                return self._slow_rows(array.tolist(), what)  # names the value
             return self._checked(np.ascontiguousarray(array, dtype=self.dtype))
         return self._slow_rows(array.tolist(), what)
 
@@ -251,6 +255,8 @@ class Validator:
 
     def _column(self, j: int, name: str, kind: str, values: list[Any]) -> list[Any]:
         converted: list[Any] = []
+        if kind == "f" and not self.takes_missing:
+            kind = "F"
         for row, value in enumerate(values):
             ok = _convert(kind, value)
             if ok is _BAD:
@@ -262,11 +268,14 @@ class Validator:
         column = name if name is not None else (self.columns or ())[j]
         dtype = self.dtypes[j] if self.columns is not None else "float64"
         kind = kind_of(dtype)
-        if value is None:
+        if value is None or (kind == "f" and type(value) is float and math.isnan(value)):
+            why = (
+                "this model version cannot take missing values; fill it in"
+                if kind == "f"
+                else "only float columns accept null (as NaN)"
+            )
             return RequestInvalid(
-                f"column {column!r} ({dtype}) has a null in row {row}; only float columns accept "
-                "null (as NaN)",
-                field=column,
+                f"column {column!r} ({dtype}) has a null in row {row}; {why}", field=column
             )
         numeric = type(value) is int or (type(value) is float and math.isfinite(value))
         if numeric and kind == "i" and not INT64_MIN <= value < INT64_LIMIT:
@@ -342,6 +351,10 @@ def _convert(kind: str, value: Any) -> Any:
         if kind_type is int:
             return value
         return math.nan if value is None else _BAD
+    if kind == "F":  # a float column of a model that cannot take missing values
+        if kind_type is float:
+            return value if math.isfinite(value) else _BAD
+        return value if kind_type is int else _BAD
     if kind == "i":
         if kind_type is int:
             return value if INT64_MIN <= value < INT64_LIMIT else _BAD
