@@ -9,12 +9,14 @@ from __future__ import annotations
 from loopml.tracking.api import RunPage, Tracking, seed_everything
 from loopml.tracking.buffer import flush_all
 from loopml.tracking.entities import ArtifactInfo, Experiment, Metric, RunInfo
+from loopml.tracking.heartbeat import HeartbeatSettings
 from loopml.tracking.run import Run, active_run
 from loopml.tracking.search import parse_filter, parse_order_by
 
 __all__ = [
     "ArtifactInfo",
     "Experiment",
+    "HeartbeatSettings",
     "Metric",
     "Run",
     "RunInfo",
