@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select, update
 
 from loopml._utils.clock import now_ms, to_ms
 from loopml.errors import Conflict, InvalidInput, ParamConflict, RunNotActive
+from loopml.store.hooks import STATES, LifecycleEvent, notify
 from loopml.store.tables import tracking as t
 from loopml.tracking import (
     artifacts as codec,
@@ -506,6 +507,9 @@ class Run:
         self._ended.set()
         self._keys = set()
         _forget(self)
+        if self.store.hooks:
+            event = LifecycleEvent("run", self.id, STATES[status], now_ms(), self.experiment.name)
+            notify(self.store, event)
 
     def _wait_for_capture(self) -> prov.Provenance | None:
         thread = self._capture_thread
@@ -550,6 +554,13 @@ def active_run() -> Run | None:
 def push_active(run: Run) -> None:
     """Make ``run`` the active run of this thread/task."""
     _ACTIVE.set((*_ACTIVE.get(), run))
+
+
+def pop_active(run: Run) -> None:
+    """Remove ``run`` from the active runs of this thread/task (a remote run that ended)."""
+    stack = _ACTIVE.get()
+    if run in stack:
+        _ACTIVE.set(tuple(r for r in stack if r is not run))
 
 
 def current_seed() -> int | None:
