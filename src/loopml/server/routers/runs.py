@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from loopml.errors import InvalidInput
 from loopml.server.access import requires
 from loopml.server.errors import error_responses
+from loopml.server.routers._shared import name_or_id
 from loopml.server.schemas.common import Deleted
 from loopml.server.schemas.tracking import (
     ArtifactOut,
@@ -327,4 +328,4 @@ def raise_missing(digest: str) -> None:
 
 
 def _key(value: str | int) -> str | int:
-    return int(value) if isinstance(value, str) and value.isdigit() else value
+    return name_or_id(value)
