@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import loopml as lm
-from loopml import _api
+from loopml import _hooks
 from loopml.store import Database, Store
 from loopml.store.tables import metadata
 from loopml.tracking import Tracking
@@ -39,7 +39,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
             monkeypatch.delenv(name)
     monkeypatch.setenv("LOOPML_HOME", str(tmp_path / "home"))
     yield
-    _api._DEFAULT.clear()
+    _hooks.replace_default_client(None)
 
 
 @pytest.fixture(scope="session")

@@ -32,9 +32,6 @@ BUILTIN: dict[str, dict[str, str]] = {
         "redis": "loopml.features.online.redis:RedisOnlineStore",
         "rediss": "loopml.features.online.redis:RedisOnlineStore",
     },
-    # Run extensions: methods of tracking.Run implemented by higher components
-    # (for example log_model, which lives in loopml.models).
-    "run_extensions": {"log_model": "loopml.models.writer:log_model"},
     # Model flavors: name -> "module:Class" implementing loopml.models.flavors.Flavor.
     "model_flavors": {
         "sklearn": "loopml.models.flavors.sklearn:SklearnFlavor",
@@ -62,12 +59,6 @@ BUILTIN: dict[str, dict[str, str]] = {
         "processes": "loopml.pipelines.executors.local:ProcessExecutor",
         "dask": "loopml.pipelines.executors.dask:DaskExecutor",
         "tcp": "loopml.pipelines.executors.dask:DaskExecutor",
-    },
-    # The user-facing facade, for lower layers that must reach the default client
-    # (pipelines run with lm's default client; worker processes adopt the run's settings).
-    "api": {
-        "default_client": "loopml._api:get_client",
-        "configure_settings": "loopml._api:use_settings_if_unset",
     },
 }
 

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from loopml import _registry, config
+from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 from loopml.store import BlobStore, Database, Store, migrations, open_backend
 from loopml.tracking import Tracking
@@ -20,11 +21,12 @@ if TYPE_CHECKING:
     from loopml.data import Datasets
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
-    from loopml.models import Models
+    from loopml.models import ModelPackage, Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
     from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
+    from loopml.tracking import Run
 
 
 class Client:
@@ -49,7 +51,8 @@ class Client:
         self.settings = settings
 
     def __repr__(self) -> str:
-        return f"Client(db={self.settings.db_url!r}, artifacts={self.settings.artifacts!r})"
+        db, artifacts = redact(self.settings.db_url), redact(self.settings.artifacts)
+        return f"Client(db={db!r}, artifacts={artifacts!r})"
 
     @cached_property
     def store(self) -> Store:
@@ -92,7 +95,11 @@ class Client:
             cls = _registry.import_target("loopml.remote.tracking:RemoteTracking")
             remote = cls(self.transport, self.settings.experiment, self._direct_blobs())
             return cast("Tracking", remote)
-        return Tracking(self.store, self.settings.experiment)
+        return Tracking(self.store, self.settings.experiment, log_model=self._log_model)
+
+    def _log_model(self, run: Run, model: object, name: str, /, **options: Any) -> ModelPackage:
+        # Tracking sits below models: runs log models through this hook.
+        return self.models.log_model(run, model, name, **options)
 
     @cached_property
     def monitors(self) -> Monitoring:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class Settings:
         rows = []
         for name in ENV_VARS:
             value = getattr(self, name)
-            shown = "" if value is None else str(value)
+            shown = "" if value is None else redact(str(value))
             rows.append((name, shown, self.sources.get(name, "default")))
         return rows
 

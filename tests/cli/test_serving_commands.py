@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 import loopml as lm
 from loopml.cli.main import app
-from loopml.serving.predlog import Entry, IdSource, PredictionLog
 from loopml.store.events import EventLog
+from loopml.store.predlog.writer import Entry, IdSource, PredictionLog
 
 runner = CliRunner()
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
+import sys
+import threading
+import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -10,6 +15,7 @@ import pytest
 
 import loopml as lm
 from loopml.errors import InvalidInput
+from loopml.features import loading
 from loopml.features.errors import MaterializationInProgress, SourceSchemaChanged
 from loopml.features.materialize import Window, incremental_window, next_watermark
 from loopml.store import leases
@@ -238,3 +244,83 @@ def test_push_writes_fresh_values_online_only(ofs: lm.FeatureStore, activity: Pa
     }
     with pytest.raises(SourceSchemaChanged, match=r"column 'tier' .* is gone"):
         ofs.push("activity", fresh.drop(columns=["tier"]))
+
+
+def test_a_flushed_online_store_is_materialized_again_in_full(
+    ofs: lm.FeatureStore, activity: Path
+) -> None:
+    view = activity_view(activity)
+    ofs.apply([view])
+    ofs.materialize()
+    namespace = ofs._current()["activity"].namespace
+    ofs.online.drop(namespace)  # FLUSHALL, a lost SQLite file, a new Redis
+    again = ofs.materialize()[0]
+    assert (again.start, again.entities) == (None, 3)
+    assert ofs.get_online_features({"customer_id": [2]}, ["activity:orders"], now=JAN11)[
+        "orders"
+    ] == [4]
+    assert ofs.materialize()[0].entities == 0  # the marker is back: incremental again
+
+
+def test_the_lease_is_renewed_while_work_goes_on(
+    sfs: lm.FeatureStore, activity: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sfs.apply([activity_view(activity)])
+    monkeypatch.setattr(loading, "LEASE_S", 0.6)
+    real_load = loading.load
+    started = threading.Event()
+
+    def slow_load(*args, **kwargs):
+        started.set()
+        time.sleep(2.0)  # more than three lease lifetimes
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(loading, "load", slow_load)
+    worker = threading.Thread(target=sfs.materialize)
+    worker.start()
+    assert started.wait(10)
+    time.sleep(1.2)
+    with pytest.raises(MaterializationInProgress, match="--force"):
+        sfs.materialize()
+    worker.join()
+    assert leases.holder_of(sfs.store.db, "features.materialize.activity") is None
+
+
+def test_force_takes_the_lease_of_a_dead_process(sfs: lm.FeatureStore, activity: Path) -> None:
+    sfs.apply([activity_view(activity)])
+    assert leases.acquire(sfs.store.db, "features.materialize.activity", "dead-process", 3600)
+    with pytest.raises(MaterializationInProgress):
+        sfs.materialize()
+    assert sfs.materialize(force=True)[0].entities == 3
+
+
+KILLED_HOLDER = """
+import sys, time
+from loopml.store import Database, leases
+db = Database(sys.argv[1])
+with leases.KeptLease(db, "features.materialize.activity", "killed", float(sys.argv[2])):
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_killed_holders_lease_lapses(sfs: lm.FeatureStore, activity: Path) -> None:
+    sfs.apply([activity_view(activity)])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", KILLED_HOLDER, sfs.store.db.url, "1.5"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        time.sleep(2.0)  # renewed past its first lifetime
+        with pytest.raises(MaterializationInProgress, match="killed"):
+            sfs.materialize()
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        time.sleep(1.6)
+        assert sfs.materialize()[0].entities == 3
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()

@@ -7,7 +7,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import loopml as lm
-from loopml import _api, config
+from loopml import _hooks, config
 from loopml.errors import BlobCorrupted
 from loopml.models import AliasNotFound, quick
 from loopml.store.blob_backends.local import LocalBlobBackend
@@ -23,7 +23,7 @@ def registered(sqlite_client, frame, labels):
         lm.register_model(ref, "churn")
     lm.set_alias("churn", "champion", 1)
     settings = sqlite_client.settings
-    _api._DEFAULT.clear()  # as in a fresh process: no client yet
+    _hooks.replace_default_client(None)  # as in a fresh process: no client yet
     quick._LOADERS.clear()
     return settings, ref
 
@@ -71,7 +71,7 @@ def test_lm_load_model_uses_the_fast_path_without_a_client(registered, monkeypat
     assert config.resolve().db_url == settings.db_url
     model = lm.load_model("models:/churn@champion")
     assert model.version == 1
-    assert _api.current_client() is None  # no client was needed
+    assert _hooks.current_client() is None  # no client was needed
 
 
 def test_fast_path_refuses_corrupted_files(registered) -> None:

@@ -8,7 +8,8 @@ import pytest
 
 from loopml.errors import InvalidInput
 from loopml.monitoring import UnknownPredictions
-from loopml.monitoring.feedback import latest_feedback, list_deployments, read_feedback
+from loopml.store.predlog.feedback import list_deployments
+from loopml.store.predlog.reading import latest_feedback, read_feedback
 from tests.monitoring.conftest import T0, features, write_predictions
 
 

@@ -15,7 +15,7 @@ def dask_address():
         threads_per_worker=2,
         processes=False,
         protocol="tcp://",
-        dashboard_address=None,
+        dashboard_address=":0",
     )
     yield cluster.scheduler_address.replace("tcp://", "dask://")
     cluster.close()

@@ -20,7 +20,7 @@ def dask_cluster():
         threads_per_worker=2,
         processes=False,
         protocol="tcp://",
-        dashboard_address=None,
+        dashboard_address=":0",
     )
     yield cluster
     cluster.close()

@@ -156,3 +156,23 @@ def test_triggers_queue_runs_for_the_scheduler(client):
         lm.trigger_pipeline("nope")
     with pytest.raises(lm.LoopmlError, match="parameter 'n' must be int"):
         lm.trigger_pipeline("squares", {"n": "x"})
+
+
+def test_the_scheduler_logs_ticks_firings_and_skips(client, caplog):
+    info = client.pipelines.register(flows.scheduled)
+    created = dt.datetime.fromtimestamp(info.created_at / 1000, dt.UTC)
+    first = Scheduler(client.store, sources=["pipelines"], holder="a", settings=client.settings)
+    second = Scheduler(client.store, sources=["pipelines"], holder="b", settings=client.settings)
+    caplog.set_level("INFO", logger="loopml.pipelines.scheduler")
+    try:
+        first.tick(created + LATER, wait=True)
+        second.tick(created + LATER, wait=True)
+        first.tick(created + LATER, wait=True)
+    finally:
+        first.close()
+        second.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.endswith("1 due, 1 started") for m in messages)
+    assert any(m.startswith("running pipeline:every_five_minutes for ") for m in messages)
+    assert any("finished pipeline:every_five_minutes" in m and "SUCCEEDED" in m for m in messages)
+    assert any("standing by, a holds the scheduler lease" in m for m in messages)

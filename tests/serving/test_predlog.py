@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from loopml.errors import InvalidInput
-from loopml.serving.predlog import Entry, IdSource, PredictionLog
-from loopml.serving.query import parse_moment, predictions
+from loopml.store.predlog.reading import parse_moment, read_predictions as predictions
+from loopml.store.predlog.writer import Entry, IdSource, PredictionLog
 from loopml.store.streams import PREDICTION_COLUMNS
 
 ROW = [1.0, 2.0, 3.0, 4.0]
@@ -100,3 +100,39 @@ def test_text_inputs_and_labels_are_logged_as_strings(source):
     assert table["prediction"].to_pylist() == ["yes", "no"]
     inputs = table["inputs"].to_pylist()
     assert inputs[0] == {"plan": "pro", "seats": 3, "trial": True}
+
+
+def test_feedback_for_an_unknown_prediction_is_404(serve):
+    server = serve()
+    response = server.client.post("/feedback", json={"prediction_id": "not-a-real-id", "label": 1})
+    assert response.status_code == 404
+    assert "not-a-real-id" in response.json()["message"]
+
+
+def test_feedback_cannot_choose_another_deployment(serve, source):
+    server = serve()
+    ids = server.client.post("/predict", json={"instances": [ROW]}).json()["prediction_ids"]
+    row = {"prediction_id": ids[0], "label": 1, "deployment": "fraud"}
+    response = server.client.post("/feedback", json=row)
+    assert response.status_code == 422
+    assert response.json()["field"] == "[0].deployment"
+    accepted = server.client.post("/feedback", json={**row, "deployment": "churn"})
+    assert accepted.json() == {"accepted": 1}
+    assert source.log.read("feedback")["deployment"].to_pylist() == ["churn"]
+
+
+def test_a_slow_store_never_blocks_requests_and_dropped_rows_are_counted(serve, source):
+    import time
+
+    def slow_log():
+        time.sleep(1.0)
+        raise OSError("store unavailable")
+
+    source.event_log = slow_log  # type: ignore[method-assign]
+    server = serve(flush_interval=0.05, max_pending_rows=3)
+    started = time.perf_counter()
+    for _ in range(5):
+        assert server.client.post("/predict", json={"instances": [ROW]}).status_code == 200
+    assert time.perf_counter() - started < 1.0
+    text = server.client.get("/metrics").text
+    assert 'loopml_serving_prediction_log_dropped_total{deployment="churn"} 2.0' in text

@@ -9,7 +9,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from loopml.serving.query import predictions
+from loopml.store.predlog.reading import read_predictions as predictions
 
 from .conftest import make_model
 

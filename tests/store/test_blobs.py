@@ -144,3 +144,42 @@ def test_round_trip_and_digest_are_stable_for_any_bytes(payload: bytes, tmp_path
     again = store.put_bytes(payload)
     assert first == again
     assert store.get_bytes(first.digest) == payload
+
+
+def _rewrite_keeping_size_and_mtime(path: Path, data: bytes) -> None:
+    before = path.stat()
+    assert len(data) == before.st_size
+    path.write_bytes(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def test_a_flip_that_keeps_size_and_mtime_is_still_caught(tmp_path: Path) -> None:
+    store = BlobStore(open_backend(str(tmp_path / "blobs")))
+    ref = store.put_bytes(b"model weights")
+    path = store.local_file(ref.digest)  # verified once: the stamp is cached
+    _rewrite_keeping_size_and_mtime(path, b"model weightz")
+    with pytest.raises(BlobCorrupted, match=ref.digest):
+        store.local_file(ref.digest)
+    with pytest.raises(BlobCorrupted):
+        store.get_file(ref.digest, tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()
+
+
+def test_a_cached_remote_copy_that_changes_is_caught(tmp_path: Path) -> None:
+    store = BlobStore(open_backend(f"memory://cache-{uuid.uuid4().hex}"), tmp_path / "cache")
+    ref = store.put_bytes(b"remote bytes")
+    local = store.local_file(ref.digest)
+    _rewrite_keeping_size_and_mtime(local, b"remote bytez")
+    with pytest.raises(BlobCorrupted):
+        store.local_file(ref.digest)
+
+
+def test_corruption_names_what_holds_the_blob(tmp_path: Path) -> None:
+    store = BlobStore(open_backend(str(tmp_path / "blobs")))
+    store.owners = lambda digest: [f"run abc artifact data/{digest[:4]}.bin"]
+    ref = store.put_bytes(b"payload")
+    _corrupt(store, ref.digest)
+    with pytest.raises(BlobCorrupted, match=r"held by run abc artifact data/"):
+        store.get_bytes(ref.digest)

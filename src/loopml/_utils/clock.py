@@ -51,3 +51,34 @@ def parse_duration(text: str | int | float | dt.timedelta) -> dt.timedelta:
     raise ValueError(
         f"cannot read duration {text!r}; write a number and a unit such as '30s', '5m', '1h', '7d'"
     )
+
+
+def to_instant(value: dt.datetime | str | int | float | dt.timedelta) -> dt.datetime:
+    """Read a point in time: a datetime, an ISO 8601 text, epoch ms, or a look-back.
+
+    A look-back (``"10m"``, ``"24h"``, a ``timedelta``) means that long before now; naive
+    datetimes and texts are UTC.
+
+    Raises:
+        ValueError: the value is none of these.
+    """
+    if isinstance(value, dt.timedelta):
+        return dt.datetime.now(dt.UTC) - value
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            try:
+                return dt.datetime.now(dt.UTC) - parse_duration(value)
+            except ValueError:
+                pass
+        else:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+    raise ValueError(
+        f"cannot read {value!r} as a time; pass a datetime, an ISO 8601 text such as "
+        "'2024-05-01T12:00', epoch milliseconds, or a look-back such as '10m' or '24h'"
+    )

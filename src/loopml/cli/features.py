@@ -175,6 +175,11 @@ def materialize(
         None, "--start", help="Window start, ISO 8601 (default: the watermark)."
     ),
     end: str = typer.Option(None, "--end", help="Window end, ISO 8601, exclusive (default: now)."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Take the view's lease from a process known to be dead (it lapses in 30 s anyway).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Load the latest feature values into the online store (incremental by default).
@@ -192,7 +197,7 @@ def materialize(
                 advance=1 if result else 0,
             )
 
-        results = fs.materialize(start, end, views=views or None, progress=progress)
+        results = fs.materialize(start, end, views=views or None, progress=progress, force=force)
     if as_json:
         print_json({"materializations": results})
         return

@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from loopml._utils.secrets import RedactSecrets, redact
 from loopml.cli import (
     config,
     datasets,
@@ -61,6 +62,7 @@ def configure_logging() -> None:
                 '"message": "%(message)s"}'
             )
         )
+    handler.addFilter(RedactSecrets())
     root = logging.getLogger("loopml")
     root.addHandler(handler)
     root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
@@ -72,7 +74,9 @@ def main() -> None:
     try:
         app()
     except LoopmlError as err:
-        err_console.print(f"[bold red]{type(err).__name__}:[/] {err.message}", highlight=False)
+        err_console.print(
+            f"[bold red]{type(err).__name__}:[/] {redact(err.message)}", highlight=False
+        )
         sys.exit(1)
 
 

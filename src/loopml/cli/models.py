@@ -285,6 +285,28 @@ def export(uri: str, dest: str, as_json: bool = JSON_OPTION) -> None:
     console.print(f"exported {uri} to {target}")
 
 
+@app.command("import")
+def import_(
+    folder: str,
+    register: str | None = typer.Option(None, "--register", help="Register it under this name."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Store an exported package folder (paths and digests checked, nothing unpickled).
+
+    Example: loopml models import ./churn-model --register churn
+    """
+    package = lm.get_client().models.import_package(folder)
+    version = lm.register_model(package, register) if register else None
+    out: dict[str, object] = {"digest": package.digest, "flavor": package.flavor}
+    if version is not None:
+        out.update(name=version.name, version=version.version)
+    if as_json:
+        print_json(out)
+        return
+    registered = f", registered as {version.name} version {version.version}" if version else ""
+    console.print(f"imported {package.flavor} package {package.digest[:12]}{registered}")
+
+
 def _set(name: str, alias_name: str, version_ref: str, reason: str | None, as_json: bool) -> None:
     change = lm.set_alias(name, alias_name, version_ref, reason=reason)
     if change is None:

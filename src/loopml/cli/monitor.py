@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import typer
 
@@ -339,7 +339,8 @@ def feedback(
 
     Example: loopml monitor feedback labels.parquet --deployment churn --on-unknown skip
     """
-    result = lm.log_feedback_batch(str(path), deployment=deployment, on_unknown=on_unknown)
+    mode = cast("Literal['error', 'skip', 'keep']", on_unknown)  # checked by log_feedback_batch
+    result = lm.log_feedback_batch(str(path), deployment=deployment, on_unknown=mode)
     if as_json:
         print_json(result)
         return

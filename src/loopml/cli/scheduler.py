@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import typer
 
 import loopml as lm
@@ -26,6 +29,8 @@ def scheduler(
 
     Example: loopml scheduler --load pipelines.py --poll 10
     """
+    if "LOOPML_LOG_LEVEL" not in os.environ:  # a long-running service says what it does
+        logging.getLogger("loopml").setLevel(logging.INFO)
     client = lm.get_client()
     for target in load or []:
         info = client.pipelines.register(target)

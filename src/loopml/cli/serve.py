@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
+from typing import Literal, cast
 
 import typer
 
@@ -49,7 +50,7 @@ def serve(
         host=host,
         workers=workers,
         canary=canary,
-        canary_mode=canary_mode,
+        canary_mode=cast("Literal['hash', 'random']", canary_mode),  # checked by the server
         shadow=shadow,
         deployment=deployment,
         max_batch_size=1 if no_batching else max_batch_size,

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from loopml import _registry
+from loopml import _hooks
 from loopml.data import Datasets
 from loopml.errors import InvalidInput
 from loopml.features import (
@@ -81,7 +81,7 @@ class FeatureStore:
         refresh_s: float = 2.0,
     ) -> None:
         if client is None:
-            client = _registry.import_target("loopml._api:get_client")()
+            client = _hooks.default_client()
         self._client: _ClientLike = client
         url = client.settings.online_store if online_store is None else online_store
         self._service = OnlineService(client.store, url, refresh_s)
@@ -293,6 +293,7 @@ class FeatureStore:
         *,
         views: Sequence[str] | None = None,
         progress: Progress | None = None,
+        force: bool = False,
     ) -> list[mat.Materialization]:
         """Load the latest value of every entity into the online store.
 
@@ -306,6 +307,9 @@ class FeatureStore:
             end: window end, exclusive (default: now).
             views: view names (default: every view with ``online=True``).
             progress: called with ``(view, None)`` before and ``(view, result)`` after each.
+            force: take each view's lease even if another process holds it (use only when
+                that process is known to be dead; a live one renews its lease every 10 s,
+                and a dead one's lease lapses by itself within 30 s).
 
         Raises:
             MaterializationInProgress: another process is materializing the same view.
@@ -319,7 +323,7 @@ class FeatureStore:
             if progress is not None:
                 progress(view.name, None)
             result = loading.materialize_view(
-                self._job(view), view, start_us, end_us, ranged=start is not None
+                self._job(view), view, start_us, end_us, ranged=start is not None, force=force
             )
             results.append(result)
             if progress is not None:

@@ -1,8 +1,15 @@
-"""Run one materialization: lease, window, query, pack, one atomic write, history."""
+"""Run one materialization: lease, window, query, pack, one atomic write, history.
+
+The view's lease is renewed while the work goes on and lapses ``LEASE_S`` seconds after
+a killed process's last renewal. Each run also writes a marker into the online store in
+the same atomic batch as the values; an incremental run that finds its marker missing
+(the online store was flushed, lost or replaced) materializes the whole view again.
+"""
 
 from __future__ import annotations
 
 import logging
+import struct
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,8 +30,11 @@ if TYPE_CHECKING:
     from loopml.store import Store
 
 logger = logging.getLogger(__name__)
-LEASE_S = 3600
+#: seconds a materialization lease outlives its holder's last renewal
+LEASE_S = 30.0
 _FAR_FUTURE_US = 2**62 // 1000
+#: the key of the marker; 0xFF never occurs in UTF-8, so no entity key encodes to it
+MARKER_KEY = b"\xff.loopml.materialized"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,24 +49,38 @@ class Job:
 
 
 def materialize_view(
-    job: Job, view: ViewVersion, start_us: int | None, end_us: int, *, ranged: bool
+    job: Job,
+    view: ViewVersion,
+    start_us: int | None,
+    end_us: int,
+    *,
+    ranged: bool,
+    force: bool = False,
 ) -> mat.Materialization:
     """Materialize one view; see :meth:`FeatureStore.materialize`.
 
     Raises:
-        MaterializationInProgress: another process holds the view's lease.
+        MaterializationInProgress: another process holds the view's lease (and not ``force``).
     """
     began = time.perf_counter()
     db = job.store.db
     lease, holder = f"features.materialize.{view.name}", uuid.uuid4().hex
-    if not leases.acquire(db, lease, holder, ttl_s=LEASE_S):
+    if not leases.acquire(db, lease, holder, ttl_s=LEASE_S, force=force):
         raise MaterializationInProgress(
             f"feature view {view.name!r} is being materialized by another process "
-            f"({leases.holder_of(db, lease)}); wait for it to finish"
+            f"({leases.holder_of(db, lease)}); wait for it to finish (its lease lapses "
+            f"{LEASE_S:.0f} s after that process stops), or pass --force if it is known dead"
         )
-    try:
+    with leases.KeptLease(db, lease, holder, LEASE_S):
         has_created = view.view.created_timestamp is not None
         current = state.watermark(job.store, view, job.online_url)
+        if current is not None and not ranged and not has_marker(job, view):
+            logger.warning(
+                "the online store %s lost %s (no marker of earlier runs): materializing it in full",
+                job.online_url,
+                view.name,
+            )
+            current = None
         mode: mat.Mode = "range" if ranged else "incremental"
         if ranged:
             window = mat.Window(start_us, end_us)
@@ -70,8 +94,6 @@ def materialize_view(
         except BaseException as err:
             state.fail(job.store, run_id, err)
             raise
-    finally:
-        leases.release(db, lease, holder)
     seconds = time.perf_counter() - began
     logger.info("materialized %s v%d: %d entities", view.name, view.version, entities)
     return mat.Materialization(
@@ -123,4 +145,12 @@ def load(job: Job, view: ViewVersion, window: mat.Window) -> tuple[int, int]:
     types = tuple(view.feature_types[f] for f in view.view.feature_names)
     keys, values, events = mat.encode_table(table, join.keys, types, job.codec)
     written = job.online.write_batch(view.namespace, keys, values, events)
+    marker_us = float(window.end_us)
+    marker = struct.pack("<d", marker_us) + b"loopml"
+    job.online.write_batch(view.namespace, [MARKER_KEY], [marker], [marker_us])
     return table.num_rows, written
+
+
+def has_marker(job: Job, view: ViewVersion) -> bool:
+    """Whether the online store still holds what earlier materializations wrote."""
+    return job.online.read(view.namespace, [MARKER_KEY])[0] is not None

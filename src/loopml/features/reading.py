@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from loopml._utils.secrets import redact
 from loopml.features.errors import SourceError
 from loopml.features.sources import (
     BlobSource,
@@ -139,7 +140,8 @@ def _run_sql(source: SqlSource, ctx: SourceContext, view: str, timestamps: Seque
         engine = create_engine(url)
     except (sa_exc.ArgumentError, ModuleNotFoundError) as err:
         raise SourceError(
-            f"feature view {view!r}: cannot open database {source.url!r}: {err}"
+            f"feature view {view!r}: cannot open database {redact(str(source.url))!r}: "
+            f"{redact(str(err))}"
         ) from err
     try:
         with engine.connect() as conn:

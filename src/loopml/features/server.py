@@ -25,7 +25,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from loopml import _registry
+from loopml import _hooks
 from loopml.errors import InvalidInput, LoopmlError
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def dumps(value: Any) -> bytes:
 
 def default_app() -> FastAPI:
     """Build the app over the default client's feature store (for ``--workers`` > 1)."""
-    client = _registry.import_target("loopml._api:get_client")()
+    client = _hooks.default_client()
     return create_app(client.online_features)
 
 

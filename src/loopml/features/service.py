@@ -10,9 +10,9 @@ import datetime as dt
 import threading
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from loopml import _registry
+from loopml._utils.secrets import redact
 from loopml.errors import InvalidInput
 from loopml.features import registry
 from loopml.features.lookup import OnlineFeatures, OnlinePlan, codec_for
@@ -141,11 +141,7 @@ class OnlineService:
 
 def safe_url(url: str) -> str:
     """Return ``url`` with any password replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    return redact(url)
 
 
 def to_us(value: dt.datetime | str) -> int:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from loopml.errors import InvalidInput, RunNotFound
-from loopml.models import queries as q, registry as reg, writer
+from loopml.models import importing, queries as q, registry as reg, writer
 from loopml.models.entities import ModelVersion
 from loopml.models.errors import PackageNotFound
 from loopml.models.loaded import LoadedModel
@@ -86,6 +86,14 @@ class Models:
         manifest = self.loader.manifest(resolved.digest)
         self.loader.files(resolved.digest, manifest).export(target)
         return target
+
+    def import_package(self, folder: str | os.PathLike[str]) -> ModelPackage:
+        """Store an exported package folder (paths and digests checked; nothing unpickled).
+
+        ``register_model`` accepts the result. Raises ``PackageCorrupted`` when a path
+        escapes the folder, an entry is a symbolic link or a file does not match its digest.
+        """
+        return importing.import_package(self.store, folder)
 
     # ------------------------------------------------------------------ resolving and loading
     def resolve(self, uri: str | ModelPackage | ModelVersion) -> Resolved:

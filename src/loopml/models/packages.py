@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from loopml._utils.hashing import sha256_bytes
 from loopml.errors import InvalidInput
 from loopml.models.errors import PackageCorrupted
+from loopml.models.members import check_manifest_members, inside, refuse_links
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -85,7 +86,12 @@ class ModelPackage:
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> bytes:
-    """Hash every file in ``folder`` into ``manifest['files']``, write and return the manifest."""
+    """Hash every file in ``folder`` into ``manifest['files']``, write and return the manifest.
+
+    Raises:
+        PackageCorrupted: the folder holds a symbolic link (a package holds regular files).
+    """
+    refuse_links(folder, str(folder))
     files = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
@@ -141,7 +147,7 @@ def copy_artifacts(folder: Path, artifacts: Mapping[str, str | os.PathLike[str]]
         src = Path(source)
         target = folder / "artifacts" / name
         if src.is_dir():
-            shutil.copytree(src, target)
+            shutil.copytree(src, target, symlinks=True)  # links are refused, not followed
         elif src.is_file():
             target.mkdir(parents=True)
             target = target / src.name
@@ -161,7 +167,9 @@ def copy_code(folder: Path, code_paths: list[str | os.PathLike[str]]) -> list[st
     for source in code_paths:
         src = Path(source)
         if src.is_dir():
-            shutil.copytree(src, target / src.name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                src, target / src.name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
+            )
         elif src.is_file():
             shutil.copyfile(src, target / src.name)
         else:
@@ -194,6 +202,7 @@ def read_manifest(blobs: BlobFiles, digest: str) -> dict[str, Any]:
             f"package {digest} uses manifest format {manifest['format_version']}, newer than "
             f"this loopml understands ({FORMAT_VERSION}); upgrade loopml"
         )
+    check_manifest_members(manifest, digest)
     return manifest
 
 
@@ -231,10 +240,11 @@ class StoredPackage:
         return target
 
     def export(self, dest: Path) -> None:
-        """Copy every package file, and the manifest, into ``dest``."""
+        """Copy every package file, and the manifest, into ``dest`` (never outside it)."""
+        check_manifest_members(self.manifest, self.digest)
         for name in self.manifest["files"]:
-            self.blobs.get_file(str(self._entry(name)["digest"]), dest / name)
-        shutil.copyfile(self.blobs.local_file(self.digest), dest / MANIFEST)
+            self.blobs.get_file(str(self._entry(name)["digest"]), inside(dest, name))
+        shutil.copyfile(self.blobs.local_file(self.digest), inside(dest, MANIFEST))
 
     def _entry(self, name: str) -> Mapping[str, Any]:
         files: Mapping[str, Mapping[str, Any]] = self.manifest.get("files", {})

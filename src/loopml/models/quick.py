@@ -14,12 +14,11 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from loopml import _registry, config
+from loopml import _hooks, _registry, config
 from loopml.errors import ArtifactNotFound, BlobCorrupted
 from loopml.models.loaded import LoadedModel
 from loopml.models.loading import PackageLoader
@@ -56,20 +55,22 @@ def load_model(uri: Any, *, cache: bool = True) -> LoadedModel:
     """
     client = _configured_client()
     if client is None and isinstance(uri, str):
-        loaded = _fast_load(config.resolve(), uri, cache=cache)
+        try:
+            loaded = _fast_load(config.resolve(), uri, cache=cache)
+        except BlobCorrupted:
+            loaded = None  # the full path raises it again, naming what holds the blob
         if loaded is not None:
             return loaded
     if client is None:
-        client = _registry.import_target("loopml._api:get_client")()
+        client = _hooks.default_client()
     model: LoadedModel = client.models.load_model(uri, cache=cache)
     return model
 
 
 def _configured_client() -> Any:
     # A client built by lm.configure() or an earlier lm.* call wins: it holds the settings
-    # the user chose and the process's model cache. Looked up without importing it.
-    api = sys.modules.get("loopml._api")
-    return None if api is None else api.current_client()
+    # the user chose and the process's model cache.
+    return _hooks.current_client()
 
 
 def _fast_load(settings: Settings, uri: str, *, cache: bool) -> LoadedModel | None:
@@ -171,12 +172,13 @@ class LocalBlobFiles:
     """Read-only verified access to the blobs of a local artifact folder.
 
     The layout (``blobs/sha256/<2 hex>/<62 hex>``) is the one ``loopml.store.blobs``
-    writes; a file is hashed once per process while its size and mtime are unchanged.
+    writes; a file is hashed again unless it is the same unchanged file as when it was last
+    hashed (inode, size, mtime and ctime, as ``store.blobs`` does).
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._verified: dict[str, tuple[int, int]] = {}
+        self._verified: dict[str, tuple[int, int, int, int]] = {}
 
     def __repr__(self) -> str:
         return f"LocalBlobFiles({str(self.root)!r})"
@@ -188,7 +190,7 @@ class LocalBlobFiles:
             stat = path.stat()
         except FileNotFoundError as err:
             raise ArtifactNotFound(f"no blob {digest} in {self.root}") from err
-        stamp = (stat.st_size, stat.st_mtime_ns)
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
         if self._verified.get(digest) != stamp:
             hasher = hashlib.sha256()
             with open(path, "rb") as handle:

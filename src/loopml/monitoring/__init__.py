@@ -16,13 +16,13 @@ from loopml.monitoring.channels import (
     WebhookChannel,
 )
 from loopml.monitoring.drift import ColumnDrift, DriftReport, detect_drift
-from loopml.monitoring.feedback import FeedbackResult, UnknownPredictions
 from loopml.monitoring.monitors import Monitor, MonitorInfo, WindowResult
 from loopml.monitoring.options import DriftConfig
 from loopml.monitoring.performance import Performance
 from loopml.monitoring.quality import QualityReport, check_quality
 from loopml.monitoring.rules import Rule
 from loopml.monitoring.summary import ReferenceSummary
+from loopml.store.predlog.feedback import FeedbackResult, UnknownPredictions
 
 __all__ = [
     "Alert",

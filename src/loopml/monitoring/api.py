@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc, select
 
-from loopml._utils.clock import now_ms, to_ms
+from loopml._utils.clock import now_ms, to_instant, to_ms
 from loopml.errors import InvalidInput
 from loopml.monitoring import (
     alerts,
     channels,
     evaluate,
-    feedback as fb,
     references,
     report as report_html,
     schedule,
@@ -26,6 +25,7 @@ from loopml.monitoring.prometheus import MonitoringCollector
 from loopml.monitoring.rules import confirmed
 from loopml.store.events import EventLog
 from loopml.store.lineage import Edge, Node, record_edges
+from loopml.store.predlog import feedback as fb, reading as labels_reading
 from loopml.store.tables import monitoring as t
 
 if TYPE_CHECKING:
@@ -166,11 +166,11 @@ class Monitoring:
             return to_frame(current), None, None
         frame = evaluate.read_window(self.log, info.deployment, start, end)
         if not info.label_delay:
-            return frame, fb.latest_feedback(self.log, start, info.deployment), None
+            return frame, labels_reading.latest_feedback(self.log, start, info.deployment), None
         early = evaluate.read_window(
             self.log, info.deployment, start - info.label_delay, end - info.label_delay
         )
-        labels = fb.latest_feedback(self.log, start - info.label_delay, info.deployment)
+        labels = labels_reading.latest_feedback(self.log, start - info.label_delay, info.deployment)
         return frame, labels, early
 
     def _record(self, info: MonitorInfo, result: WindowResult) -> WindowResult:
@@ -397,25 +397,39 @@ class Monitoring:
         self, data: Any, *, deployment: str | None = None, on_unknown: fb.OnUnknown = "error"
     ) -> fb.FeedbackResult:
         """Record many labels from a DataFrame, Arrow table, parquet/CSV path or list of dicts."""
-        rows = list(data) if isinstance(data, list) else fb.rows_from_data(data)
+        rows = list(data) if isinstance(data, list) else fb.rows_from_frame(to_frame(data))
         return fb.log_feedback_rows(self.log, rows, deployment=deployment, on_unknown=on_unknown)
 
     def performance(
         self,
         deployment: str,
         *,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
+        since: dt.datetime | str | int | dt.timedelta | None = None,
+        until: dt.datetime | str | int | dt.timedelta | None = None,
         task: str | None = None,
         positive_label: str | None = None,
     ) -> pd.DataFrame:
-        """Return live performance per model version of a deployment's labelled predictions."""
+        """Return live performance per model version of a deployment's labelled predictions.
+
+        Args:
+            deployment: the deployment whose prediction log is read.
+            since: start of the window: a datetime, ISO 8601 text, epoch ms, or a look-back
+                such as ``"10m"`` or ``"24h"`` (default: the beginning).
+            until: end of the window, the same forms (default: now).
+            task: ``"classification"`` or ``"regression"`` (default: inferred).
+            positive_label: the positive class for binary metrics.
+
+        Raises:
+            InvalidInput: ``since`` or ``until`` is not a time.
+        """
         import pandas as pd
 
+        since = _instant(since, "since")
+        until = _instant(until, "until")
         window = evaluate.read_window(
             self.log, deployment, since or _utc(0), until or _utc(now_ms() + 1)
         )
-        labels = fb.latest_feedback(self.log, since, deployment)
+        labels = labels_reading.latest_feedback(self.log, since, deployment)
         groups = evaluate.performance_groups(
             window, labels, task=task, positive_label=positive_label
         )
@@ -433,6 +447,15 @@ class Monitoring:
         if len(frame):
             frame["model_version"] = frame["model_version"].astype("Int64")
         return frame
+
+
+def _instant(value: dt.datetime | str | int | dt.timedelta | None, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return to_instant(value)
+    except ValueError as err:
+        raise InvalidInput(f"{name}: {err}") from err
 
 
 def _utc(ms: int) -> dt.datetime:

@@ -12,9 +12,10 @@ import pandas as pd
 import pyarrow as pa
 
 from loopml.data import Schema, validate
-from loopml.monitoring import feedback as fb, performance as perf
+from loopml.monitoring import performance as perf
 from loopml.monitoring.drift import DriftReport, detect_drift
 from loopml.monitoring.quality import QualityReport, check_quality
+from loopml.store.predlog.reading import join_labels
 from loopml.store.streams import PREDICTION_COLUMNS, predictions_stream
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def performance_groups(
     """Performance of served rows overall and per (model version, shadow) group."""
     if labels is None or "prediction" not in window.columns or len(window) == 0:
         return []
-    joined = fb.join_labels(window, labels)
+    joined = join_labels(window, labels)
     if len(joined) == 0:
         return []
     kind: Any = task or perf.infer_task(joined["label"].to_numpy(), joined["prediction"].to_numpy())

@@ -196,32 +196,47 @@ def _timeseries(history: Sequence[WindowResult]) -> str:
     if not ok:
         return "<h2>Over time</h2><p>No stored windows in this period.</p>"
     charts = [
-        svg.lines({"drift share": _series(ok, "drift.share")}, "Share of drifted columns"),
-        svg.lines({"rows": [(r.window_end, float(r.rows)) for r in ok]}, "Rows per window"),
+        svg.lines({"drift share": _series(history, "drift.share")}, "Share of drifted columns"),
+        svg.lines({"rows": _series(history, "rows")}, "Rows per window"),
     ]
-    perf = {k: _series(ok, f"performance.{k}") for k in PERFORMANCE_KEYS}
-    perf = {k: v for k, v in perf.items() if v}
-    if perf:
-        charts.append(svg.lines(perf, "Performance on labelled predictions"))
-    effects = _top_effects(ok)
+    # one chart per performance metric: each on its own scale, so a decay is visible
+    for key in PERFORMANCE_KEYS:
+        values = _series(history, f"performance.{key}")
+        if any(v is not None for _, v in values):
+            charts.append(
+                svg.lines({key: values}, f"{key} on labelled predictions", zero_based=False)
+            )
+    effects = _top_effects(ok, history)
     if effects:
         charts.append(svg.lines(effects, "Drift effect size of the most drifted columns"))
     return f"<h2>Over time ({len(ok)} windows)</h2><div class='charts'>{''.join(charts)}</div>"
 
 
-def _series(results: Sequence[WindowResult], key: str) -> list[tuple[dt.datetime, float]]:
-    return [(r.window_end, float(v)) for r in results if (v := r.metrics.get(key)) is not None]
+def _series(results: Sequence[WindowResult], key: str) -> list[svg.Point]:
+    """One point per window; ``None`` (a gap in the chart) where it has no value."""
+    return [(r.window_end, _value(r, key)) for r in results]
 
 
-def _top_effects(results: Sequence[WindowResult]) -> dict[str, list[tuple[dt.datetime, float]]]:
+def _value(result: WindowResult, key: str) -> float | None:
+    if result.status != "ok":
+        return None
+    if key == "rows":
+        return float(result.rows)
+    value = result.metrics.get(key)
+    return None if value is None else float(value)
+
+
+def _top_effects(
+    ok: Sequence[WindowResult], history: Sequence[WindowResult]
+) -> dict[str, list[svg.Point]]:
     peaks: dict[str, float] = {}
-    for result in results:
+    for result in ok:
         for key, value in result.metrics.items():
             if key.startswith("drift.") and key.endswith(".effect") and value is not None:
                 column = key[len("drift.") : -len(".effect")]
                 peaks[column] = max(peaks.get(column, 0.0), value)
     top = sorted(peaks, key=lambda c: -peaks[c])[:4]
-    return {c: _series(results, f"drift.{c}.effect") for c in top}
+    return {c: _series(history, f"drift.{c}.effect") for c in top}
 
 
 def _alerts(alerts: Sequence[Alert]) -> str:

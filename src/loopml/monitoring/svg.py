@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import math
 from typing import TYPE_CHECKING
 
@@ -44,16 +45,22 @@ def bars(
     return _svg(parts)
 
 
-def lines(series: Mapping[str, Sequence[tuple[dt.datetime, float]]], title: str) -> str:
-    """A line chart of time series (one line per name), with points marked."""
-    points = [p for values in series.values() for p in values]
+Point = tuple[dt.datetime, float | None]
+
+
+def lines(series: Mapping[str, Sequence[Point]], title: str, *, zero_based: bool = True) -> str:
+    """A line chart of time series (one line per name), with points marked.
+
+    A ``None`` value is a gap: the line stops there and starts again after it, so a
+    window without data is never drawn as a straight line across. With ``zero_based``
+    false the y-axis spans just the data (with a margin), so a small decay stays visible.
+    """
+    points = [(t, v) for values in series.values() for t, v in values if v is not None]
     if not points:
         return _svg([_frame(title), _text(WIDTH / 2, HEIGHT / 2, "no data", anchor="middle")])
     t0 = min(p[0] for p in points).timestamp()
     t1 = max(p[0] for p in points).timestamp()
-    low = min(0.0, min(p[1] for p in points))
-    high = max(p[1] for p in points)
-    high = high if high > low else low + 1.0
+    low, high = _y_range([v for _, v in points], zero_based)
     span_t = t1 - t0 or 1.0
 
     def xy(when: dt.datetime, value: float) -> tuple[float, float]:
@@ -65,15 +72,16 @@ def lines(series: Mapping[str, Sequence[tuple[dt.datetime, float]]], title: str)
     legend = []
     for i, (name, values) in enumerate(sorted(series.items())):
         colour = PALETTE[i % len(PALETTE)]
-        coords = [xy(t, v) for t, v in sorted(values)]
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-        parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{path}"/>'
-        )
-        for (x, y), (when, value) in zip(coords, sorted(values), strict=True):
-            tip = html.escape(f"{name} {when:%Y-%m-%d %H:%M}: {value:.4g}")
-            dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="{colour}">'
-            parts.append(f"{dot}<title>{tip}</title></circle>")
+        for run in _runs(sorted(values, key=lambda p: p[0])):
+            coords = [xy(t, v) for t, v in run]
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{path}"/>'
+            )
+            for (x, y), (when, value) in zip(coords, run, strict=True):
+                tip = html.escape(f"{name} {when:%Y-%m-%d %H:%M}: {value:.4g}")
+                dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="{colour}">'
+                parts.append(f"{dot}<title>{tip}</title></circle>")
         legend.append((name, colour))
     parts.append(
         _text(
@@ -84,6 +92,36 @@ def lines(series: Mapping[str, Sequence[tuple[dt.datetime, float]]], title: str)
     parts.append(_text(WIDTH - PAD, HEIGHT - PAD + 14, end, anchor="end", size=9))
     parts.append(_legend(legend))
     return _svg(parts)
+
+
+def _y_range(values: Sequence[float], zero_based: bool) -> tuple[float, float]:
+    low, high = min(values), max(values)
+    if zero_based:
+        low = min(0.0, low)
+    else:
+        margin = (high - low) * 0.1 or abs(high) * 0.05 or 0.05
+        low, high = low - margin, high + margin
+    return low, (high if high > low else low + 1.0)
+
+
+def _runs(values: Sequence[Point]) -> list[list[tuple[dt.datetime, float]]]:
+    """Split a series at its gaps: ``None`` values and jumps over 1.5 typical steps."""
+    steps = sorted((b[0] - a[0]).total_seconds() for a, b in itertools.pairwise(values))
+    typical = steps[len(steps) // 2] if steps else 0.0
+    runs: list[list[tuple[dt.datetime, float]]] = [[]]
+    previous: dt.datetime | None = None
+    for when, value in values:
+        jumped = (
+            previous is not None
+            and typical > 0
+            and ((when - previous).total_seconds() > 1.5 * typical)
+        )
+        if (value is None or jumped) and runs[-1]:
+            runs.append([])
+        if value is not None:
+            runs[-1].append((when, value))
+        previous = when
+    return [run for run in runs if run]
 
 
 def _svg(parts: list[str]) -> str:

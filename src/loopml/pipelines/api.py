@@ -96,13 +96,25 @@ class Pipelines:
         return result
 
     def resume(
-        self, run_id: str, *, executor: Any = None, raise_on_error: bool = True, **options: Any
+        self,
+        run_id: str,
+        *,
+        executor: Any = None,
+        raise_on_error: bool = True,
+        on_event: Callable[[RunEvent], None] | None = None,
     ) -> PipelineRun:
-        """Run a failed or cancelled run again, reusing every step that had succeeded.
+        """Re-run a failed or cancelled pipeline run, reusing every step that had succeeded.
 
         Steps whose code, parameters and inputs are unchanged are taken over from the
         earlier run (recorded as CACHED, even with caching off); the failed step and
         everything after it run again. The new run records ``resumed_from``.
+
+        Args:
+            run_id: the failed or cancelled run (id or unique prefix).
+            executor: ``local``, ``threads``, ``process``, ``dask://host:port`` or a Dask
+                client (default: the pipeline's, else the settings').
+            raise_on_error: raise :class:`PipelineRunFailed` when the new run fails.
+            on_event: progress callback.
 
         Raises:
             PipelineRunNotResumable: the run succeeded or is still running.
@@ -123,7 +135,7 @@ class Pipelines:
             trigger="resume",
             trigger_info={"resumed_from": previous.id},
             resume_from=previous,
-            **options,
+            on_event=on_event,
         )
 
     def trigger(

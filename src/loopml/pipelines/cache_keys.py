@@ -162,7 +162,7 @@ def source_digest(obj: Any) -> str:
         source = textwrap.dedent(inspect.getsource(obj))
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError, IndentationError):
-        return _compiled_digest(obj)
+        return compiled_digest(obj)
     node = next(
         (
             n
@@ -193,7 +193,8 @@ def _normalised(node: ast.AST) -> ast.AST:
     return node
 
 
-def _compiled_digest(obj: Any) -> str:
+def compiled_digest(obj: Any) -> str:
+    """Return the digest of the compiled code of ``obj`` (its file and first line ignored)."""
     code = getattr(obj, "__code__", None)
     if code is None:
         return sha256_bytes(repr(obj).encode())

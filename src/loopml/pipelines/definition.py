@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from loopml import _registry
+from loopml import _hooks
 from loopml.pipelines import schedules, typecheck
 from loopml.pipelines.errors import ParamTypeError, PipelineDefinitionError
 from loopml.pipelines.graph import (
@@ -222,8 +222,8 @@ class Pipeline:
 
 
 def default_client() -> Any:
-    """Return ``lm``'s default client (looked up lazily: pipelines sit below the facade)."""
-    return _registry.import_target(_registry.lookup("api", "default_client"))()
+    """Return ``lm``'s default client (handed down through :mod:`loopml._hooks`)."""
+    return _hooks.default_client()
 
 
 def _json_defaults(values: dict[str, Any]) -> dict[str, Any]:
@@ -249,15 +249,29 @@ def pipeline(
 ) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
-def pipeline(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+def pipeline(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    schedule: str | None = None,
+    timezone: str = "UTC",
+    executor: Any = None,
+    cache: bool = True,
+    experiment: str | None = None,
+    description: str | None = None,
+) -> Any:
     """Make a function that calls steps a pipeline.
 
     Args:
         fn: the function (when used as ``@lm.pipeline`` without arguments).
-        **options: ``name``; ``schedule`` (cron, e.g. ``"0 3 * * *"``, run by
-            ``loopml scheduler``) and ``timezone``; ``executor`` (default for runs);
-            ``cache`` (default for runs); ``experiment`` (of the tracking runs;
-            default: the pipeline name); ``description``.
+        name: the pipeline name (default: the function's).
+        schedule: a cron expression (``"0 3 * * *"``) run by ``loopml scheduler``.
+        timezone: the time zone of the schedule.
+        executor: default executor of its runs (``local``, ``process``, ``dask://...``).
+        cache: default for its runs: reuse unchanged steps' results.
+        experiment: experiment of the tracking runs (default: the pipeline name).
+        description: what the pipeline does.
 
     Returns:
         A :class:`Pipeline`; ``.run(**params)`` runs it.
@@ -274,6 +288,15 @@ def pipeline(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
           1. double[0]
           2. double[1]  <- double[0]
     """
+    options: dict[str, Any] = {
+        "name": name,
+        "schedule": schedule,
+        "timezone": timezone,
+        "executor": executor,
+        "cache": cache,
+        "experiment": experiment,
+        "description": description,
+    }
     if fn is not None:
         return Pipeline(fn, **options)
 

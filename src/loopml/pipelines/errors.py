@@ -60,6 +60,12 @@ class PipelineRunNotResumable(Conflict):
     """The pipeline run cannot be resumed (it succeeded or is still running)."""
 
 
+class StaleStepCode(LoopmlError):
+    """A worker's copy of a step is not the code the pipeline run was planned with."""
+
+    http_status = 409
+
+
 class StepTimeout(LoopmlError):
     """A step ran longer than its ``timeout``."""
 

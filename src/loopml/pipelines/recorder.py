@@ -9,6 +9,8 @@ from sqlalchemy import bindparam, update
 
 from loopml._utils.clock import now_ms
 from loopml._utils.ids import new_id
+from loopml._utils.secrets import redact
+from loopml.models.writer import log_model
 from loopml.pipelines import records
 from loopml.store.lineage import Edge, Node, record_edges
 from loopml.store.tables import core, pipelines as t, tracking as tt
@@ -33,7 +35,7 @@ class Recorder:
     def __init__(self, store: Store, request: RunRequest, executor: str) -> None:
         self.store = store
         self.request = request
-        self.executor = executor
+        self.executor = redact(executor)  # a scheduler URL may carry a token
         self.run_id = request.run_id or new_id()
         self._ops: list[Callable[[Connection], None]] = []
         self._updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -52,7 +54,7 @@ class Recorder:
         """Open the pipeline's tracking run and write the run and its pending steps."""
         request = self.request
         pipeline = request.pipeline
-        self._tracking = Tracking(self.store).start_run(
+        self._tracking = Tracking(self.store, log_model=log_model).start_run(
             pipeline.experiment,
             f"{pipeline.name}-{self.run_id[:8]}",
             pipeline_run_id=self.run_id,

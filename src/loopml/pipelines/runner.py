@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from loopml._utils.clock import now_ms
 from loopml.pipelines import cache_keys, records
+from loopml.pipelines.freshness import loaded_code
 from loopml.pipelines.graph import OutputRef
 from loopml.pipelines.plan import Planner, StepState
 from loopml.pipelines.recorder import Recorder
@@ -160,6 +161,7 @@ class Runner:
             parent_run_id=self.recorder.tracking_run_id,
             settings=None if in_process else self.settings,
             keep_values=in_process,
+            code=None if in_process else loaded_code(state.node.step.fn),
         )
 
     def _complete(self, state: StepState, future: Future[StepResult]) -> None:

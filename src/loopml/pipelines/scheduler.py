@@ -151,23 +151,33 @@ class Scheduler:
             now: the time to evaluate schedules at (default: now).
             wait: wait for the started jobs (and queued runs) to finish.
         """
-        if not leases.acquire(self.store.db, LEASE_NAME, self.holder, self.lease_ttl):
-            return []
         moment = now or dt.datetime.now(dt.UTC)
+        if not leases.acquire(self.store.db, LEASE_NAME, self.holder, self.lease_ttl):
+            logger.info(
+                "tick %s: standing by, %s holds the scheduler lease",
+                moment.isoformat(timespec="seconds"),
+                leases.holder_of(self.store.db, LEASE_NAME),
+            )
+            return []
         started = []
+        due = 0
         for source_name, source in self.sources.items():
             try:
                 jobs = list(source.due(moment))
             except Exception:
                 logger.exception("scheduled job source %r failed to list due jobs", source_name)
                 continue
+            due += len(jobs)
             for job in jobs:
-                if job.name in self._running or not self._claim(job):
+                if not self._may_start(job):
                     continue
                 future = self._pool.submit(self._run_job, job)
                 self._running[job.name] = future
                 future.add_done_callback(self._forget(job.name))
                 started.append(future)
+        logger.info(
+            "tick %s: %d due, %d started", moment.isoformat(timespec="seconds"), due, len(started)
+        )
         self._start_queued()
         if wait:
             for future in started:
@@ -222,6 +232,16 @@ class Scheduler:
 
         return forget
 
+    def _may_start(self, job: ScheduledJob) -> bool:
+        tick = job.due_at.isoformat()
+        if job.name in self._running:
+            logger.info("skipping %s for %s: its previous tick is still running", job.name, tick)
+            return False
+        if not self._claim(job):
+            logger.info("skipping %s for %s: this tick was already claimed", job.name, tick)
+            return False
+        return True
+
     def _claim(self, job: ScheduledJob) -> bool:
         # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING
         stmt = self.store.db.upsert(t.schedule_ticks, ["job", "tick"], []).returning(
@@ -248,6 +268,7 @@ class Scheduler:
         except Exception as err:
             logger.exception("scheduled job %s failed", job.name)
             status, text = "FAILED", repr(err)
+        logger.info("finished %s for %s: %s %s", job.name, job.due_at.isoformat(), status, text)
         ticks = t.schedule_ticks
         with self.store.db.write() as conn:
             conn.execute(

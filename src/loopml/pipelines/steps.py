@@ -187,19 +187,36 @@ def step(
 ) -> Callable[[Callable[..., Any]], Step]: ...
 
 
-def step(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+def step(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    cache: bool = True,
+    retries: int = 0,
+    retry_delay: float = 1.0,
+    backoff: float = 2.0,
+    retry_on: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+    timeout: float | None = None,
+    outputs: int | Sequence[str] | None = None,
+    cache_version: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> Any:
     """Make a function a pipeline step.
 
     Args:
         fn: the function (when used as ``@lm.step`` without arguments).
-        **options: ``name``; ``cache`` (default ``True``: skip the step when its code,
-            the project helpers it calls, its parameters and its input contents are
-            unchanged); ``retries`` (extra attempts after a failure), ``retry_delay``
-            (seconds before the first retry), ``backoff`` (delay multiplier per retry),
-            ``retry_on`` (exception types worth retrying); ``timeout`` (seconds per
-            attempt); ``outputs`` (a count or names, for steps that return a tuple);
-            ``cache_version`` (change it to invalidate cached results by hand); ``tags``
-            (set on the step's tracking run).
+        name: the step name (default: the function's).
+        cache: skip the step when its code, the project helpers it calls, its parameters
+            and its input contents are unchanged.
+        retries: extra attempts after a failure.
+        retry_delay: seconds before the first retry.
+        backoff: delay multiplier per retry.
+        retry_on: exception types worth retrying.
+        timeout: seconds per attempt.
+        outputs: a count or names, for steps that return a tuple.
+        cache_version: change it to invalidate cached results by hand.
+        tags: set on the step's tracking run.
 
     Returns:
         A :class:`Step`; called outside a pipeline it is the plain function.
@@ -212,6 +229,18 @@ def step(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
         >>> add(1, 2)
         3
     """
+    options: dict[str, Any] = {
+        "name": name,
+        "cache": cache,
+        "retries": retries,
+        "retry_delay": retry_delay,
+        "backoff": backoff,
+        "retry_on": retry_on,
+        "timeout": timeout,
+        "outputs": outputs,
+        "cache_version": cache_version,
+        "tags": tags,
+    }
     if fn is not None:
         return Step(fn, _options(fn, options))
 

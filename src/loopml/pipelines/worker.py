@@ -17,16 +17,19 @@ import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from loopml import _registry
+from loopml import _hooks
 from loopml._utils.clock import now_ms
 from loopml.errors import ArtifactNotFound, BlobCorrupted, NotFound
+from loopml.models.writer import log_model
 from loopml.pipelines import logs, materializers
-from loopml.pipelines.errors import NoMaterializer, ParamTypeError, StepTimeout
+from loopml.pipelines.errors import NoMaterializer, ParamTypeError, StaleStepCode, StepTimeout
+from loopml.pipelines.freshness import fresh_step
 from loopml.store import Store
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
     from loopml.config import Settings
+    from loopml.pipelines.freshness import LoadedCode
     from loopml.pipelines.steps import Step
     from loopml.tracking import Run
 
@@ -34,7 +37,7 @@ _MISSING: Any = object()
 _STORES: dict[tuple[str, str], Store] = {}
 _STORES_LOCK = threading.Lock()
 #: errors that another attempt cannot fix
-_FINAL = (NoMaterializer, ParamTypeError, ArtifactNotFound, BlobCorrupted)
+_FINAL = (NoMaterializer, ParamTypeError, ArtifactNotFound, BlobCorrupted, StaleStepCode)
 
 
 @dataclass(slots=True)
@@ -68,6 +71,8 @@ class StepTask:
     parent_run_id: str | None
     settings: Settings | None
     keep_values: bool = False
+    #: the code the driver hashed into the cache key; a worker checks it runs the same
+    code: LoadedCode | None = None
 
 
 @dataclass(slots=True)
@@ -105,12 +110,14 @@ def _execute(task: StepTask, store: Store, started: int) -> StepResult:
     result = StepResult("FAILED", started, started)
     run = None
     try:
+        if task.code is not None:
+            task.step = fresh_step(task.step, task.code)
         kwargs = {name: _resolve(value, task, store, name) for name, value in task.args.items()}
         for name, value in kwargs.items():
             task.step.check_arg(name, value)
         # In the driver's process the pipeline's run is the active run, so nesting finds
         # the parent without reading it back; elsewhere the parent is named explicitly.
-        run = Tracking(store).start_run(
+        run = Tracking(store, log_model=log_model).start_run(
             task.experiment,
             _run_name(task),
             pipeline_run_id=task.pipeline_run_id,
@@ -274,8 +281,7 @@ def worker_store(settings: Settings | None) -> Store:
 
 def _use_as_default(settings: Settings) -> None:
     """Point ``lm.*`` calls inside steps at the pipeline's store in worker processes."""
-    configure = _registry.import_target(_registry.lookup("api", "configure_settings"))
-    configure(settings)
+    _hooks.default_client(settings)  # builds it from these settings unless one exists
 
 
 def _run_name(task: StepTask) -> str:

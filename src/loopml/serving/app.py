@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 
-from loopml import __version__
+from loopml._version import __version__
 
 if TYPE_CHECKING:
     from loopml.serving.service import ModelService, Reply
@@ -103,7 +103,7 @@ def build_app(service: ModelService) -> FastAPI:
     @app.post("/feedback", tags=["feedback"])
     async def feedback(request: Request) -> Response:
         """Record ground-truth labels: {"prediction_id": ..., "label": ...} or a list."""
-        return _respond(service.feedback(await request.body()))
+        return _respond(await service.feedback(await request.body()))
 
     @app.get("/metrics", tags=["operations"])
     def metrics() -> Response:

@@ -94,7 +94,7 @@ class ServingApp:
                 return body
             if path == "/feedback":
                 body, _, _ = await self._read(scope, receive)
-                return service.feedback(body) if isinstance(body, bytes) else body
+                return await service.feedback(body) if isinstance(body, bytes) else body
             return None
         if method == "GET":
             handler = self._get.get(path)

@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from loopml import _registry
+from loopml.store.predlog.writer import LogStats
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -72,10 +73,9 @@ class ServingMetrics:
         self.load_seconds = Histogram(LOAD_BUCKETS)
         self.serving: dict[str, tuple[str, str]] = {}
         self.shadow_errors = 0
-        self.logged_rows = 0
-        self.log_flush_errors = 0
-        self.log_pending = 0
         self.feedback_rows = 0
+        #: the prediction log's counters (rows written, dropped, pending, flush errors)
+        self.log_stats: LogStats | None = None
 
     # ------------------------------------------------------------------ recording
     def request(
@@ -182,13 +182,17 @@ class ServingMetrics:
 
     def _log_families(self, counter: Any, gauge: Any) -> Iterator[Any]:
         d = [self.deployment]
+        stats = self.log_stats or LogStats()
         for name, doc, value, kind in (
             ("loopml_serving_predictions_logged", "Rows written to the prediction log.",
-             self.logged_rows, counter),
+             stats.logged_rows, counter),
+            ("loopml_serving_prediction_log_dropped",
+             "Rows dropped because the prediction log's queue was full (slow store).",
+             stats.dropped_rows, counter),
             ("loopml_serving_prediction_log_flush_errors", "Failed prediction-log flushes.",
-             self.log_flush_errors, counter),
+             stats.flush_errors, counter),
             ("loopml_serving_prediction_log_pending", "Rows waiting to be written.",
-             self.log_pending, gauge),
+             stats.pending_rows, gauge),
             ("loopml_serving_feedback_rows", "Feedback labels received.",
              self.feedback_rows, counter),
             ("loopml_serving_shadow_errors", "Shadow scoring failures (never seen by callers).",

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from loopml.errors import InvalidInput
 from loopml.serving.asgi import ServingApp
 from loopml.serving.metrics import Exposition, ServingMetrics
-from loopml.serving.predlog import PredictionLog
 from loopml.serving.routing import parse_split, parse_target
 from loopml.serving.runtime import BatchOptions, Route, Routes, Served
 from loopml.serving.service import ModelService, ServiceOptions
 from loopml.serving.shadow import ShadowQueue
 from loopml.serving.swap import Swapper
+from loopml.store.predlog.writer import PredictionLog
 
 if TYPE_CHECKING:
     from loopml.serving.protocols import ServableModel
@@ -55,6 +55,8 @@ class ServeConfig:
         log_predictions: write every prediction to the prediction log.
         log_scores: add positive-class probabilities to the log (computed off the request path).
         flush_interval: seconds between prediction-log writes.
+        max_pending_rows: most prediction-log rows held while the store is slow; further
+            rows are dropped (counted on ``/metrics``) so that serving never waits.
         poll_interval: seconds between alias checks for hot swap (0: never).
         max_body_mb: largest accepted request body.
         routing_header: request header holding the canary routing key.
@@ -74,6 +76,7 @@ class ServeConfig:
     log_predictions: bool = True
     log_scores: bool = True
     flush_interval: float = 1.0
+    max_pending_rows: int = 100_000
     poll_interval: float = 1.0
     max_body_mb: float = 16.0
     routing_header: str = "x-routing-key"
@@ -93,6 +96,8 @@ class ServeConfig:
             raise InvalidInput(f"max wait must not be negative, not {self.max_wait_ms} ms")
         if self.workers < 1:
             raise InvalidInput(f"workers must be at least 1, not {self.workers}")
+        if self.max_pending_rows < 1:
+            raise InvalidInput(f"max pending rows must be at least 1, not {self.max_pending_rows}")
         if self.max_body_mb <= 0:
             raise InvalidInput(f"max body size must be positive, not {self.max_body_mb} MB")
         if self.shadow is not None and not self.log_predictions:
@@ -177,8 +182,12 @@ def build(config: ServeConfig, source: ModelSource) -> Built:
     )
     swapper.load_all()
     predlog = PredictionLog(
-        source.event_log, deployment, flush_interval=config.flush_interval, metrics=metrics
+        source.event_log,
+        deployment,
+        flush_interval=config.flush_interval,
+        max_pending_rows=config.max_pending_rows,
     )
+    metrics.log_stats = predlog.stats
     queue = ShadowQueue(shadow, metrics) if shadow is not None else None
     if queue is not None:
         predlog.sources.append(queue.drain)

@@ -6,6 +6,7 @@ The raw ASGI router (:mod:`loopml.serving.asgi`) and the documented FastAPI shel
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -14,18 +15,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
-from loopml import __version__
+from loopml._version import __version__
 from loopml.errors import LoopmlError
 from loopml.serving import v2
 from loopml.serving.errors import MalformedRequest, ModelNotServed, PredictionFailed, RequestInvalid
-from loopml.serving.predlog import Entry, IdSource
+from loopml.store.predlog.feedback import FeedbackResult, UnknownPredictions, log_feedback_rows
+from loopml.store.predlog.writer import Entry, IdSource, looks_served
 
 if TYPE_CHECKING:
     from loopml.serving.metrics import Exposition, ServingMetrics
-    from loopml.serving.predlog import PredictionLog
     from loopml.serving.runtime import Routes, Served
     from loopml.serving.shadow import ShadowQueue
     from loopml.serving.validation import Validator
+    from loopml.store.predlog.writer import PredictionLog
 
 logger = logging.getLogger(__name__)
 
@@ -236,30 +238,44 @@ class ModelService:
         return Reply(status, orjson.dumps(body))
 
     # ------------------------------------------------------------------ feedback
-    def feedback(self, body: bytes) -> Reply:
-        """``POST /feedback``: ground-truth labels for earlier predictions."""
-        from loopml.store.streams import feedback_table
+    async def feedback(self, body: bytes) -> Reply:
+        """``POST /feedback``: ground-truth labels for predictions this deployment made.
 
+        Labels are written before the answer (200 means stored). An id this deployment
+        never logged gets 404; a label always belongs to this server's deployment.
+        """
         try:
-            data = _loads(body)
-            rows = data.get("feedback", [data]) if isinstance(data, dict) else data
-            if not isinstance(rows, list) or not rows:
-                raise MalformedRequest(
-                    "feedback must be an object {'prediction_id': ..., 'label': ...}, a list of "
-                    "them, or {'feedback': [...]}"
-                )
-            rows = [
-                {"deployment": self.deployment, **row} if isinstance(row, dict) else {}
-                for row in rows
-            ]
-            table = feedback_table(rows)
+            rows = decode_feedback(_loads(body), self.deployment)
             if self.predlog is None:
                 raise ModelNotServed("this server has no store to keep feedback in")
-            self.predlog.record_feedback(table)
+            result = await asyncio.to_thread(self._store_feedback, self.predlog, rows)
         except Exception as err:
             return self._failure("feedback", err, None)
+        self.metrics.feedback_rows += result.written
         self.metrics.request("feedback", "", "", 200, None)
-        return Reply(200, orjson.dumps({"accepted": table.num_rows}))
+        return Reply(200, orjson.dumps({"accepted": result.written}))
+
+    def _store_feedback(self, predlog: PredictionLog, rows: list[dict[str, Any]]) -> FeedbackResult:
+        predlog.flush()  # this process' own predictions become readable first
+        log = predlog.event_log()
+        try:
+            return log_feedback_rows(log, rows, deployment=self.deployment)
+        except UnknownPredictions as err:
+            # another worker of this deployment may still hold the prediction in memory:
+            # wait for its next flush once, but only for ids another server could have made
+            own = self.ids.prefix
+            foreign = [
+                r["prediction_id"]
+                for r in rows
+                if looks_served(r["prediction_id"]) and not r["prediction_id"].startswith(own)
+            ]
+            if not foreign:
+                raise
+            logger.debug(
+                "feedback for unknown ids %s; waiting one flush", foreign[:3], exc_info=err
+            )
+            time.sleep(predlog.flush_interval * 1.5)
+            return log_feedback_rows(log, rows, deployment=self.deployment)
 
     # ------------------------------------------------------------------ health, metadata
     def live(self) -> Reply:
@@ -323,8 +339,6 @@ class ModelService:
 
     def metrics_text(self) -> Reply:
         """``GET /metrics``: Prometheus text exposition."""
-        if self.predlog is not None:
-            self.metrics.log_pending = len(self.predlog._entries)
         body, content_type = self.exposition.render()
         return Reply(200, body, content_type.encode())
 
@@ -341,6 +355,48 @@ def output_tensors(served: Served) -> list[dict[str, Any]]:
     if hasattr(served.model, "predict_proba_array"):
         outputs.insert(1, {"name": "predict_proba", "datatype": "FP64", "shape": [-1, -1]})
     return outputs
+
+
+_FEEDBACK_FIELDS = ("prediction_id", "label", "time", "deployment")
+_FEEDBACK_SHAPE = (
+    "feedback must be an object {'prediction_id': ..., 'label': ...}, a list of them, or "
+    "{'feedback': [...]}"
+)
+
+
+def decode_feedback(data: Any, deployment: str) -> list[dict[str, Any]]:
+    """Check a ``/feedback`` body and return its rows, attributed to ``deployment``.
+
+    Raises:
+        MalformedRequest: the body is not one of the accepted shapes.
+        RequestInvalid: a row has an unknown field or names another deployment.
+    """
+    rows = data.get("feedback", [data]) if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not rows:
+        raise MalformedRequest(_FEEDBACK_SHAPE)
+    out = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise RequestInvalid(
+                f"{_FEEDBACK_SHAPE}; row {index} is not an object", field=f"[{index}]"
+            )
+        extra = sorted(set(row) - set(_FEEDBACK_FIELDS))
+        if extra:
+            raise RequestInvalid(
+                f"feedback row {index} has unknown field {extra[0]!r}; use "
+                f"{list(_FEEDBACK_FIELDS)}",
+                field=f"[{index}].{extra[0]}",
+            )
+        claimed = row.get("deployment")
+        if claimed is not None and claimed != deployment:
+            raise RequestInvalid(
+                f"feedback row {index} names deployment {claimed!r}, but this server is "
+                f"{deployment!r}; labels belong to the deployment that made the prediction: "
+                "drop 'deployment' or send the label to that deployment's server",
+                field=f"[{index}].deployment",
+            )
+        out.append({**row, "deployment": deployment})
+    return out
 
 
 def decode_predict(data: Any, validator: Validator) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from loopml.serving.predlog import Entry
+from loopml.store.predlog.writer import Entry
 
 if TYPE_CHECKING:
     from loopml.serving.metrics import ServingMetrics

@@ -16,6 +16,7 @@ from loopml._utils.clock import now_ms
 from loopml.store.blob_backends import BlobBackend, open_backend
 from loopml.store.blobs import OCTET_STREAM, BlobRef, BlobStore
 from loopml.store.db import Database
+from loopml.store.owners import blob_owners
 from loopml.store.tables import core
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Store:
         self.db = db
         self.blobs = blobs
         self.home = home
+        blobs.owners = self.blob_owners
 
     def __repr__(self) -> str:
         return f"Store(db={self.db.safe_url!r}, artifacts={self.blobs.backend.url!r})"
@@ -90,6 +92,10 @@ class Store:
                 "created_at": now_ms(),
             },
         )
+
+    def blob_owners(self, digest: str) -> list[str]:
+        """Describe the run artifacts, model versions and dataset versions holding a blob."""
+        return blob_owners(self.db, digest)
 
     def blob_info(self, digest: str) -> BlobRef | None:
         """Return the recorded size and media type of a blob, or ``None``."""

@@ -2,7 +2,11 @@
 
 A blob lives at ``blobs/sha256/<2 hex>/<62 hex>`` in its backend and is never
 overwritten. Reads recompute the digest and raise :class:`BlobCorrupted` on a mismatch,
-so corrupted bytes are never handed out silently.
+so corrupted bytes are never handed out silently. A local file is re-hashed unless it
+is the very file hashed before: same inode, size, mtime and ctime (a write that restores
+the mtime still moves the ctime). A corruption error names the blob and, through the
+``owners`` hook the :class:`~loopml.store.Store` installs, the run artifacts, model
+versions and dataset versions it belongs to.
 """
 
 from __future__ import annotations
@@ -15,13 +19,19 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from loopml._utils.hashing import sha256_bytes
+from loopml._utils.secrets import redact
 from loopml.errors import ArtifactNotFound, BlobCorrupted, InvalidInput
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from loopml.store.blob_backends import BlobBackend
+
+#: what a local file looked like when it was hashed: inode, size, mtime_ns, ctime_ns
+FileStamp: TypeAlias = tuple[int, int, int, int]
 
 _CHUNK = 1 << 20
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -55,11 +65,13 @@ class BlobStore:
     def __init__(self, backend: BlobBackend, cache_dir: Path | None = None) -> None:
         self.backend = backend
         self.cache_dir = cache_dir
-        self._verified: dict[str, tuple[int, int]] = {}
+        self._verified: dict[str, FileStamp] = {}
         self._lock = threading.Lock()
+        #: digest -> descriptions of what holds it ("run 3f2a (artifact model/model.pkl)")
+        self.owners: Callable[[str], list[str]] | None = None
 
     def __repr__(self) -> str:
-        return f"BlobStore({self.backend!r})"
+        return f"BlobStore({redact(repr(self.backend))})"
 
     @staticmethod
     def key(digest: str) -> str:
@@ -116,13 +128,14 @@ class BlobStore:
     def local_file(self, digest: str) -> Path:
         """Return a verified local file holding ``digest`` (no copy for local backends).
 
-        A local blob is verified once per process while its size and mtime are unchanged;
-        a remote blob is downloaded once into ``cache_dir`` and verified there.
+        A local blob is hashed again unless it is the same file, unchanged, as when it was
+        last hashed (inode, size, mtime and ctime); a remote blob is downloaded once into
+        ``cache_dir`` and verified there the same way.
         """
         path = self.backend.local_path(self.key(digest))
         if path is not None:
             if not path.is_file():
-                raise ArtifactNotFound(f"no blob {digest} in {self.backend.url}")
+                raise ArtifactNotFound(f"no blob {digest} in {redact(self.backend.url)}")
             self._verify_local(digest, path)
             return path
         return self._cached_copy(digest)
@@ -141,12 +154,13 @@ class BlobStore:
             self._verified.pop(digest, None)
 
     def _verify_local(self, digest: str, path: Path) -> None:
-        stat = path.stat()
-        stamp = (stat.st_size, stat.st_mtime_ns)
+        stamp = file_stamp(path)
         if self._verified.get(digest) == stamp:
             return
         actual, _ = _hash_file(path)
         if actual != digest:
+            with self._lock:
+                self._verified.pop(digest, None)
             raise self._corrupted(digest, actual)
         with self._lock:
             self._verified[digest] = stamp
@@ -174,10 +188,28 @@ class BlobStore:
         return target
 
     def _corrupted(self, digest: str, actual: str) -> BlobCorrupted:
+        held_by = _describe_owners(self.owners, digest)
         return BlobCorrupted(
-            f"blob {digest} in {self.backend.url} is corrupted: its content hashes to {actual}. "
-            "Restore it from a backup or log the artifact again; loopml will not return it."
+            f"blob {digest} in {redact(self.backend.url)}{held_by} is corrupted: its content "
+            f"hashes to {actual}. Restore it from a backup or log the artifact again; loopml will "
+            "not return it."
         )
+
+
+def file_stamp(path: Path) -> FileStamp:
+    """Return what identifies an unchanged file: inode, size, mtime_ns and ctime_ns."""
+    stat = path.stat()
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _describe_owners(owners: Callable[[str], list[str]] | None, digest: str) -> str:
+    if owners is None:
+        return ""
+    try:
+        found = owners(digest)
+    except Exception:  # naming the owners must never hide the corruption itself
+        return ""
+    return f" (held by {', '.join(found)})" if found else " (referenced by nothing)"
 
 
 def _hash_file(path: Path) -> tuple[str, int]:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from loopml._registry import missing_dependency
+from loopml._utils.secrets import redact
 from loopml.errors import BackendUnavailable, ConfigError
 from loopml.store import migrations
 
@@ -153,7 +154,7 @@ def normalise_url(url: str) -> str:
         parsed = make_url(url)
     except sa_exc.ArgumentError as err:
         raise ConfigError(
-            f"LOOPML_DB_URL {url!r} is not a database URL; use sqlite:///path/to/loopml.db "
+            f"LOOPML_DB_URL {redact(url)!r} is not a database URL; use sqlite:///path/to/loopml.db "
             "or postgresql://user@host:5432/dbname"
         ) from err
     backend = parsed.get_backend_name()
@@ -163,7 +164,8 @@ def normalise_url(url: str) -> str:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     elif backend not in {"sqlite", "postgresql"}:
         raise ConfigError(
-            f"unsupported database {backend!r} in {url!r}; loopml supports SQLite and PostgreSQL"
+            f"unsupported database {backend!r} in {redact(url)!r}; loopml supports SQLite and "
+            "PostgreSQL"
         )
     return parsed.render_as_string(hide_password=False)
 

@@ -85,6 +85,11 @@ def feedback_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
         label = row.get("label")
         if label is None or (isinstance(label, float) and label != label):
             raise InvalidInput(f"feedback row {index} ({prediction_id}) needs a 'label'")
+        if not isinstance(label, str | int | float):
+            raise InvalidInput(
+                f"feedback row {index} ({prediction_id}): 'label' must be a number or a string, "
+                f"not {type(label).__name__}"
+            )
         ids.append(prediction_id)
         labels.append(label)
         times.append(_ms(row.get("time"), default_time))
@@ -109,18 +114,39 @@ def append_feedback(log: EventLog, rows: Iterable[Mapping[str, Any]]) -> int:
 
 def _labels(labels: list[Any]) -> pa.Array:
     if all(isinstance(v, bool | int | float) for v in labels):
-        return pa.array([float(v) for v in labels], type=pa.float64())
+        try:
+            numbers = [float(v) for v in labels]
+        except OverflowError:
+            raise InvalidInput("a feedback 'label' is too large for a float64") from None
+        return pa.array(numbers, type=pa.float64())
     if all(isinstance(v, str) for v in labels):
         return pa.array(labels, type=pa.string())
     raise InvalidInput("feedback labels must be all numbers or all strings in one call")
 
 
+_LATEST_MS = 253_402_300_800_000  # 10000-01-01: the end of what a datetime can hold
+
+
 def _ms(value: Any, default: int) -> int:
     if value is None:
         return default
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(
+                f"feedback time {value[:40]!r} is not an ISO timestamp ('2026-11-23T10:00:00Z')"
+            ) from None
     if isinstance(value, dt.datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return int(moment.timestamp() * 1000)
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value < _LATEST_MS:  # also refuses NaN
+            raise InvalidInput(
+                f"feedback time {value!r} is out of range; give epoch milliseconds between "
+                f"0 and {_LATEST_MS}"
+            )
         return int(value)
-    raise InvalidInput(f"feedback time must be a datetime or epoch milliseconds, not {value!r}")
+    raise InvalidInput(
+        f"feedback time must be a datetime, ISO text or epoch milliseconds, not {value!r}"
+    )

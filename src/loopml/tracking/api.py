@@ -28,7 +28,7 @@ from loopml.tracking import (
     search as s,
     validation as v,
 )
-from loopml.tracking.run import Run, active_run
+from loopml.tracking.run import ModelLogger, Run, active_run
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -52,11 +52,20 @@ class Tracking:
     Args:
         store: where runs are recorded.
         default_experiment: experiment for runs that name none.
+        log_model: writes model packages for ``run.log_model`` (the client hands over
+            ``loopml.models``'); without it runs cannot log models.
     """
 
-    def __init__(self, store: Store, default_experiment: str = "default") -> None:
+    def __init__(
+        self,
+        store: Store,
+        default_experiment: str = "default",
+        *,
+        log_model: ModelLogger | None = None,
+    ) -> None:
         self.store = store
         self.default_experiment = default_experiment
+        self.log_model = log_model
         self._ids: dict[str | int, tuple[int, float]] = {}
 
     def __repr__(self) -> str:
@@ -191,6 +200,7 @@ class Tracking:
             parent_id=parent_id,
             capture=capture,
             code_dir=code_dir,
+            model_logger=self.log_model,
         )
 
     def _resume(self, run_id: str) -> Run:
@@ -225,6 +235,7 @@ class Tracking:
             params=params,
             next_steps=steps,
             capture=False,
+            model_logger=self.log_model,
         )
 
     def active_run(self) -> Run | None:

@@ -13,13 +13,13 @@ import logging
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from loopml import _registry
 from loopml._utils.clock import now_ms, to_ms
 from loopml.errors import Conflict, InvalidInput, ParamConflict, RunNotActive
 from loopml.store.tables import tracking as t
@@ -30,11 +30,12 @@ from loopml.tracking.entities import ArtifactInfo
 if TYPE_CHECKING:
     import datetime as dt
     import os
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
     from types import TracebackType
 
     from sqlalchemy import Connection
 
+    from loopml.models.packages import ModelPackage
     from loopml.store import BlobRef, Store
     from loopml.tracking.entities import Experiment
 
@@ -45,6 +46,12 @@ _OPEN: set[Run] = set()
 _OPEN_LOCK = threading.Lock()
 _HOOKS: dict[str, Any] = {"installed": False, "uncaught": None}
 _SEED: list[int] = []
+
+
+#: ``log_model(run, model, name, **options)``: writes a model package as artifacts of a run.
+#: ``loopml.models`` provides it; tracking sits below models, so the client hands it to
+#: :class:`~loopml.tracking.Tracking`, which hands it to each run it starts.
+ModelLogger = Callable[..., Any]
 
 
 class Run:
@@ -69,8 +76,10 @@ class Run:
         next_steps: Mapping[str, int] | None = None,
         capture: bool = True,
         code_dir: Path | None = None,
+        model_logger: ModelLogger | None = None,
     ) -> None:
         self.store = store
+        self._model_logger = model_logger
         self.id = run_id
         self.experiment = experiment
         self.name = name
@@ -388,11 +397,56 @@ class Run:
                 )
 
     # ------------------------------------------------------------------ extensions
-    def log_model(self, model: object, name: str = "model", **kwargs: Any) -> Any:
-        """Log a model package (implemented by ``loopml.models``; see docs/models.md)."""
+    def log_model(
+        self,
+        model: object,
+        name: str = "model",
+        *,
+        example: Any = None,
+        signature: object = None,
+        flavor: str | None = None,
+        artifacts: Mapping[str, str | os.PathLike[str]] | None = None,
+        code_paths: Sequence[str | os.PathLike[str]] | None = None,
+        model_config: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> ModelPackage:
+        """Package ``model`` as artifacts of this run under ``name`` (see docs/models.md).
+
+        Args:
+            model: a fitted scikit-learn, XGBoost or LightGBM model, or an ``lm.PythonModel``.
+            name: artifact path of the package inside the run.
+            example: a few input rows; the signature is inferred from them and the package
+                is checked to load and predict on them.
+            signature: an ``lm.Signature`` (or its dict form) instead of inferring one.
+            flavor: force a flavor (``sklearn``, ``xgboost``, ``lightgbm``, ``python``).
+            artifacts: files a ``PythonModel`` needs, by name (copied into the package).
+            code_paths: source files or folders to ship with the package.
+            model_config: JSON-ready settings handed to a ``PythonModel``.
+            metadata: JSON-ready facts stored in the manifest.
+
+        Returns:
+            The ``ModelPackage``; its ``uri`` (``runs:/<run id>/<name>``) is what
+            ``lm.register_model`` and ``lm.load_model`` accept.
+        """
         self._check_active()
-        log_model = _registry.import_target(_registry.lookup("run_extensions", "log_model"))
-        return log_model(self, model, name, **kwargs)
+        if self._model_logger is None:
+            raise InvalidInput(
+                "this run cannot log models: it was not started through a loopml Client; "
+                "start it with lm.start_run(...) or client.runs.start_run(...)"
+            )
+        package: ModelPackage = self._model_logger(
+            self,
+            model,
+            name,
+            example=example,
+            signature=signature,
+            flavor=flavor,
+            artifacts=artifacts,
+            code_paths=code_paths,
+            model_config=model_config,
+            metadata=metadata,
+        )
+        return package
 
     # ------------------------------------------------------------------ lifecycle
     def end(self, status: str = "FINISHED", error: str | None = None) -> None:

@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from loopml._registry import missing_dependency
+from loopml._utils.secrets import redact
 from loopml.errors import ArtifactNotFound, InvalidInput
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class FsspecBlobBackend:
         self._atomic = self.protocol in _ATOMIC_PUT
 
     def __repr__(self) -> str:
-        return f"FsspecBlobBackend({self.url!r})"
+        return f"FsspecBlobBackend({redact(self.url)!r})"
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Write ``data`` under ``key`` (temporary object, then move, where moves are cheap)."""
@@ -69,7 +70,7 @@ class FsspecBlobBackend:
         try:
             data: bytes = self.fs.cat_file(self._path(key))
         except FileNotFoundError as err:
-            raise ArtifactNotFound(f"no blob at {key!r} under {self.url}") from err
+            raise ArtifactNotFound(f"no blob at {key!r} under {redact(self.url)}") from err
         return data
 
     def open(self, key: str) -> BinaryIO:
@@ -77,7 +78,7 @@ class FsspecBlobBackend:
         try:
             handle: BinaryIO = self.fs.open(self._path(key), "rb")
         except FileNotFoundError as err:
-            raise ArtifactNotFound(f"no blob at {key!r} under {self.url}") from err
+            raise ArtifactNotFound(f"no blob at {key!r} under {redact(self.url)}") from err
         return handle
 
     def exists(self, key: str) -> bool:

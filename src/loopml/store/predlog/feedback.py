@@ -1,9 +1,11 @@
-"""Ground-truth feedback: log labels for served predictions and join them to the log.
+"""Ground-truth feedback: validate labels, find the predictions they belong to, append them.
 
-Labels go to the ``feedback`` event stream (see :mod:`loopml.store.streams`). When a
-prediction id gets several labels, the one with the latest ``time`` wins (ties: the one
-logged last). Labels for prediction ids that are not in the prediction log are refused by
-default (``on_unknown="error"``), or skipped, or kept for predictions that are logged later.
+Labels go to the ``feedback`` event stream (see :mod:`loopml.store.streams`). A label is
+attributed to the deployment that logged its prediction, never to one the caller names.
+Labels for prediction ids that are not in the prediction log are refused by default
+(``on_unknown="error"``), or skipped, or kept for predictions that are logged later.
+Which label counts when an id has several is decided in one place:
+:func:`loopml.store.predlog.reading.latest_labels`.
 """
 
 from __future__ import annotations
@@ -13,16 +15,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from loopml.errors import ArtifactNotFound, InvalidInput, NotFound
-from loopml.monitoring import frames
-from loopml.store.events import TIME_TYPE
 from loopml.store.streams import (
-    FEEDBACK_STREAM,
     PREDICTIONS_PREFIX,
     append_feedback,
     feedback_table,
@@ -30,7 +28,6 @@ from loopml.store.streams import (
 )
 
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Iterable, Mapping
 
     from loopml.store.events import EventLog
@@ -126,7 +123,14 @@ def log_feedback_rows(
         )
     keep = [r for r in records if on_unknown == "keep" or r["prediction_id"] in owners]
     for r in keep:
-        r["deployment"] = r["deployment"] or owners.get(r["prediction_id"], deployment)
+        owner = owners.get(r["prediction_id"])
+        if owner is not None and r["deployment"] not in (None, owner):
+            raise InvalidInput(
+                f"prediction {r['prediction_id']!r} was logged by deployment {owner!r}, not "
+                f"{r['deployment']!r}; drop 'deployment' from the row (labels follow their "
+                "prediction)"
+            )
+        r["deployment"] = owner or r["deployment"] or deployment
     written = append_feedback(log, keep)
     skipped = unknown if on_unknown == "skip" else ()
     if skipped:
@@ -139,13 +143,12 @@ def _single(records: list[dict[str, Any]]) -> str | None:
     return next(iter(names)) if len(names) == 1 else None
 
 
-def rows_from_data(data: Any) -> list[dict[str, Any]]:
-    """Turn a DataFrame, Arrow table or parquet/CSV path of feedback into row mappings.
+def rows_from_frame(frame: Any) -> list[dict[str, Any]]:
+    """Turn a pandas DataFrame of feedback into row mappings for :func:`log_feedback_rows`.
 
     Raises:
         InvalidInput: the data lacks a ``prediction_id`` or ``label`` column.
     """
-    frame = frames.to_frame(data)
     missing = [c for c in ("prediction_id", "label") if c not in frame.columns]
     if missing:
         raise InvalidInput(
@@ -156,55 +159,9 @@ def rows_from_data(data: Any) -> list[dict[str, Any]]:
     frame = frame[keep].astype(object).where(frame[keep].notna(), None)
     rows: list[dict[str, Any]] = frame.to_dict("records")
     for row in rows:
-        if isinstance(row.get("time"), pd.Timestamp):
-            row["time"] = row["time"].to_pydatetime()
+        moment = row.get("time")
+        if moment is not None and hasattr(moment, "to_pydatetime"):
+            row["time"] = moment.to_pydatetime()
         if row.get("prediction_id") is not None:
             row["prediction_id"] = str(row["prediction_id"])
     return rows
-
-
-def read_feedback(log: EventLog, since: dt.datetime | None) -> pa.Table:
-    """Read the feedback stream since ``since``, in logged order.
-
-    Deployments may label with numbers or text; when both occur, labels are read as text.
-    """
-    tables = []
-    for key in log.keys(FEEDBACK_STREAM, since):
-        try:
-            tables.append(pq.read_table(io.BytesIO(log.backend.get_bytes(key))))
-        except (FileNotFoundError, ArtifactNotFound):  # compacted between listing and reading
-            continue
-    if not tables:
-        return pa.table({"time": pa.array([], type=TIME_TYPE)})
-    if len({str(t.schema.field("label").type) for t in tables}) > 1:
-        tables = [_label_as_text(t) for t in tables]
-    table = pa.concat_tables(tables, promote_options="default")
-    if since is not None:
-        table = table.filter(pc.greater_equal(table["time"], pa.scalar(since, type=TIME_TYPE)))
-    return table
-
-
-def _label_as_text(table: pa.Table) -> pa.Table:
-    index = table.column_names.index("label")
-    return table.set_column(index, "label", table["label"].cast(pa.string()))
-
-
-def latest_feedback(
-    log: EventLog, since: dt.datetime | None, deployment: str | None
-) -> pd.DataFrame:
-    """Return the latest label per prediction id recorded since ``since``."""
-    table = read_feedback(log, since)
-    if table.num_rows == 0 or "label" not in table.column_names:
-        return pd.DataFrame({"prediction_id": [], "label": [], "label_time": []})
-    frame = table.to_pandas()
-    if deployment is not None and "deployment" in frame.columns:
-        frame = frame[frame["deployment"].isna() | (frame["deployment"] == deployment)]
-    frame = frame.sort_values("time", kind="stable").drop_duplicates("prediction_id", keep="last")
-    return frame.rename(columns={"time": "label_time"})[["prediction_id", "label", "label_time"]]
-
-
-def join_labels(predictions: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
-    """Inner-join predictions with their latest labels on ``prediction_id``."""
-    if len(predictions) == 0 or len(feedback) == 0:
-        return predictions.iloc[0:0].assign(label=pd.Series(dtype=object))
-    return predictions.merge(feedback, on="prediction_id", how="inner")

@@ -1,10 +1,11 @@
 """The prediction log writer: requests append in memory, a thread writes parquet each second.
 
-On the request path, logging is one tuple appended to a list (the inputs stay the
-ndarray the model saw). A background thread swaps the list out every
+On the request path, logging is one tuple appended to a bounded list (the inputs stay
+the ndarray the model saw). A background thread swaps the list out every
 ``flush_interval`` seconds, builds one Arrow table per input layout and appends it to
 the ``predictions/<deployment>`` stream (:mod:`loopml.store.streams`), so a crash loses
-at most the last interval. Feedback labels are buffered and written the same way.
+at most the last interval. When the store is slow or down, the list stops growing at
+``max_pending_rows``: further rows are dropped and counted, and serving never waits.
 """
 
 from __future__ import annotations
@@ -12,22 +13,32 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import re
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from loopml.store.streams import FEEDBACK_STREAM, predictions_stream
+from loopml.store.events import TIME_TYPE
+from loopml.store.streams import predictions_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from loopml.serving.metrics import ServingMetrics
     from loopml.store.events import EventLog
 
 logger = logging.getLogger(__name__)
+
+
+_SERVED_ID = re.compile(r"^[0-9a-f]{18,}-[0-9a-f]+$")
+
+
+def looks_served(prediction_id: str) -> bool:
+    """Whether ``prediction_id`` has the shape of an id a model server hands out."""
+    return _SERVED_ID.match(prediction_id) is not None
 
 
 class IdSource:
@@ -60,14 +71,25 @@ class Entry(NamedTuple):
     scorer: Callable[[np.ndarray], np.ndarray | None] | None = None
 
 
+@dataclass(slots=True)
+class LogStats:
+    """Counters of one prediction log (the model server exposes them on ``/metrics``)."""
+
+    logged_rows: int = 0
+    dropped_rows: int = 0
+    flush_errors: int = 0
+    pending_rows: int = 0
+
+
 class PredictionLog:
-    """Buffers predictions and feedback and writes them to the event log in batches.
+    """Buffers predictions in a bounded queue and writes them to the event log in batches.
 
     Args:
         open_log: returns the :class:`~loopml.store.events.EventLog` (called lazily).
         deployment: the deployment name (stream ``predictions/<deployment>``).
         flush_interval: seconds between writes.
-        metrics: counters to update (rows logged, pending, flush errors).
+        max_pending_rows: most rows kept while the store is slow; rows beyond are dropped
+            (and counted in ``stats.dropped_rows``) rather than slowing requests down.
     """
 
     def __init__(
@@ -76,33 +98,46 @@ class PredictionLog:
         deployment: str,
         *,
         flush_interval: float = 1.0,
-        metrics: ServingMetrics | None = None,
+        max_pending_rows: int = 100_000,
     ) -> None:
         self.open_log = open_log
         self.deployment = deployment
         self.stream = predictions_stream(deployment)
         self.flush_interval = flush_interval
-        self.metrics = metrics
+        self.max_pending_rows = max_pending_rows
+        self.stats = LogStats()
         self._entries: list[Entry] = []
-        self._feedback: list[Any] = []
+        self._pending = 0
         self._log: EventLog | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._flush_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
         #: extra entry sources drained at each flush (the shadow queue)
         self.sources: list[Callable[[], list[Entry]]] = []
 
-    def record(self, entry: Entry) -> None:
-        """Queue one entry (cheap; called on the request path)."""
-        self._entries.append(entry)
+    def record(self, entry: Entry) -> bool:
+        """Queue one entry (cheap; called on the request path); ``False`` if it was dropped."""
+        rows = len(entry.ids)
+        with self._queue_lock:
+            if self._pending + rows > self.max_pending_rows:
+                self.stats.dropped_rows += rows
+                return False
+            self._pending += rows
+            self.stats.pending_rows = self._pending
+            self._entries.append(entry)
+        return True
 
-    def record_feedback(self, table: Any) -> None:
-        """Queue a validated feedback table (see :func:`loopml.store.streams.feedback_table`)."""
-        self._feedback.append(table)
+    def event_log(self) -> EventLog:
+        """Return the event log this writer appends to (opened on first use)."""
+        if self._log is None:
+            self._log = self.open_log()
+        return self._log
 
     def start(self) -> None:
         """Start the background writer thread."""
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(
                 target=self._run, name=f"loopml-predlog-{self.deployment}", daemon=True
             )
@@ -122,31 +157,46 @@ class PredictionLog:
                 self.flush()
             except Exception:  # keep serving; the entries stay queued for the next try
                 logger.exception("prediction log flush failed for %s", self.deployment)
-                if self.metrics is not None:
-                    self.metrics.log_flush_errors += 1
+                self.stats.flush_errors += 1
 
     def flush(self) -> int:
         """Write every queued entry now; return the number of prediction rows written."""
         with self._flush_lock:
-            entries, self._entries = self._entries, []
-            feedback, self._feedback = self._feedback, []
+            with self._queue_lock:
+                entries, self._entries = self._entries, []
+                taken = self._pending
+                self._pending = self.stats.pending_rows = 0
             for source in self.sources:
                 entries.extend(source())
-            if self.metrics is not None:
-                self.metrics.log_pending = len(self._entries)
-            if not entries and not feedback:
+            if not entries:
                 return 0
             try:
-                return self._write(entries, feedback)
+                written = self._write(entries)
             except Exception:
-                self._entries[:0] = entries
-                self._feedback[:0] = feedback
+                self._requeue(entries, taken)
                 raise
+            self.stats.logged_rows += written
+            return written
 
-    def _write(self, entries: list[Entry], feedback: list[Any]) -> int:
-        import pyarrow as pa
+    def _requeue(self, entries: list[Entry], rows: int) -> None:
+        with self._queue_lock:
+            room = self.max_pending_rows - self._pending
+            if rows > room:  # keep the newest rows that fit; count the rest as dropped
+                kept: list[Entry] = []
+                for entry in reversed(entries):
+                    if len(entry.ids) > room:
+                        self.stats.dropped_rows += len(entry.ids)
+                        continue
+                    room -= len(entry.ids)
+                    kept.append(entry)
+                entries = kept[::-1]
+                rows = sum(len(e.ids) for e in entries)
+            self._entries[:0] = entries
+            self._pending += rows
+            self.stats.pending_rows = self._pending
 
-        log = self._event_log()
+    def _write(self, entries: list[Entry]) -> int:
+        log = self.event_log()
         written = 0
         groups: dict[tuple[Any, ...], list[Entry]] = {}
         for entry in entries:
@@ -158,18 +208,7 @@ class PredictionLog:
             table = entries_table(group, self.deployment)
             log.append(self.stream, table)
             written += table.num_rows
-        if feedback:
-            log.append(FEEDBACK_STREAM, pa.concat_tables(feedback, promote_options="default"))
-            if self.metrics is not None:
-                self.metrics.feedback_rows += sum(t.num_rows for t in feedback)
-        if self.metrics is not None:
-            self.metrics.logged_rows += written
         return written
-
-    def _event_log(self) -> EventLog:
-        if self._log is None:
-            self._log = self.open_log()
-        return self._log
 
 
 def entries_table(entries: list[Entry], deployment: str) -> Any:
@@ -179,8 +218,6 @@ def entries_table(entries: list[Entry], deployment: str) -> Any:
     scores of entries that share a model are computed in one call over all their rows.
     """
     import pyarrow as pa
-
-    from loopml.store.events import TIME_TYPE
 
     (ids, times, names, versions, latencies, xs, predictions, probas, shadows, *_rest) = zip(
         *entries, strict=True

@@ -1,0 +1,78 @@
+"""One way to be lazy: every package ``__init__`` exports the names of its ``TYPE_CHECKING`` block.
+
+A package ``__init__`` holds a docstring, one ``if TYPE_CHECKING:`` block of re-exports and
+one call::
+
+    if TYPE_CHECKING:
+        from loopml.tracking.run import Run as Run, active_run as active_run
+
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)
+
+The block is the package's only name table: type checkers and IDEs read it as ordinary
+imports, and at run time :func:`attach` reads the same lines (a few microseconds, no
+imports) and returns a PEP 562 ``__getattr__`` that imports a name's module on first
+access. So ``import loopml`` imports none of its components, and each name is listed once.
+This is scientific Python's SPEC 1 (``lazy_loader.attach_stub``) without a separate stub.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_BLOCK = re.compile(r"^if TYPE_CHECKING:[ \t]*\n((?:[ \t]+\S.*\n|[ \t]*\n)+)", re.MULTILINE)
+_FROM = re.compile(r"^[ \t]+from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
+
+
+def exports(source: str) -> dict[str, tuple[str, str]]:
+    """Return ``public name -> (module, attribute)`` read from the ``TYPE_CHECKING`` blocks.
+
+    Args:
+        source: the text of a package ``__init__``.
+    """
+    table: dict[str, tuple[str, str]] = {}
+    for block in _BLOCK.findall(source):
+        for module, names in _FROM.findall(block):
+            for item in names.strip("()").replace("\n", " ").split(","):
+                words = item.split("#", 1)[0].split()
+                if not words:
+                    continue
+                attribute, public = words[0], words[-1]
+                table[public] = (module, attribute)
+    return table
+
+
+def attach(
+    package: str, init_file: str
+) -> tuple[Callable[[str], object], Callable[[], list[str]], list[str]]:
+    """Return ``(__getattr__, __dir__, __all__)`` for ``package`` from its ``__init__`` file.
+
+    Args:
+        package: the package's ``__name__``.
+        init_file: the package's ``__file__`` (its ``TYPE_CHECKING`` block is the table).
+    """
+    with open(init_file, encoding="utf-8") as handle:
+        table = exports(handle.read())
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str) -> object:
+        found = table.get(name)
+        if found is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module, attribute = found
+        if module == package:  # a submodule: `from loopml.features import online as online`
+            value: object = importlib.import_module(f"{package}.{attribute}")
+        else:
+            value = getattr(importlib.import_module(module), attribute)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *table})
+
+    return __getattr__, __dir__, sorted(table)
