@@ -17,6 +17,7 @@ from loopml.store import BlobStore, Database, Store, migrations, open_backend
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
+    from loopml.auth import Auth
     from loopml.config import Settings
     from loopml.data import Datasets
     from loopml.features import FeatureStore
@@ -152,6 +153,12 @@ class Client:
         models_class = _registry.import_target("loopml.models:Models")
         models: Models = models_class(self.store)
         return models
+
+    @cached_property
+    def auth(self) -> Auth:
+        """Users, roles, API tokens, UI sessions and the audit log (see docs/auth.md)."""
+        auth: Auth = _registry.import_target("loopml.auth:Auth")(self.store)
+        return auth
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

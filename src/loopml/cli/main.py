@@ -22,6 +22,7 @@ from loopml.cli import (
     scheduler,
     serve,
     up,
+    users,
 )
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
@@ -42,6 +43,10 @@ app.add_typer(monitor.app, name="monitor")
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.tokens_app, name="tokens")
+app.add_typer(users.roles_app, name="roles")
+app.command("audit")(users.audit)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)

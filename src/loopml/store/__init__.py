@@ -21,6 +21,7 @@ from loopml.store.tables import core
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Sequence
 
     from sqlalchemy import Connection
 
@@ -91,6 +92,19 @@ class Store:
                 "media_type": ref.media_type,
                 "created_at": now_ms(),
             },
+        )
+
+    def record_blobs(self, conn: Connection, refs: Sequence[BlobRef]) -> None:
+        """Insert several refs into the ``blobs`` table inside the caller's transaction."""
+        if not refs:
+            return
+        now = now_ms()
+        conn.execute(
+            self.db.upsert(core.blobs, ["digest"], []),
+            [
+                {"digest": r.digest, "size": r.size, "media_type": r.media_type, "created_at": now}
+                for r in refs
+            ],
         )
 
     def blob_owners(self, digest: str) -> list[str]:

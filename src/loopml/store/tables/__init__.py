@@ -6,10 +6,11 @@ Alembic migrations in ``store/migrations`` create them (one migration branch per
 
 from __future__ import annotations
 
-from loopml.store.tables import core, data, features, models, monitoring, pipelines, tracking
+from loopml.store.tables import auth, core, data, features, models, monitoring, pipelines, tracking
 from loopml.store.tables._meta import metadata
 
 __all__ = [
+    "auth",
     "core",
     "data",
     "features",
