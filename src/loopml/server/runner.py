@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 APP_FACTORY = "loopml.server.app:create_app"
 SCHEDULER = "loopml.pipelines.scheduler:Scheduler"
+# Refuses a non-loopback address while auth is off (no users yet).
+CHECK_BIND = "loopml.server.auth:check_bind"
 
 
 class PlatformServer:
@@ -75,11 +77,18 @@ class PlatformServer:
         return sock
 
     def serve(self, on_ready: Callable[[str], object] | None = None) -> None:
-        """Serve until interrupted (Ctrl-C or SIGTERM); call ``on_ready(url)`` once listening."""
+        """Serve until interrupted (Ctrl-C or SIGTERM); call ``on_ready(url)`` once listening.
+
+        Raises:
+            ConfigError: the host is not a loopback address and auth is off (no users).
+        """
         import uvicorn  # only needed to serve; keeps `loopml --help` light
 
-        sock = self._socket or self.bind()
         app = _registry.import_target(APP_FACTORY)(self.client, max_body=self.max_body)
+        authorizer = getattr(app.state, "authorizer", None)
+        auth_enabled = authorizer is not None and bool(authorizer.is_enabled())
+        _registry.import_target(CHECK_BIND)(self.host, auth_enabled)
+        sock = self._socket or self.bind()
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
         self._uvicorn = uvicorn.Server(config)
         watcher = threading.Thread(

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from loopml.server.ui import charts
 from loopml.store.events import EventLog
-from loopml.store.streams import PREDICTIONS_PREFIX, predictions_stream
+from loopml.store.predlog.feedback import list_deployments
+from loopml.store.streams import predictions_stream
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,9 +38,7 @@ class DeploymentSummary:
 
 def deployment_names(client: Client) -> list[str]:
     """Deployments that have a prediction log or a monitor, sorted."""
-    log = EventLog.from_store(client.store)
-    prefix = f"{log.prefix}/{PREDICTIONS_PREFIX}/"
-    names = {key[len(prefix) :].split("/", 1)[0] for key in log.backend.list(prefix)}
+    names = set(list_deployments(EventLog.from_store(client.store)))
     names |= {m.deployment for m in client.monitors.list()}
     return sorted(n for n in names if n)
 
