@@ -31,7 +31,7 @@ import uvicorn
 from fastapi import FastAPI
 
 import loopml as lm
-from loopml.server import auth, ui
+from loopml.server.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -160,9 +160,7 @@ def main() -> None:
         else:
             seeded = Seeded(**json.loads((folder / "seeded.json").read_text()))
     seed_s = time.perf_counter() - seed_start
-    app = FastAPI()
-    auth.install(app, client)
-    ui.install(app, client)
+    app = create_app(client)
     server, thread, base = serve(app)
     paths = pages(seeded)
     try:

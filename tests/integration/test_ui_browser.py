@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 import loopml as lm
-from loopml.server import auth, ui
+from loopml.server.app import create_app
 from tests.server.ui.seed import Seeded, seed
 
 if TYPE_CHECKING:
@@ -50,9 +50,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         artifacts=str(folder / "artifacts"),
     )  # fmt: skip
     seeded = seed(client, folder)
-    app = FastAPI()
-    auth.install(app, client)
-    ui.install(app, client)
+    app = create_app(client)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
