@@ -28,7 +28,6 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
 
 import loopml as lm
 from loopml.server.app import create_app
@@ -36,7 +35,12 @@ from loopml.server.app import create_app
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from typing import TYPE_CHECKING
+
 from tests.server.ui.seed import Seeded, seed  # noqa: E402
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 GOAL_MS = 300.0
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
