@@ -35,8 +35,13 @@ def forward(
         >>> serve = forward(Serving.serve, serving)  # doctest: +SKIP
     """
 
+    attribute = method.__name__
+
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        return method(owner(), *args, **kwargs)
+        # Looked up by name, so a stand-in with the same methods (the remote tracking
+        # client behind LOOPML_TRACKING_URI) is called too.
+        found: Callable[P, R] = getattr(owner(), attribute)
+        return found(*args, **kwargs)
 
     functools.update_wrapper(call, method)
     signature = inspect.signature(method)

@@ -41,6 +41,7 @@ class Serving:
             {
                 "db_url": self.settings.db_url,
                 "artifacts": self.settings.artifacts,
+                "artifacts_options": dict(self.settings.artifacts_options),
                 "home": str(self.settings.home),
             },
         )

@@ -6,7 +6,17 @@ Alembic migrations in ``store/migrations`` create them (one migration branch per
 
 from __future__ import annotations
 
-from loopml.store.tables import auth, core, data, features, models, monitoring, pipelines, tracking
+from loopml.store.tables import (
+    auth,
+    core,
+    data,
+    features,
+    loop,
+    models,
+    monitoring,
+    pipelines,
+    tracking,
+)
 from loopml.store.tables._meta import metadata
 
 __all__ = [
@@ -14,6 +24,7 @@ __all__ = [
     "core",
     "data",
     "features",
+    "loop",
     "metadata",
     "models",
     "monitoring",
