@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import uvicorn
@@ -34,8 +35,6 @@ from loopml.server.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-
-from typing import TYPE_CHECKING
 
 from tests.server.ui.seed import Seeded, seed  # noqa: E402
 

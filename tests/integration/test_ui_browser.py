@@ -135,7 +135,10 @@ def _pages(seeded: Seeded) -> dict[str, tuple[str, list[str]]]:
     return {
         "experiments": ("/ui/experiments", ["churn", "churn-training"]),
         "runs": ("/ui/runs?experiment=churn", ["run-0", "run-2", "metrics.auc"]),
-        "run": (f"/ui/runs/{first}", ["run-0", "loss", "model", "gbm", "python", "config.json"]),
+        "run": (
+            f"/ui/runs/{first}",
+            ["run-0", "loss", "gbm", "python", "config.json", "Came from"],
+        ),
         "compare": (f"/ui/compare?run={first}&run={second}", ["Compare 2 runs", "lr", "0.01"]),
         "models": ("/ui/models", ["churn", "champion → v2"]),
         "model": ("/ui/models/churn", ["@champion", "accuracy: pass", "promotion 1", "sklearn"]),
