@@ -61,7 +61,8 @@ def summarise(name: str, frame: Any, span: dt.timedelta) -> DeploymentSummary:
     counts = served.groupby("model_version").size().sort_index()
     total = int(counts.sum())
     split = [(f"v{int(v)}", int(n), n / total if total else 0.0) for v, n in counts.items()]
-    seconds = served["time"].astype("int64") // 10**9 if len(served) else served["time"]
+    # The log's time unit varies (ms in parquet, ns in pandas): go through nanoseconds.
+    seconds = served["time"].astype("datetime64[ns, UTC]").astype("int64") // 10**9
     bucket_s = max(60, int(span.total_seconds()) // BUCKETS)
     buckets = (seconds // bucket_s) * bucket_s
     grouped = served.assign(bucket=buckets).groupby("bucket")
