@@ -13,6 +13,7 @@ from loopml.auth import BUILTIN_ROLES, PERMISSIONS
 from loopml.auth.permissions import expand
 from loopml.errors import ConfigError
 from loopml.server.auth import check_bind
+from loopml.server.runner import PlatformServer
 from tests.server.auth.conftest import REMOTE, bearer, make_app, token_for
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -214,3 +215,10 @@ def test_users_and_tokens_over_rest(sqlite_client, remote: TestClient) -> None:
     assert remote.get("/api/v1/whoami", headers=eve).status_code == 401
     listed = remote.get("/api/v1/users/eve/tokens", headers=admin).json()
     assert listed[0]["secret"] is None
+
+
+def test_loopml_up_refuses_a_public_address_until_a_user_exists(sqlite_client) -> None:
+    server = PlatformServer(sqlite_client, host="0.0.0.0", port=0, scheduler=False)
+    with pytest.raises(ConfigError, match="without auth"):
+        server.serve()
+    assert server._socket is None  # refused before binding anything
