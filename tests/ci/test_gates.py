@@ -36,7 +36,8 @@ def test_a_gate_that_raises_fails_with_its_traceback(two_versions) -> None:
     _, _, challenger = two_versions
     holdout = scenario.rows(300, drifted=True, seed=9)
     verdict = lm.run_gates(
-        MODEL, challenger, [lm.BehaviouralTests([raises, monotone_in_tenure]), {"type": "signature"}],
+        MODEL, challenger,
+        [lm.BehaviouralTests([raises, monotone_in_tenure]), {"type": "signature"}],
         evaluation=holdout,
     )  # fmt: skip
     behaviour = verdict.results[0]
@@ -76,7 +77,7 @@ def test_too_few_labels_block_instead_of_passing(two_versions) -> None:
 
 
 def test_beats_champion_floor_slices_and_latency_on_a_better_challenger(two_versions) -> None:
-    client, champion, challenger = two_versions
+    _, champion, challenger = two_versions
     holdout = scenario.rows(600, drifted=True, seed=9)
     holdout["segment"] = ["a", "b", "c"] * 200
     verdict = lm.run_gates(

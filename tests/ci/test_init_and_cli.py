@@ -1,4 +1,4 @@
-"""``loopml init`` scaffolds a project whose workflow is valid and whose CI passes; ``loopml ci``."""
+"""``loopml init`` scaffolds a project with a valid workflow and passing CI; ``loopml ci``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import loopml as lm
 from loopml.cli.main import app
 from loopml.errors import AlreadyExists
 from loopml.loop.demo import scenario
-from tests.loop.conftest import MODEL, deployed, register  # noqa: F401 (fixture)
+from tests.loop.conftest import MODEL, register
 
 SCHEMA = Path(__file__).with_name("github-workflow.json")
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +27,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_workflow_validates_against_githubs_schema(tmp_path) -> None:
     written = lm.init_project(tmp_path / "proj", "churn")
     names = {p.relative_to(tmp_path / "proj").as_posix() for p in written}
-    assert {"pipelines.py", "loopml.yaml", "behaviour.py", "bootstrap.py", "Makefile",
-            "README.md", "tests/test_project.py", ".github/workflows/model-ci.yml"} <= names  # fmt: skip
+    expected = {
+        "pipelines.py",
+        "loopml.yaml",
+        "behaviour.py",
+        "bootstrap.py",
+        "Makefile",
+        "README.md",
+        "tests/test_project.py",
+        ".github/workflows/model-ci.yml",
+    }
+    assert expected <= names
     workflow = yaml.safe_load((tmp_path / "proj/.github/workflows/model-ci.yml").read_text())
     jsonschema.validate(workflow, json.loads(SCHEMA.read_text()))
     steps = " ".join(str(s.get("run", "")) for s in workflow["jobs"]["test-and-gate"]["steps"])

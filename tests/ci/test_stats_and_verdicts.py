@@ -42,7 +42,8 @@ def test_paired_bootstrap_sees_a_lower_error() -> None:
     new = old * 0.5
     result = paired_bootstrap(old, new, margin=0.1)
     assert result.difference > 0.3
-    assert result.ci_low is not None and result.ci_low > 0.1
+    assert result.ci_low is not None
+    assert result.ci_low > 0.1
     assert result.beats(0.05)
     assert not paired_bootstrap(new, old, margin=0.0).beats(0.05)
 

@@ -76,6 +76,8 @@ class Demo:
         settings: the client's settings (the scheduler's pipeline runs use them).
         on_line: narration callback.
         rate_hz: client requests per second.
+        acts: 1 tells only drift -> promotion (the L1 benchmark); 3 adds the blocked
+            challenger and the rolled-back canary.
     """
 
     def __init__(
@@ -87,11 +89,13 @@ class Demo:
         on_line: Callable[[str, str], None] | None = None,
         *,
         rate_hz: float = 25.0,
+        acts: int = 3,
     ) -> None:
         self.loops, self.serving, self.runs, self.settings = loops, serving, runs, settings
         self.parts = loops.parts
         self.on_line = on_line or (lambda stage, text: None)
         self.rate_hz = rate_hz
+        self.acts = acts
         self.summary = DemoSummary()
         self.started_ms = now_ms()
         self._event_cursor = 0
@@ -184,6 +188,8 @@ class Demo:
         traffic.phase = "after"
         self.stage("traffic after promotion")
         time.sleep(4)
+        if self.acts < 2:
+            return
         self.stage("bad challenger")
         sample = scenario.rows(50, drifted=True)
         constant = DummyClassifier(strategy="constant", constant=0).fit(
