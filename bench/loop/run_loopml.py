@@ -48,7 +48,7 @@ def _median(values: list[object]) -> float:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--rate", type=float, default=25.0, help="requests/s (10 rows each)")
+    parser.add_argument("--rate", type=float, default=25.0, help="requests/s (20 rows each)")
     parser.add_argument("--smoke", action="store_true", help="one run (CI smoke test)")
     parser.add_argument("--home", default=None, help="LOOPML_HOME (default: a temporary one)")
     args = parser.parse_args(argv)

@@ -66,7 +66,7 @@ def run_demo(
 
     Args:
         on_line: narration callback ``(stage, text)``.
-        rate_hz: client requests per second (10 rows each).
+        rate_hz: client requests per second (20 rows each).
         acts: 1: drift to promotion only; 3: also a blocked and a rolled-back challenger.
     """
     client = get_client()

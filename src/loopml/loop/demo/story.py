@@ -140,7 +140,7 @@ class Demo:
             poll_interval=0.1, flush_interval=1.0,
         )  # fmt: skip
         server = _Server(built)
-        traffic = Traffic(server.url, rows_per_request=10, rate_hz=self.rate_hz,
+        traffic = Traffic(server.url, rows_per_request=20, rate_hz=self.rate_hz,
                           seed=int(time.time()))  # fmt: skip
         scheduler = Scheduler(self.parts.store, sources=["monitors", "loops"], poll_interval=0.5,
                               lease_ttl=15, settings=self.settings)  # fmt: skip
@@ -286,9 +286,10 @@ def demo_loop() -> Loop:
         gates=[CompatibleSignature(), BeatsChampion(margin=-0.02, alpha=1.0, min_labels=60),
                MetricFloor("accuracy", min=0.8, min_labels=60),
                LatencyBudget(p95_ms=300, calls=50)],
-        rollout=Rollout(canary_percent=30, duration="20s", min_requests=60, latency_margin_ms=10,
-                        quality_margin=0.05, min_labels=40, poll_s=0.5),
-        training=TrainingData(dataset="demo-training", window="8s", min_labels=200, holdout=0.3),
+        rollout=Rollout(canary_percent=30, duration="15s", min_requests=40, latency_margin_ms=10,
+                        quality_margin=0.05, min_labels=40, min_latency_requests=15, poll_s=0.5),
+        training=TrainingData(dataset="demo-training", min_labels=400, holdout=0.3,
+                              after_trigger=True, wait="60s"),
         cooldown="0s", stale_after="15s",
     )  # fmt: skip
 
