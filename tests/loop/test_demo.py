@@ -38,6 +38,8 @@ def test_the_demo_promotes_blocks_and_rolls_back_with_no_failed_request(sqlite_c
 
 def test_the_demo_runs_again_on_the_same_home(sqlite_client) -> None:
     first = lm.run_demo(acts=1)
+    events = [f"{e.kind}: {e.message}" for e in lm.get_client().loops.events("demo")]
+    assert first.promotions == 1, "\n".join(events[-6:])
     second = lm.run_demo(acts=1)
     assert first.error is None, first.error
     assert second.error is None, second.error
