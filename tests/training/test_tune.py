@@ -209,3 +209,25 @@ def test_study_needs_a_database_file(tmp_path):
     with pytest.raises(InvalidInput, match="in memory"):
         lm.tune(quadratic, SPACE, n_trials=1)
     assert pd is not None
+
+
+def test_trials_on_a_dask_cluster(client):
+    import os
+
+    address = os.environ.get("LOOPML_TEST_DASK_URL")
+    if not address:
+        pytest.skip("LOOPML_TEST_DASK_URL is not set")
+    import cloudpickle
+
+    from tests.training import objectives
+
+    cloudpickle.register_pickle_by_value(objectives)  # workers need not import the tests
+    try:
+        executor = "dask://" + address.removeprefix("tcp://").removeprefix("dask://")
+        result = lm.tune(
+            objectives.quadratic, SPACE, n_trials=4, study=_name(), n_jobs=2, executor=executor
+        )
+    finally:
+        cloudpickle.unregister_pickle_by_value(objectives)
+    assert 4 <= result.n_trials <= 5
+    assert lm.get_run(result.best_run_id).parent_id == result.run_id

@@ -1,11 +1,11 @@
 """Find one logged prediction by id among millions, reading one row group.
 
 The prediction log (``predictions/<deployment>`` streams, owned by
-:mod:`loopml.store.predlog`) is a set of immutable parquet files. Each file's footer holds, per row group, the
-minimum and maximum ``prediction_id``; those ranges are read once per file and kept in
-an index (in memory and in ``<home>/cache/lineage/prediction-index.json``), so a lookup
-lists the files, skips every row group whose range excludes the id and reads the
-one or two that may hold it.
+:mod:`loopml.store.predlog`) is a set of immutable parquet files. Each file's footer
+holds, per row group, the minimum and maximum ``prediction_id``; those ranges are read
+once per file and kept in an index (in memory and in
+``<home>/cache/lineage/prediction-index.json``), so a lookup lists the files, skips every
+row group whose range excludes the id and reads the one or two that may hold it.
 """
 
 from __future__ import annotations
