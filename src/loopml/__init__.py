@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 
     # ---------------------------------------------------------------- lineage, tune (issue 14)
     from loopml._api.lineage import (
+        diff as diff,
         lineage as lineage,
+        status as status,
         tune as tune,
     )
 

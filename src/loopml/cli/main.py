@@ -13,6 +13,7 @@ from loopml.cli import (
     config,
     datasets,
     db,
+    diff,
     experiments,
     features,
     lineage,
@@ -22,6 +23,7 @@ from loopml.cli import (
     runs,
     scheduler,
     serve,
+    status,
     tune,
     up,
 )
@@ -46,6 +48,8 @@ app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
 app.add_typer(tune.app, name="tune")
 app.command("lineage")(lineage.lineage)
+app.command("diff")(diff.diff)
+app.command("status")(status.status)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from loopml.lineage import diff as diffs, status as statuses
 from loopml.lineage.predictions import PredictionIndex
 from loopml.lineage.query import walk
 from loopml.lineage.resolve import resolve
 from loopml.store.events import EventLog
 
 if TYPE_CHECKING:
+    from loopml.lineage.diff import Comparison
     from loopml.lineage.graph import Direction, Lineage
+    from loopml.lineage.status import StatusReport
     from loopml.store import Store
 
 
@@ -50,3 +53,28 @@ class Lineages:
         return walk(
             self.store, root, edges, nodes, direction=direction, depth=depth, index=self.predictions
         )
+
+    def diff(self, a: str, b: str) -> Comparison:
+        """Compare two runs, model versions or dataset versions side by side.
+
+        Args:
+            a: a run id, a model version (``churn/3``, ``churn@champion``) or a dataset
+                version (``datasets:/customers/2``).
+            b: the other one, of the same kind.
+
+        Returns:
+            A :class:`~loopml.lineage.diff.Comparison`: code, environment (package lock),
+            data, params and metrics (model facts or dataset schema where they apply).
+
+        Raises:
+            LineageNotFound: a reference names nothing, or the two are of different kinds.
+        """
+        return diffs.compare(self.store, a, b, self.predictions)
+
+    def status(self) -> StatusReport:
+        """Return what is stale: pipelines, monitors, deployments, open alerts.
+
+        Returns:
+            A :class:`~loopml.lineage.status.StatusReport` (each item says what to do).
+        """
+        return statuses.status(self.store, self.predictions)
