@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from loopml._api.lineage import (
         diff as diff,
         lineage as lineage,
+        reproduce as reproduce,
         status as status,
         tune as tune,
     )

@@ -20,6 +20,7 @@ from loopml.cli import (
     models,
     monitor,
     pipelines,
+    reproduce,
     runs,
     scheduler,
     serve,
@@ -50,6 +51,7 @@ app.add_typer(tune.app, name="tune")
 app.command("lineage")(lineage.lineage)
 app.command("diff")(diff.diff)
 app.command("status")(status.status)
+app.command("reproduce")(reproduce.reproduce)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
