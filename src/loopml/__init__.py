@@ -42,6 +42,9 @@ if TYPE_CHECKING:
         get_client as get_client,
     )
 
+    # ---------------------------------------------------------------- scale: deploy, gc
+    from loopml._api.deploy import deploy_model as deploy_model
+
     # ---------------------------------------------------------------- lineage, tune (issue 14)
     from loopml._api.lineage import (
         diff as diff,
@@ -49,6 +52,23 @@ if TYPE_CHECKING:
         reproduce as reproduce,
         status as status,
         tune as tune,
+    )
+
+    # ---------------------------------------------------------------- the loop and model CI
+    from loopml._api.loop import (
+        apply_loop as apply_loop,
+        build_training_data as build_training_data,
+        gate_verdicts as gate_verdicts,
+        get_loop as get_loop,
+        init_project as init_project,
+        list_loops as list_loops,
+        loop_runs as loop_runs,
+        pause_loop as pause_loop,
+        resume_loop as resume_loop,
+        rollback as rollback,
+        run_demo as run_demo,
+        run_gates as run_gates,
+        trigger_loop as trigger_loop,
     )
 
     # ---------------------------------------------------------------- models
@@ -126,6 +146,17 @@ if TYPE_CHECKING:
         start_run as start_run,
     )
     from loopml._version import __version__ as __version__
+    from loopml.ci import (
+        BeatsChampion as BeatsChampion,
+        BehaviouralTests as BehaviouralTests,
+        CompatibleSignature as CompatibleSignature,
+        DataValidation as DataValidation,
+        GateResult as GateResult,
+        LatencyBudget as LatencyBudget,
+        MetricFloor as MetricFloor,
+        SliceFloor as SliceFloor,
+        Verdict as Verdict,
+    )
     from loopml.client import Client as Client
     from loopml.config import Settings as Settings
     from loopml.data import (
@@ -152,6 +183,12 @@ if TYPE_CHECKING:
         SqlSource as SqlSource,
     )
     from loopml.lineage import Lineage as Lineage
+    from loopml.loop import (
+        Loop as Loop,
+        Rollout as Rollout,
+        TrainingData as TrainingData,
+        Trigger as Trigger,
+    )
     from loopml.models import (
         AliasChange as AliasChange,
         ColumnSpec as ColumnSpec,

@@ -34,6 +34,7 @@ def configure(
     experiment: str | None = None,
     log_level: str | None = None,
     openlineage_url: str | None = None,
+    tracking_uri: str | None = None,
 ) -> Client:
     """Replace the default client with one built from ``settings`` and the given overrides.
 
@@ -49,6 +50,8 @@ def configure(
         log_level: level for the CLI and servers.
         openlineage_url: where OpenLineage run events go (``file:///dir``,
             ``http://host/api/v1/lineage`` or ``console``).
+        tracking_uri: ``http://host:port`` of a loopml server: tracking and the model
+            registry go through its REST API.
 
     Returns:
         The new default :class:`~loopml.Client` (the previous one is closed).
@@ -67,6 +70,7 @@ def configure(
         "experiment": experiment,
         "log_level": log_level,
         "openlineage_url": openlineage_url,
+        "tracking_uri": tracking_uri,
     }
     client = Client(settings, **{k: v for k, v in given.items() if v is not None})
     for previous in _hooks.replace_default_client(client):
