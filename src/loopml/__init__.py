@@ -47,7 +47,10 @@ if TYPE_CHECKING:
 
     # ---------------------------------------------------------------- lineage, tune (issue 14)
     from loopml._api.lineage import (
+        diff as diff,
         lineage as lineage,
+        reproduce as reproduce,
+        status as status,
         tune as tune,
     )
 

@@ -240,7 +240,9 @@ class Client:
     @cached_property
     def lineages(self) -> Lineages:
         """Lineage queries, diffs and staleness over this store and its prediction log."""
-        lineages: Lineages = _registry.import_target("loopml.lineage:Lineages")(self.store)
+        lineages: Lineages = _registry.import_target("loopml.lineage:Lineages")(
+            self.store, self.settings
+        )
         return lineages
 
     @cached_property

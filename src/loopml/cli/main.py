@@ -19,6 +19,7 @@ from loopml.cli import (
     db,
     demo,
     deploy,
+    diff,
     experiments,
     features,
     init,
@@ -27,9 +28,11 @@ from loopml.cli import (
     models,
     monitor,
     pipelines,
+    reproduce,
     runs,
     scheduler,
     serve,
+    status,
     tune,
     up,
     users,
@@ -119,6 +122,9 @@ app.add_typer(users.roles_app, name="roles")
 app.command("audit")(users.audit)
 app.add_typer(tune.app, name="tune")
 app.command("lineage")(lineage.lineage)
+app.command("diff")(diff.diff)
+app.command("status")(status.status)
+app.command("reproduce")(reproduce.reproduce)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
