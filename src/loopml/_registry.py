@@ -49,6 +49,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     "scheduled_jobs": {
         "monitors": "loopml.monitoring.jobs:monitor_jobs",
         "pipelines": "loopml.pipelines.jobs:pipeline_jobs",
+        "retention": "loopml.store.retention:retention_jobs",
     },
     # Pipeline executors: name or URL scheme -> "module:Class" (see loopml.pipelines.executors).
     "executors": {

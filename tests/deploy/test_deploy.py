@@ -58,14 +58,17 @@ def test_dockerfile_is_slim_pinned_non_root_and_health_checked(registered, tmp_p
     steps = parse_dockerfile((tmp_path / "out" / "Dockerfile").read_text())
     words = [word for word, _ in steps]
     assert words[0] == "FROM"
-    assert steps[0][1].startswith("python:3.") and steps[0][1].endswith("-slim")
-    assert words.count("USER") == 1 and words.index("USER") > max(
-        i for i, w in enumerate(words) if w == "RUN"
-    ), "every RUN happens before switching to the non-root user"
+    assert steps[0][1].startswith("python:3.")
+    assert steps[0][1].endswith("-slim")
+    assert words.count("USER") == 1
+    last_run = max(i for i, w in enumerate(words) if w == "RUN")
+    assert words.index("USER") > last_run, "every RUN happens before the non-root user"
     assert dict(steps)["USER"] == f"{UID}:{UID}"
     assert dict(steps)["EXPOSE"] == str(PORT)
     health = dict(steps)["HEALTHCHECK"]
-    assert "--interval=" in health and READY_PATH in health and "CMD" in health
+    assert "--interval=" in health
+    assert READY_PATH in health
+    assert "CMD" in health
     entry = json.loads(dict(steps)["ENTRYPOINT"])
     assert entry[:3] == ["loopml", "serve", "Churn_Model@champion"]
     assert entry[entry.index("--port") + 1] == str(PORT)

@@ -16,6 +16,7 @@ from loopml.cli import (
     deploy,
     experiments,
     features,
+    gc,
     models,
     monitor,
     pipelines,
@@ -47,6 +48,7 @@ app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
 app.command("deploy")(deploy.deploy)
+app.command("gc")(gc.gc)
 
 
 def configure_logging() -> None:
