@@ -16,6 +16,13 @@ if TYPE_CHECKING:
 
 # Object stores write whole objects atomically; everything else gets temp-then-move.
 _ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"}
+#: S3 client defaults (a slow or absent endpoint fails in seconds, with retries and backoff);
+#: ``config_kwargs`` in the storage options replace them (see docs/scaling.md)
+S3_CONFIG = {
+    "connect_timeout": 5,
+    "read_timeout": 60,
+    "retries": {"max_attempts": 4, "mode": "standard"},
+}
 
 
 class FsspecBlobBackend:
@@ -33,6 +40,8 @@ class FsspecBlobBackend:
             raise missing_dependency(err) from err
         self.url = url
         self.protocol = url.partition("://")[0]
+        if self.protocol in ("s3", "s3a"):
+            storage_options = {"config_kwargs": S3_CONFIG, **storage_options}
         try:
             self.fs = fsspec.filesystem(self.protocol, **storage_options)
         except (ImportError, ValueError) as err:
