@@ -34,5 +34,5 @@ def test_scale_bench_smoke():
     records = [json.loads(line) for line in out.stdout.splitlines()]
     phases = {r["phase"]: r for r in records}
     assert {"search", "metric-history", "monitoring-window-1h", "feedback-join-all"} <= set(phases)
-    assert phases["metric-history"]["points"] == 1000
+    assert phases["metric-history"]["points"] == 10_000
     assert phases["feedback-join-all"]["labelled"] == 1000
