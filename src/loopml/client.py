@@ -3,30 +3,45 @@
 Each component API is created on first access. Components other than tracking are
 loaded by a ``"module:attribute"`` string, so using tracking never imports, for
 example, the serving stack.
+
+The client is the one wiring point: it builds the store, hands it to each component and
+hands each component the hooks it needs from components above it (runs log models
+through ``loopml.models``; model servers expose monitoring's gauges; the scheduler runs
+monitors). Components never reach up to the client, the facade or ``loopml``.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from loopml import _registry, config
 from loopml._utils.secrets import redact
-from loopml.store import Database, Store, migrations
+from loopml.errors import ConfigError
+from loopml.store import BlobStore, Database, Store, migrations, open_backend
 from loopml.store.housekeeping import Housekeeping
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from loopml.auth import Auth
+    from loopml.ci import ModelCI
     from loopml.config import Settings
     from loopml.data import Datasets
     from loopml.deploy import Deployer
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
+    from loopml.lineage import Lineages
+    from loopml.loop import Loops
     from loopml.models import ModelPackage, Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
+    from loopml.pipelines.scheduler import JobSource, Scheduler
+    from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
     from loopml.tracking import Run
+    from loopml.training import Tuner
 
 
 class Client:
@@ -57,11 +72,49 @@ class Client:
     @cached_property
     def store(self) -> Store:
         """The metadata database and blob store (opened, and migrated, on first use)."""
-        return Store.from_settings(self.settings)
+        if self.is_remote:
+            raise ConfigError(
+                f"this client talks to the server {self.settings.tracking_uri} "
+                "(LOOPML_TRACKING_URI): tracking and the model registry work remotely, the "
+                "other components need the store itself; unset LOOPML_TRACKING_URI (and set "
+                "LOOPML_DB_URL) to use them, or call the server's REST API"
+            )
+        store = Store.from_settings(self.settings)
+        # lineage (issue 14): OpenLineage events for runs, pipeline runs and steps
+        if self.settings.openlineage_url:
+            emitter_for = _registry.import_target("loopml.lineage.openlineage:emitter_for")
+            store.hooks.append(emitter_for(store, self.settings.openlineage_url))
+        return store
+
+    # ------------------------------------------------------------------ remote server
+    @property
+    def is_remote(self) -> bool:
+        """Whether tracking and the registry go to a loopml server (``LOOPML_TRACKING_URI``)."""
+        uri = self.settings.tracking_uri or ""
+        return uri.startswith(("http://", "https://"))
+
+    @cached_property
+    def transport(self) -> HttpTransport:
+        """The connection to the loopml server of ``tracking_uri``."""
+        cls = _registry.import_target("loopml.remote.transport:HttpTransport")
+        transport: HttpTransport = cls(str(self.settings.tracking_uri))
+        return transport
+
+    def _direct_blobs(self) -> BlobStore | None:
+        # Artifacts go straight to the artifact store only when one was configured
+        # explicitly (not the local default folder, which the server cannot read).
+        if self.settings.sources.get("artifacts", "default") == "default":
+            return None
+        home = self.settings.home / "cache" / "blobs"
+        return BlobStore(open_backend(self.settings.artifacts), home)
 
     @cached_property
     def runs(self) -> Tracking:
         """Experiments, runs, search and artifacts."""
+        if self.is_remote:
+            cls = _registry.import_target("loopml.remote.tracking:RemoteTracking")
+            remote = cls(self.transport, self.settings.experiment, self._direct_blobs())
+            return cast("Tracking", remote)
         return Tracking(self.store, self.settings.experiment, log_model=self._log_model)
 
     def _log_model(self, run: Run, model: object, name: str, /, **options: Any) -> ModelPackage:
@@ -86,9 +139,43 @@ class Client:
     def serving(self) -> Serving:
         """Model servers, batch scoring and the prediction log."""
         serving: Serving = _registry.import_target("loopml.serving.api:Serving")(
-            self.store, self.settings
+            self.store, self.settings, metrics_collectors=METRICS_COLLECTORS
         )
         return serving
+
+    def scheduler(
+        self,
+        *,
+        holder: str | None = None,
+        lease_ttl: float = 30.0,
+        poll_interval: float = 5.0,
+        sources: Sequence[str] | None = None,
+        max_workers: int = 4,
+        run_queued: bool = True,
+    ) -> Scheduler:
+        """Return a scheduler over this store with every job source (pipelines, monitors).
+
+        Args:
+            holder: this scheduler's name in the lease (default: host, pid, random part).
+            lease_ttl: seconds a lease lasts without renewal.
+            poll_interval: longest sleep between passes.
+            sources: names of the sources to use (default: all).
+            max_workers: jobs that may run at the same time.
+            run_queued: also start runs queued by ``trigger_pipeline``.
+        """
+        scheduler_class = _registry.import_target("loopml.pipelines.scheduler:Scheduler")
+        scheduler: Scheduler = scheduler_class(
+            self.store,
+            holder=holder,
+            lease_ttl=lease_ttl,
+            poll_interval=poll_interval,
+            sources=sources,
+            max_workers=max_workers,
+            run_queued=run_queued,
+            settings=self.settings,
+            job_sources={"monitors": _monitor_jobs},
+        )
+        return scheduler
 
     @cached_property
     def online_features(self) -> OnlineService:
@@ -113,9 +200,57 @@ class Client:
     @cached_property
     def models(self) -> Models:
         """Model packages, the model registry (versions, aliases, history) and loading."""
+        if self.is_remote:
+            cls = _registry.import_target("loopml.remote.models:RemoteModels")
+            return cast("Models", cls(self.transport, self.settings.home / "cache" / "remote"))
         models_class = _registry.import_target("loopml.models:Models")
         models: Models = models_class(self.store)
         return models
+
+    @cached_property
+    def auth(self) -> Auth:
+        """Users, roles, API tokens, UI sessions and the audit log (see docs/auth.md)."""
+        auth: Auth = _registry.import_target("loopml.auth:Auth")(self.store)
+        return auth
+
+    # ---------------------------------------------------------------- the loop (issue 12)
+    @cached_property
+    def ci(self) -> ModelCI:
+        """Model CI: gates on a model version against its champion, stored verdicts."""
+        ci_class = _registry.import_target("loopml.ci:ModelCI")
+        ci: ModelCI = ci_class(self.store, self.models, self.datasets)
+        return ci
+
+    @cached_property
+    def loops(self) -> Loops:
+        """Closed loops: triggers, retraining, gates, canary, promotion and rollback."""
+        parts = _registry.import_target("loopml.loop:Parts")(
+            self.store,
+            self.models,
+            self.datasets,
+            self.monitors,
+            self.pipelines,
+            self.ci,
+            self.monitors.log,
+            _registry.import_target("loopml.loop:LazyFeatures")(lambda: self.features),
+        )
+        loops: Loops = _registry.import_target("loopml.loop:Loops")(parts)
+        return loops
+
+    # ------------------------------------------------------------ lineage, tune (issue 14)
+    @cached_property
+    def lineages(self) -> Lineages:
+        """Lineage queries, diffs and staleness over this store and its prediction log."""
+        lineages: Lineages = _registry.import_target("loopml.lineage:Lineages")(self.store)
+        return lineages
+
+    @cached_property
+    def tuner(self) -> Tuner:
+        """Hyper-parameter searches (Optuna studies in this store, trials as child runs)."""
+        tuner: Tuner = _registry.import_target("loopml.training:Tuner")(self.store, self.settings)
+        return tuner
+
+    # ------------------------------------------------------------ end of lineage, tune
 
     # ---------------------------------------------------------------- scale (deploy, gc)
     @cached_property
@@ -157,7 +292,22 @@ class Client:
         """Flush buffered metrics and release database connections."""
         if "features" in self.__dict__:
             self.features.close()
+        if "tuner" in self.__dict__:  # lineage, tune (issue 14)
+            self.tuner.close()
         if "online_features" in self.__dict__:
             self.online_features.close()
         if "store" in self.__dict__:
             self.store.close()
+        if "transport" in self.__dict__:
+            self.transport.close()
+
+
+#: ``/metrics`` collectors of other components that model servers expose (by string, so
+#: that worker processes can import them and serving never imports monitoring).
+METRICS_COLLECTORS = {"monitoring": "loopml.monitoring.prometheus:collector"}
+
+
+def _monitor_jobs(store: Store) -> JobSource:
+    # The scheduler (in pipelines) runs due monitors; monitoring sits above pipelines.
+    source: JobSource = _registry.import_target("loopml.monitoring.jobs:monitor_jobs")(store)
+    return source

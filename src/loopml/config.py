@@ -39,6 +39,8 @@ ENV_VARS: dict[str, str] = {
     "executor": "LOOPML_EXECUTOR",
     "experiment": "LOOPML_EXPERIMENT",
     "log_level": "LOOPML_LOG_LEVEL",
+    "openlineage_url": "LOOPML_OPENLINEAGE_URL",
+    "tracking_uri": "LOOPML_TRACKING_URI",
 }
 
 _PATH_LIKE = {"home", "artifacts"}
@@ -58,6 +60,10 @@ class Settings:
         executor: default pipeline executor (``local``, ``process``, ``dask://host:port``).
         experiment: experiment used when a run names none.
         log_level: level for the CLI and servers (the library never configures logging).
+        openlineage_url: where OpenLineage run events go (``file:///dir``,
+            ``http://host/api/v1/lineage`` or ``console``); unset: none are built.
+        tracking_uri: ``http://host:port`` of a loopml server (``loopml up``): tracking and
+            the model registry then go to that server (see docs/server.md).
         project_dir: folder of the project ``loopml.yaml``, if one was found.
         extra: other top-level sections of ``loopml.yaml``, for components to read.
         sources: where each setting came from (``default``, a file, ``env:NAME``, ``argument``).
@@ -70,6 +76,8 @@ class Settings:
     executor: str = "local"
     experiment: str = "default"
     log_level: str = "WARNING"
+    openlineage_url: str | None = None
+    tracking_uri: str | None = None
     artifacts_options: Mapping[str, Any] = field(default_factory=dict)
     project_dir: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -80,7 +88,10 @@ class Settings:
         rows = []
         for name in ENV_VARS:
             value = getattr(self, name)
-            shown = _masked(value) if name == "artifacts_options" else redact(str(value))
+            if name == "artifacts_options":
+                shown = _masked(value)
+            else:
+                shown = "" if value is None else redact(str(value))
             rows.append((name, shown, self.sources.get(name, "default")))
         return rows
 

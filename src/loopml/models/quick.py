@@ -75,6 +75,8 @@ def _configured_client() -> Any:
 
 def _fast_load(settings: Settings, uri: str, *, cache: bool) -> LoadedModel | None:
     """Load through sqlite3 and local blob files, or return ``None`` to take the full path."""
+    if settings.tracking_uri:
+        return None  # the registry is on a server (LOOPML_TRACKING_URI)
     db_path = sqlite_path(settings.db_url)
     artifacts = local_root(settings.artifacts)
     if db_path is None or artifacts is None or not db_path.is_file():

@@ -29,7 +29,7 @@ from loopml import _registry
 from loopml.serving.metrics import Exposition, _Guarded
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
 
     from loopml.serving.metrics import ServingMetrics
 
@@ -188,8 +188,13 @@ class SharedMetrics:
 class MultiprocessExposition(Exposition):
     """``/metrics`` of a multi-worker server: every worker's numbers merged."""
 
-    def __init__(self, shared: SharedMetrics, store: Any = None) -> None:
-        super().__init__(shared.metrics, store)
+    def __init__(
+        self,
+        shared: SharedMetrics,
+        store: Any = None,
+        collectors: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(shared.metrics, store, collectors)
         self.shared = shared
 
     def render(self) -> tuple[bytes, str]:
@@ -204,7 +209,7 @@ class MultiprocessExposition(Exposition):
         registry = CollectorRegistry(auto_describe=False)
         MultiProcessCollector(registry, path=self.shared.directory)  # type: ignore[no-untyped-call]
         ProcessCollector(registry=registry)
-        for name, target in sorted(_registry.BUILTIN.get("metrics_collectors", {}).items()):
+        for name, target in sorted(self.collectors.items()):
             try:
                 factory = _registry.import_target(target)
                 registry.register(_Guarded(name, factory(self.store)))

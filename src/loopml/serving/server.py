@@ -71,6 +71,8 @@ class ServeConfig:
         max_body_mb: largest accepted request body.
         routing_header: request header holding the canary routing key.
         settings: overrides of loopml settings (``db_url``, ``artifacts``, ``home``).
+        collectors: extra ``/metrics`` collectors, ``name -> "module:factory"`` with
+            ``factory(store) -> Collector``; the client hands over monitoring's.
     """
 
     target: str
@@ -91,6 +93,7 @@ class ServeConfig:
     max_body_mb: float = 16.0
     routing_header: str = "x-routing-key"
     settings: dict[str, Any] = field(default_factory=dict)
+    collectors: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         parse_target(self.target)
@@ -216,9 +219,9 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
         deployment,
         routes,
         metrics,
-        MultiprocessExposition(shared, source.store)
+        MultiprocessExposition(shared, source.store, config.collectors)
         if shared is not None
-        else Exposition(metrics, source.store),
+        else Exposition(metrics, source.store, config.collectors),
         predlog=predlog,
         shadow=queue,
         options=options,
