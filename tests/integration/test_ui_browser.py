@@ -155,12 +155,13 @@ def _pages(seeded: Seeded) -> dict[str, tuple[str, list[str]]]:
             ["drift statistic per column", "labelled rows per window"],
         ),
         "audit": ("/ui/audit", ["Audit log"]),
+        "loops": ("/ui/loops", ["Firings", "No loops"]),
     }
 
 
 PAGE_NAMES = [
     "experiments", "runs", "run", "compare", "models", "model", "pipelines", "pipeline_run",
-    "features", "deployments", "monitors", "monitor", "audit",
+    "features", "deployments", "monitors", "monitor", "audit", "loops",
 ]  # fmt: skip
 
 

@@ -95,6 +95,7 @@ def test_empty_store_pages_say_what_to_do(http) -> None:
         ("/ui/deployments", "No deployments"),
         ("/ui/monitors", "No monitors"),
         ("/ui/audit", "Nothing recorded"),
+        ("/ui/loops", "No loops"),
     ]:
         page = http.get(path)
         assert page.status_code == 200, path
