@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 APP_MODULE = "loopml.server.app"
 SCHEDULER_MODULE = "loopml.pipelines.scheduler"
 SCHEDULER_DELAY_S = 1.0
+# Refuses a non-loopback address while auth is off (no users).
+AUTH_MODULE = "loopml.server.auth"
 
 
 class PlatformServer:
@@ -76,12 +78,19 @@ class PlatformServer:
         return sock
 
     def serve(self, on_ready: Callable[[str], object] | None = None) -> None:
-        """Serve until interrupted (Ctrl-C or SIGTERM); call ``on_ready(url)`` once listening."""
+        """Serve until interrupted (Ctrl-C or SIGTERM); call ``on_ready(url)`` once listening.
+
+        Raises:
+            ConfigError: the host is not a loopback address and auth is off (no users).
+        """
         import uvicorn  # only needed to serve; keeps `loopml --help` light
 
-        sock = self._socket or self.bind()
         self.client.store  # noqa: B018  (open and migrate now: "ready" means requests work)
         app = importlib.import_module(APP_MODULE).create_app(self.client, max_body=self.max_body)
+        authorizer = getattr(app.state, "authorizer", None)
+        auth_enabled = authorizer is not None and bool(authorizer.is_enabled())
+        importlib.import_module(AUTH_MODULE).check_bind(self.host, auth_enabled)
+        sock = self._socket or self.bind()
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
         self._uvicorn = uvicorn.Server(config)
         watcher = threading.Thread(

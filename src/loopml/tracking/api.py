@@ -18,6 +18,7 @@ from loopml._utils.clock import now_ms
 from loopml._utils.hashing import digest_json
 from loopml._utils.ids import new_id
 from loopml.errors import ArtifactNotFound, InvalidInput
+from loopml.store.hooks import LifecycleEvent, notify
 from loopml.store.tables import tracking as t
 from loopml.tracking import (
     artifacts as codec,
@@ -214,7 +215,7 @@ class Tracking:
                 prov.write(conn, self.store, run_id, found, now, columns=False)
         if stored_in != experiment.id:  # renamed away and re-created by another process
             experiment = ex.get_experiment(db, int(stored_in))
-        return Run(
+        run = Run(
             self.store,
             run_id,
             experiment,
@@ -225,6 +226,13 @@ class Tracking:
             model_logger=self.log_model,
             heartbeat=self.heartbeat,
         )
+        if self.store.hooks:
+            parent = ("run", parent_id) if parent_id else None
+            notify(
+                self.store,
+                LifecycleEvent("run", run_id, "START", now_ms(), experiment.name, parent),
+            )
+        return run
 
     def _run_experiment(self, name: str) -> Experiment:
         # Experiments are never removed, so a name seen once exists; the run's INSERT looks

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select, update
 
 from loopml._utils.clock import now_ms, to_ms
 from loopml.errors import Conflict, InvalidInput, ParamConflict, RunNotActive
+from loopml.store.hooks import STATES, LifecycleEvent, notify
 from loopml.store.tables import tracking as t
 from loopml.tracking import (
     artifacts as codec,
@@ -32,7 +33,7 @@ from loopml.tracking import (
     provenance as prov,
     validation as v,
 )
-from loopml.tracking.buffer import MetricBuffer, Point, write_points
+from loopml.tracking.buffer import FLUSH_SIZE, MetricBuffer, Point, write_points
 from loopml.tracking.entities import ArtifactInfo
 
 if TYPE_CHECKING:
@@ -245,9 +246,13 @@ class Run:
             step = _step(key, step)
         if step >= expected:
             next_step[key] = step + 1
-        self._buffer.add(
+        buffer = self._buffer
+        buffer.push(
             (key, value, step, time_ns() // 1_000_000 if timestamp is None else to_ms(timestamp))
         )
+        pending = len(buffer)
+        if pending % FLUSH_SIZE == 0:
+            buffer.pressure(pending)
 
     def _admit(self, key: str) -> None:
         self._check_active()
@@ -502,6 +507,9 @@ class Run:
         self._ended.set()
         self._keys = set()
         _forget(self)
+        if self.store.hooks:
+            event = LifecycleEvent("run", self.id, STATES[status], now_ms(), self.experiment.name)
+            notify(self.store, event)
 
     def _wait_for_capture(self) -> prov.Provenance | None:
         thread = self._capture_thread
