@@ -30,7 +30,8 @@ from pathlib import Path
 import httpx
 
 import loopml as lm
-from loopml.tracking import records
+from loopml.store.tables import tracking as t
+from loopml.tracking.buffer import write_points
 
 URL_LINE = re.compile(r"loopml is up at (http://\S+)")
 QUERY = "metrics.acc > 0.9 and params.model = 'gbm'"
@@ -143,18 +144,46 @@ def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
 
 
 def populate(home: Path, runs: int) -> None:
-    """``runs`` runs in one experiment: 5 params and 5 final metrics each (seeded)."""
+    """``runs`` finished runs in one experiment, 5 params and 5 metrics each (seeded).
+
+    Written in one transaction through the store's tables (the logging path is measured by
+    bench/tracking; here only the searched data matters).
+    """
     rng = random.Random(7)
     client = lm.Client(home=home)
-    store = client.store
+    store, db = client.store, client.store.db
+    experiment = client.runs.set_experiment("search")
+    run_rows, param_rows = [], []
+    points: dict[str, list[tuple[str, float, int, int]]] = {}
     for i in range(runs):
-        run_id = records.create_run(store, records.NewRun("search", f"run-{i}", "bench"))
+        run_id = f"{i:032x}"
+        run_rows.append(
+            {"id": run_id, "experiment_id": experiment.id, "name": f"run-{i}",
+             "status": "FINISHED", "start_time": 1_000 + i, "end_time": 2_000 + i,
+             "user_name": "bench", "source": "bench"}
+        )  # fmt: skip
         params = {"model": rng.choice(["gbm", "rf", "lr"]), "lr": str(rng.random()),
                   "depth": str(rng.randint(2, 12)), "seed": str(i), "data": "v1"}  # fmt: skip
-        metrics = [(k, rng.random(), 0, 1000 + i) for k in ("acc", "f1", "auc", "loss", "rmse")]
-        records.log_batch(store, run_id, metrics, params)
-        records.update_run(store, run_id, status="FINISHED")
-    client.close()
+        param_rows += [
+            {"run_id": run_id, "key": k, "value": val, "value_num": _number(val)}
+            for k, val in params.items()
+        ]
+        points[run_id] = [
+            (k, rng.random(), 0, 1000 + i) for k in ("acc", "f1", "auc", "loss", "rmse")
+        ]
+    with db.write() as conn:
+        conn.execute(t.runs.insert(), run_rows)
+        conn.execute(t.params.insert(), param_rows)
+        for run_id, run_points in points.items():
+            write_points(conn, db, run_id, run_points)
+    store.close()
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def bench_search(url: str, repeats: int) -> dict[str, object]:
