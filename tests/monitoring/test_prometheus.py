@@ -4,6 +4,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from loopml import _registry
+from loopml.client import METRICS_COLLECTORS
 from loopml.monitoring import Monitor, prometheus
 from tests.monitoring.conftest import T0, features, write_predictions
 
@@ -44,7 +45,8 @@ def test_gauges_parse_and_carry_drift_performance_and_alerts(monitoring, store, 
 
 
 def test_collector_is_registered_for_servers_and_caches(store, monitoring) -> None:
-    factory = _registry.import_target(_registry.BUILTIN["metrics_collectors"]["monitoring"])
+    # The client hands model servers this collector (serving never imports monitoring).
+    factory = _registry.import_target(METRICS_COLLECTORS["monitoring"])
     collector = factory(store)
     registry = CollectorRegistry()
     registry.register(collector)

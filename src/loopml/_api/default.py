@@ -47,7 +47,8 @@ def configure(
         executor: default pipeline executor (``local``, ``process``, ``dask://host:port``).
         experiment: experiment used when a run names none.
         log_level: level for the CLI and servers.
-        tracking_uri: ``http://host:port`` of a loopml server (``loopml up``).
+        tracking_uri: ``http://host:port`` of a loopml server: tracking and the model
+            registry go through its REST API.
 
     Returns:
         The new default :class:`~loopml.Client` (the previous one is closed).

@@ -344,3 +344,7 @@ def current_user() -> str:
 
 def _temp_cache() -> Path:
     return Path(tempfile.gettempdir()) / "loopml-model-cache"
+
+
+#: The model registry API (another name for :class:`Models`).
+ModelRegistry = Models

@@ -1,7 +1,7 @@
 """Prometheus gauges from the latest stored monitor results and the open alerts.
 
-``collector(store)`` returns a collector for any ``prometheus_client`` registry (the model
-server adds it to its ``/metrics`` through ``_registry.BUILTIN["metrics_collectors"]``);
+``collector(store)`` returns a collector for any ``prometheus_client`` registry (the client
+hands it to model servers, which add it to their ``/metrics``);
 ``render(store)`` returns the text exposition on its own. Reads are cached for a few
 seconds, so scrapes cost one query at most every ``ttl_s``.
 """
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from prometheus_client.metrics_core import Metric
 
-    from loopml.monitoring.monitors import WindowResult
+    from loopml.monitoring.records import WindowResult
     from loopml.store import Store
 
 SEVERITY_LEVEL = {"info": 1.0, "warning": 2.0, "critical": 3.0}

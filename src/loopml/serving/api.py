@@ -12,7 +12,7 @@ from loopml.store.predlog.reading import read_predictions
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
     from loopml.config import Settings
@@ -27,11 +27,20 @@ class Serving:
     Args:
         store: the store with the model registry and the artifact backend.
         settings: the settings the store was opened from (handed to worker processes).
+        metrics_collectors: extra ``/metrics`` collectors of other components,
+            ``name -> "module:factory"`` (the client hands over monitoring's gauges).
     """
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        metrics_collectors: Mapping[str, str] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.metrics_collectors = dict(metrics_collectors or {})
         self.source = StoreModelSource(settings, store)
 
     def config(self, target: str, **options: Any) -> server.ServeConfig:
@@ -41,9 +50,11 @@ class Serving:
             {
                 "db_url": self.settings.db_url,
                 "artifacts": self.settings.artifacts,
+                "artifacts_options": dict(self.settings.artifacts_options),
                 "home": str(self.settings.home),
             },
         )
+        options.setdefault("collectors", self.metrics_collectors)
         return server.ServeConfig(target, **options)
 
     def build(

@@ -2,9 +2,10 @@
 
 Requests only bump plain dict entries (the event loop is single-threaded, so no locks);
 a :mod:`prometheus_client` collector turns them into metric families when scraped.
-Collectors that other components register in ``_registry.BUILTIN["metrics_collectors"]``
-(``name -> "module:factory"``, ``factory(store) -> Collector``) are added by name, so
-the server never imports them.
+Collectors of other components (``name -> "module:factory"``, ``factory(store) ->
+Collector``) are handed to the server by the client (monitoring's gauges), or come from
+plug-ins (``_registry`` kind ``metrics_collectors``); they are imported on the first
+scrape, so serving never imports the components that provide them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from loopml import _registry
 from loopml.store.predlog.writer import LogStats
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -251,9 +252,16 @@ class MetricsCollector:
 class Exposition:
     """Renders ``/metrics``: serving metrics, process metrics and registered collectors."""
 
-    def __init__(self, metrics: ServingMetrics, store: Any = None) -> None:
+    def __init__(
+        self,
+        metrics: ServingMetrics,
+        store: Any = None,
+        collectors: Mapping[str, str] | None = None,
+    ) -> None:
         self.metrics = metrics
         self.store = store
+        plugins = _registry.BUILTIN.get("metrics_collectors", {})
+        self.collectors = {**plugins, **(collectors or {})}
         self._registry: Any = None
 
     def render(self) -> tuple[bytes, str]:
@@ -270,7 +278,7 @@ class Exposition:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(MetricsCollector(self.metrics))
         ProcessCollector(registry=registry)
-        for name, target in sorted(_registry.BUILTIN.get("metrics_collectors", {}).items()):
+        for name, target in sorted(self.collectors.items()):
             try:
                 factory = _registry.import_target(target)
                 registry.register(_Guarded(name, factory(self.store)))

@@ -16,7 +16,7 @@ from loopml.server.ui.deps import client_of, permit
 from loopml.server.ui.templating import render
 
 if TYPE_CHECKING:
-    from loopml.monitoring.monitors import WindowResult
+    from loopml.monitoring.records import WindowResult
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 FeaturesRead = Annotated[Principal, Depends(permit("features:read"))]

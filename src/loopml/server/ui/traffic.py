@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from loopml.client import Client
     from loopml.monitoring.alerts import Alert
-    from loopml.monitoring.monitors import WindowResult
+    from loopml.monitoring.records import WindowResult
 
 BUCKETS = 60
 LOG_COLUMNS = ("time", "model_version", "latency_ms", "shadow")
