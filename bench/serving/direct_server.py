@@ -9,6 +9,7 @@ a model is registered:
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -74,6 +75,12 @@ class DirectSource:
 
     def event_log(self):
         return self.log
+
+    def example_rows(self, model):
+        return None  # warm-up on rows generated from the signature
+
+    def record_refused_swap(self, deployment, refusal):
+        print(f"refused swap of {deployment}: {refusal.reason}", file=sys.stderr)
 
 
 def main() -> None:

@@ -185,7 +185,8 @@ def test_two_workers_share_the_port_metrics_routing_swaps_and_log(registered, tm
 
 
 def _info_key(version: int) -> tuple:
-    labels = {"deployment": "churn", "model": "churn", "route": "primary", "version": str(version)}
+    labels = {"deployment": "churn", "model": "churn", "route": "primary",
+              "model_version": str(version)}  # fmt: skip
     return ("loopml_serving_model_info", tuple(sorted(labels.items())))
 
 
