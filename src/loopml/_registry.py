@@ -48,6 +48,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     "scheduled_jobs": {
         "pipelines": "loopml.pipelines.jobs:pipeline_jobs",
         "loops": "loopml.loop.jobs:loop_jobs",
+        "retention": "loopml.store.retention:retention_jobs",
     },
     # Pipeline executors: name or URL scheme -> "module:Class" (see loopml.pipelines.executors).
     "executors": {

@@ -22,6 +22,7 @@ from loopml.cli import (
     diff,
     experiments,
     features,
+    gc,
     init,
     lineage,
     loop,
@@ -131,6 +132,7 @@ app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
 app.command("up")(up.up)
 app.command("deploy")(deploy.deploy)
+app.command("gc")(gc.gc)
 
 
 def configure_logging() -> None:

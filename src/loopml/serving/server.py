@@ -37,9 +37,12 @@ from loopml.serving.swap import Swapper
 from loopml.store.predlog.writer import PredictionLog
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from loopml.serving.protocols import ServableModel
     from loopml.serving.routing import Target
     from loopml.serving.runtime import Role
+    from loopml.serving.swap import RefusedSwap
     from loopml.store.events import EventLog
 
 logger = logging.getLogger(__name__)
@@ -90,7 +93,7 @@ class ServeConfig:
     flush_interval: float = 1.0
     max_pending_rows: int = 100_000
     poll_interval: float = 1.0
-    max_body_mb: float = 16.0
+    max_body_mb: float = 32.0
     routing_header: str = "x-routing-key"
     settings: dict[str, Any] = field(default_factory=dict)
     collectors: dict[str, str] = field(default_factory=dict)
@@ -146,6 +149,14 @@ class ModelSource(Protocol):
         """Return the event log for predictions and feedback."""
         ...
 
+    def example_rows(self, model: ServableModel) -> list[dict[str, Any]] | None:
+        """Return the example rows logged with ``model`` (``None`` when there are none)."""
+        ...
+
+    def record_refused_swap(self, deployment: str, refusal: RefusedSwap) -> None:
+        """Keep a record of a refused hot swap."""
+        ...
+
     @property
     def store(self) -> Any:
         """The store (handed to registered metrics collectors)."""
@@ -197,6 +208,8 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
         make_served,
         poll_interval=config.poll_interval,
         metrics=metrics,
+        examples=source.example_rows,
+        on_refused=lambda refusal: source.record_refused_swap(deployment, refusal),
     )
     swapper.load_all()
     predlog = PredictionLog(
@@ -249,8 +262,24 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
     return Built(app, service, routes, swapper, predlog, metrics)
 
 
-def run(config: ServeConfig, source: ModelSource | None = None) -> None:
-    """Serve ``config`` on uvicorn until interrupted."""
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """Where a started server answers and what it serves (handed to ``on_ready``)."""
+
+    url: str
+    docs_url: str
+    deployment: str
+    model_name: str
+    model_version: int
+
+
+def run(
+    config: ServeConfig,
+    source: ModelSource | None = None,
+    *,
+    on_ready: Callable[[Ready], None] | None = None,
+) -> None:
+    """Serve ``config`` on uvicorn until interrupted; ``on_ready`` is called once it listens."""
     import uvicorn
 
     options: dict[str, Any] = {
@@ -274,8 +303,38 @@ def run(config: ServeConfig, source: ModelSource | None = None) -> None:
             )
         return
     built = build(config, source if source is not None else store_source(config.settings))
-    logger.info("serving %s on http://%s:%s", config.target, config.host, config.port)
-    uvicorn.run(built.app, **options)
+    server = uvicorn.Server(uvicorn.Config(built.app, **options))
+    original_startup = server.startup
+
+    async def startup(sockets: Any = None) -> None:
+        await original_startup(sockets=sockets)
+        if server.started:
+            _announce(config, built, on_ready)
+
+    server.startup = startup  # type: ignore[method-assign]
+    server.run()
+
+
+def _announce(config: ServeConfig, built: Built, on_ready: Callable[[Ready], None] | None) -> None:
+    current = built.routes.primary.current
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    url = f"http://{host}:{config.port}"
+    ready = Ready(
+        url,
+        f"{url}/docs",
+        built.service.deployment,
+        current.name if current is not None else config.target,
+        current.version if current is not None else 0,
+    )
+    logger.info(
+        "serving %s version %s on %s (docs: %s)",
+        ready.model_name,
+        ready.model_version,
+        ready.url,
+        ready.docs_url,
+    )
+    if on_ready is not None:
+        on_ready(ready)
 
 
 def worker_app() -> ServingApp:

@@ -15,6 +15,7 @@ import logging
 import math
 import threading
 import weakref
+from collections import deque
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +39,20 @@ Point = tuple[str, float, int, int]  # key, value, step, timestamp ms
 
 
 class MetricBuffer:
-    """Pending metric points of one run."""
+    """Pending metric points of one run.
+
+    Points wait in a ``deque``: appending one (``push``, the bound ``deque.append``) and
+    taking them for a write (one ``popleft`` per point, under the write lock) are each
+    atomic in CPython, so the logging thread takes no lock and never loses a point to a
+    concurrent flush.
+    """
 
     def __init__(self, db: Database, run_id: str) -> None:
         self.db = db
         self.run_id = run_id
-        self._points: list[Point] = []
-        self._lock = threading.Lock()
+        self._points: deque[Point] = deque()
+        #: append one point (the caller checks ``len(buffer) % FLUSH_SIZE`` afterwards)
+        self.push = self._points.append
         self._write_lock = threading.Lock()
         self._error: BaseException | None = None
         _flusher().register(self)
@@ -54,14 +62,13 @@ class MetricBuffer:
 
     def add(self, point: Point) -> None:
         """Queue one ``(key, value, step, timestamp)`` point (the caller has validated it)."""
-        with self._lock:
-            points = self._points
-            points.append(point)
-            pending = len(points)
+        self.push(point)
+        pending = len(self._points)
         if pending % FLUSH_SIZE == 0:
-            self._pressure(pending)
+            self.pressure(pending)
 
-    def _pressure(self, pending: int) -> None:
+    def pressure(self, pending: int) -> None:
+        """React to ``pending`` queued points: wake the flusher, or flush past MAX_PENDING."""
         if pending >= MAX_PENDING:
             self.flush()
         else:
@@ -69,10 +76,17 @@ class MetricBuffer:
 
     def extend(self, points: list[Point]) -> None:
         """Queue many points."""
-        with self._lock:
-            self._points.extend(points)
+        self._points.extend(points)
         if len(self._points) >= FLUSH_SIZE:
             _flusher().wake()
+
+    def _take(self) -> list[Point]:
+        # Only under the write lock: nobody else pops, so the first n points are ours.
+        pop = self._points.popleft
+        return [pop() for _ in range(len(self._points))]
+
+    def _put_back(self, points: list[Point]) -> None:
+        self._points.extendleft(reversed(points))
 
     def flush(self, *, raise_errors: bool = True) -> int:
         """Write every pending point; return how many were written.
@@ -81,15 +95,13 @@ class MetricBuffer:
             Exception: the database write failed (the points stay queued for a retry).
         """
         with self._write_lock:
-            with self._lock:
-                points, self._points = self._points, []
+            points = self._take()
             if points:
                 try:
                     with self.db.write() as conn:
                         write_points(conn, self.db, self.run_id, points)
                 except BaseException as err:
-                    with self._lock:
-                        self._points[:0] = points
+                    self._put_back(points)
                     self._error = err
                     if raise_errors:
                         raise
@@ -107,13 +119,11 @@ class MetricBuffer:
         The points go back into the buffer if the block raises, so none is lost.
         """
         with self._write_lock:
-            with self._lock:
-                points, self._points = self._points, []
+            points = self._take()
             try:
                 yield points
             except BaseException:
-                with self._lock:
-                    self._points[:0] = points
+                self._put_back(points)
                 raise
 
     def close(self) -> None:

@@ -33,7 +33,7 @@ from loopml.tracking import (
     provenance as prov,
     validation as v,
 )
-from loopml.tracking.buffer import MetricBuffer, Point, write_points
+from loopml.tracking.buffer import FLUSH_SIZE, MetricBuffer, Point, write_points
 from loopml.tracking.entities import ArtifactInfo
 
 if TYPE_CHECKING:
@@ -246,9 +246,13 @@ class Run:
             step = _step(key, step)
         if step >= expected:
             next_step[key] = step + 1
-        self._buffer.add(
+        buffer = self._buffer
+        buffer.push(
             (key, value, step, time_ns() // 1_000_000 if timestamp is None else to_ms(timestamp))
         )
+        pending = len(buffer)
+        if pending % FLUSH_SIZE == 0:
+            buffer.pressure(pending)
 
     def _admit(self, key: str) -> None:
         self._check_active()
