@@ -3,7 +3,7 @@
 Builds a store with a trained, registered, aliased model, its dataset version and a
 prediction log of ``--predictions`` rows in files of ``--rows-per-file`` (a server flushes
 about one file per second), then times ``lm.lineage`` for random prediction ids, for
-``model@alias`` and for the run. Prints one JSON object.
+``model@alias``, for the run and for ``lm.status()``. Prints one JSON object.
 
     python bench/lineage/run_loopml.py --predictions 1000000 --rows-per-file 2000
 """
@@ -79,6 +79,15 @@ def timed(reference: str, repeat: int) -> list[float]:
     return found
 
 
+def timed_status(repeat: int) -> list[float]:
+    found = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        lm.status()
+        found.append((time.perf_counter() - start) * 1000)
+    return found
+
+
 def summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
@@ -114,6 +123,7 @@ def main() -> None:
             "prediction": summary(per_prediction),
             "model_alias": summary(timed("bench@champion", args.queries // 4)),
             "run": summary(timed(run_id, args.queries // 4)),
+            "status": summary(timed_status(args.queries // 4)),
             "load_average": os.getloadavg()[0],
         }
         client.close()

@@ -13,9 +13,7 @@ Example:
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from loopml import _hooks
 from loopml._utils import lazy
@@ -238,15 +236,8 @@ if TYPE_CHECKING:
 
 else:
     __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)
-
-    class _Package(types.ModuleType):
-        # ``lm.lineage(...)`` is a function and ``loopml.lineage`` a package: importing the
-        # package must not replace the function (the package stays in sys.modules).
-        def __setattr__(self, name: str, value: Any) -> None:
-            if name == "lineage" and isinstance(value, types.ModuleType):
-                return
-            super().__setattr__(name, value)
-
-    sys.modules[__name__].__class__ = _Package
+    # ``lm.lineage(...)`` is a function and ``loopml.lineage`` a package: importing the
+    # package must not replace the function on ``loopml`` (see lazy.keep_functions).
+    lazy.keep_functions(__name__, {"lineage"})
     # The one upward hook: components reach lm's default client through loopml._hooks.
     _hooks.register_client_factory(lambda settings: __getattr__("Client")(settings))

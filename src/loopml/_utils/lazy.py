@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -87,3 +88,25 @@ def attach(
         return sorted({*namespace, *table})
 
     return __getattr__, __dir__, sorted(table)
+
+
+class _FunctionsFirst(types.ModuleType):
+    """A package whose listed names stay functions when a same-named subpackage is imported."""
+
+    _kept: frozenset[str] = frozenset()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in self._kept and isinstance(value, types.ModuleType):
+            return  # the subpackage stays reachable through sys.modules and `from ... import`
+        super().__setattr__(name, value)
+
+
+def keep_functions(package: str, names: set[str]) -> None:
+    """Keep ``package.<name>`` the exported function when subpackage ``<name>`` is imported.
+
+    Python's import system sets a subpackage as an attribute of its parent, which would
+    replace ``lm.lineage`` (a function) by the package ``loopml.lineage``.
+    """
+    module = sys.modules[package]
+    module.__class__ = _FunctionsFirst
+    object.__setattr__(module, "_kept", frozenset(names))

@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from sqlalchemy import select
 
 from loopml.lineage.errors import LineageNotFound, NotReproducible
 from loopml.store.tables import core, data as dt, tracking as tt
+from loopml.tracking import capture
 
 if TYPE_CHECKING:
     from loopml.config import Settings
@@ -306,12 +306,8 @@ def _pins(lock: str) -> set[str]:
 
 
 def _current_lock() -> str:
-    found = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            found[name.lower()] = f"{name}=={dist.version}"
-    return "\n".join(found[k] for k in sorted(found))
+    # The same capture that wrote the run's lock, so both use one naming of packages.
+    return capture.environment().requirements().decode()
 
 
 def _rerun(settings: Settings, steps: Plan, tree: Path, python: str) -> None:
