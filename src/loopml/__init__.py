@@ -13,7 +13,9 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 from loopml import _hooks
 from loopml._utils import lazy
@@ -38,6 +40,32 @@ if TYPE_CHECKING:
     from loopml._api.default import (
         configure as configure,
         get_client as get_client,
+    )
+
+    # ---------------------------------------------------------------- scale: deploy, gc
+    from loopml._api.deploy import deploy_model as deploy_model
+
+    # ---------------------------------------------------------------- lineage, tune (issue 14)
+    from loopml._api.lineage import (
+        lineage as lineage,
+        tune as tune,
+    )
+
+    # ---------------------------------------------------------------- the loop and model CI
+    from loopml._api.loop import (
+        apply_loop as apply_loop,
+        build_training_data as build_training_data,
+        gate_verdicts as gate_verdicts,
+        get_loop as get_loop,
+        init_project as init_project,
+        list_loops as list_loops,
+        loop_runs as loop_runs,
+        pause_loop as pause_loop,
+        resume_loop as resume_loop,
+        rollback as rollback,
+        run_demo as run_demo,
+        run_gates as run_gates,
+        trigger_loop as trigger_loop,
     )
 
     # ---------------------------------------------------------------- models
@@ -115,6 +143,17 @@ if TYPE_CHECKING:
         start_run as start_run,
     )
     from loopml._version import __version__ as __version__
+    from loopml.ci import (
+        BeatsChampion as BeatsChampion,
+        BehaviouralTests as BehaviouralTests,
+        CompatibleSignature as CompatibleSignature,
+        DataValidation as DataValidation,
+        GateResult as GateResult,
+        LatencyBudget as LatencyBudget,
+        MetricFloor as MetricFloor,
+        SliceFloor as SliceFloor,
+        Verdict as Verdict,
+    )
     from loopml.client import Client as Client
     from loopml.config import Settings as Settings
     from loopml.data import (
@@ -139,6 +178,13 @@ if TYPE_CHECKING:
         FeatureView as FeatureView,
         FileSource as FileSource,
         SqlSource as SqlSource,
+    )
+    from loopml.lineage import Lineage as Lineage
+    from loopml.loop import (
+        Loop as Loop,
+        Rollout as Rollout,
+        TrainingData as TrainingData,
+        Trigger as Trigger,
     )
     from loopml.models import (
         AliasChange as AliasChange,
@@ -181,8 +227,19 @@ if TYPE_CHECKING:
         active_run as active_run,
         seed_everything as seed_everything,
     )
+    from loopml.training import Trial as Trial, TuneResult as TuneResult
 
 else:
     __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)
+
+    class _Package(types.ModuleType):
+        # ``lm.lineage(...)`` is a function and ``loopml.lineage`` a package: importing the
+        # package must not replace the function (the package stays in sys.modules).
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name == "lineage" and isinstance(value, types.ModuleType):
+                return
+            super().__setattr__(name, value)
+
+    sys.modules[__name__].__class__ = _Package
     # The one upward hook: components reach lm's default client through loopml._hooks.
     _hooks.register_client_factory(lambda settings: __getattr__("Client")(settings))

@@ -24,10 +24,15 @@ from loopml.tracking import Tracking
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from loopml.auth import Auth
+    from loopml.ci import ModelCI
     from loopml.config import Settings
     from loopml.data import Datasets
+    from loopml.deploy import Deployer
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
+    from loopml.lineage import Lineages
+    from loopml.loop import Loops
     from loopml.models import ModelPackage, Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
     from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
     from loopml.tracking import Run
+    from loopml.training import Tuner
 
 
 class Client:
@@ -72,7 +78,12 @@ class Client:
                 "other components need the store itself; unset LOOPML_TRACKING_URI (and set "
                 "LOOPML_DB_URL) to use them, or call the server's REST API"
             )
-        return Store.from_settings(self.settings)
+        store = Store.from_settings(self.settings)
+        # lineage (issue 14): OpenLineage events for runs, pipeline runs and steps
+        if self.settings.openlineage_url:
+            emitter_for = _registry.import_target("loopml.lineage.openlineage:emitter_for")
+            store.hooks.append(emitter_for(store, self.settings.openlineage_url))
+        return store
 
     # ------------------------------------------------------------------ remote server
     @property
@@ -195,6 +206,58 @@ class Client:
         models: Models = models_class(self.store)
         return models
 
+    @cached_property
+    def auth(self) -> Auth:
+        """Users, roles, API tokens, UI sessions and the audit log (see docs/auth.md)."""
+        auth: Auth = _registry.import_target("loopml.auth:Auth")(self.store)
+        return auth
+
+    # ---------------------------------------------------------------- the loop (issue 12)
+    @cached_property
+    def ci(self) -> ModelCI:
+        """Model CI: gates on a model version against its champion, stored verdicts."""
+        ci_class = _registry.import_target("loopml.ci:ModelCI")
+        ci: ModelCI = ci_class(self.store, self.models, self.datasets)
+        return ci
+
+    @cached_property
+    def loops(self) -> Loops:
+        """Closed loops: triggers, retraining, gates, canary, promotion and rollback."""
+        parts = _registry.import_target("loopml.loop:Parts")(
+            self.store,
+            self.models,
+            self.datasets,
+            self.monitors,
+            self.pipelines,
+            self.ci,
+            self.monitors.log,
+            _registry.import_target("loopml.loop:LazyFeatures")(lambda: self.features),
+        )
+        loops: Loops = _registry.import_target("loopml.loop:Loops")(parts)
+        return loops
+
+    # ------------------------------------------------------------ lineage, tune (issue 14)
+    @cached_property
+    def lineages(self) -> Lineages:
+        """Lineage queries, diffs and staleness over this store and its prediction log."""
+        lineages: Lineages = _registry.import_target("loopml.lineage:Lineages")(self.store)
+        return lineages
+
+    @cached_property
+    def tuner(self) -> Tuner:
+        """Hyper-parameter searches (Optuna studies in this store, trials as child runs)."""
+        tuner: Tuner = _registry.import_target("loopml.training:Tuner")(self.store, self.settings)
+        return tuner
+
+    # ------------------------------------------------------------ end of lineage, tune
+
+    # ---------------------------------------------------------------- scale (deploy, gc)
+    @cached_property
+    def deployer(self) -> Deployer:
+        """Dockerfiles and Kubernetes/KServe manifests for registered models."""
+        deployer: Deployer = _registry.import_target("loopml.deploy:Deployer")(self.models)
+        return deployer
+
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""
         db = Database(self.settings.db_url, migrate=False)
@@ -223,6 +286,8 @@ class Client:
         """Flush buffered metrics and release database connections."""
         if "features" in self.__dict__:
             self.features.close()
+        if "tuner" in self.__dict__:  # lineage, tune (issue 14)
+            self.tuner.close()
         if "online_features" in self.__dict__:
             self.online_features.close()
         if "store" in self.__dict__:

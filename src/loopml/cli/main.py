@@ -13,18 +13,26 @@ import typer
 from loopml._utils.secrets import RedactSecrets, redact
 from loopml._version import __version__
 from loopml.cli import (
+    ci,
     config,
     datasets,
     db,
+    demo,
+    deploy,
     experiments,
     features,
+    init,
+    lineage,
+    loop,
     models,
     monitor,
     pipelines,
     runs,
     scheduler,
     serve,
+    tune,
     up,
+    users,
 )
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
@@ -96,15 +104,27 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(features.app, name="features")
+app.add_typer(loop.app, name="loop")
+app.command("rollback")(loop.rollback)
+app.command("ci")(ci.ci)
+app.command("init")(init.init)
+app.command("demo")(demo.demo)
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.tokens_app, name="tokens")
+app.add_typer(users.roles_app, name="roles")
+app.command("audit")(users.audit)
+app.add_typer(tune.app, name="tune")
+app.command("lineage")(lineage.lineage)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
 app.command("up")(up.up)
+app.command("deploy")(deploy.deploy)
 
 
 def configure_logging() -> None:

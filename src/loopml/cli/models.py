@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 import loopml as lm
-from loopml.cli._output import JSON_OPTION, console, format_ms, print_json, print_table
+from loopml.cli._output import (
+    JSON_OPTION,
+    console,
+    format_ms,
+    jsonable,
+    print_json,
+    print_table,
+)
 
 app = typer.Typer(
     help="Registered models, versions, aliases and alias history.", no_args_is_help=True
@@ -51,7 +60,7 @@ def show(name: str, as_json: bool = JSON_OPTION) -> None:
     model = lm.get_registered_model(name)
     versions = lm.list_model_versions(name)
     if as_json:
-        print_json({"model": model, "versions": versions})
+        print_json({"model": model, "versions": versions, "verdicts": lm.gate_verdicts(name)[:10]})
         return
     attributes = [
         ("name", model.name),
@@ -66,6 +75,18 @@ def show(name: str, as_json: bool = JSON_OPTION) -> None:
     if model.tags:
         print_table("tags", ["key", "value"], sorted(model.tags.items()))
     _version_table(versions[:10], f"latest {min(len(versions), 10)} of {len(versions)} version(s)")
+    _verdicts_table(lm.gate_verdicts(name)[:10])
+
+
+def _verdicts_table(verdicts: list[Any]) -> None:
+    """Gate verdicts (loop and CI), newest first: one line each."""
+    if verdicts:
+        rows = [
+            (v.version, "passed" if v.passed else "FAILED", v.source, format_ms(v.created_at),
+             v.summary())
+            for v in verdicts
+        ]  # fmt: skip
+        print_table("gate verdicts", ["version", "verdict", "by", "at", "summary"], rows)
 
 
 @app.command("versions")
@@ -88,8 +109,9 @@ def version(name: str, version_or_alias: str, as_json: bool = JSON_OPTION) -> No
     Example: loopml models version churn champion
     """
     mv = lm.get_model_version(name, version_or_alias)
+    verdicts = lm.gate_verdicts(name, mv.version)
     if as_json:
-        print_json(mv)
+        print_json({**jsonable(mv), "verdicts": [v.to_dict() for v in verdicts]})
         return
     attributes = [
         ("uri", mv.uri),
@@ -110,6 +132,14 @@ def version(name: str, version_or_alias: str, as_json: bool = JSON_OPTION) -> No
         print_table("metrics (from its run)", ["key", "value"], sorted(mv.metrics.items()))
     if mv.tags:
         print_table("tags", ["key", "value"], sorted(mv.tags.items()))
+    if verdicts:
+        latest = verdicts[0]
+        gates: list[tuple[Any, ...]] = [
+            (r.gate, "pass" if r.passed else "FAIL", r.value, r.threshold, r.reason)
+            for r in latest.results
+        ]
+        title = f"gates ({latest.source}, {format_ms(latest.created_at)})"
+        print_table(title, ["gate", "result", "value", "threshold", "reason"], gates)
 
 
 @app.command("register")
@@ -174,13 +204,18 @@ def set_alias(
     alias_name: str = typer.Argument(..., metavar="ALIAS"),
     version_ref: str = typer.Argument(..., metavar="VERSION"),
     reason: str = typer.Option(None, "--reason", "-r", help="Note kept in the history."),
+    force: bool = typer.Option(
+        False, "--force", help="Move even to a version with a different input signature."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Point an alias at a version (set or move it); the change is kept in the history.
 
+    A move to a version with other input columns is refused unless --force is given.
+
     Example: loopml models set-alias churn champion 4
     """
-    _set(name, alias_name, version_ref, reason, as_json)
+    _set(name, alias_name, version_ref, reason, as_json, force=force)
 
 
 @app.command("delete-alias")
@@ -307,8 +342,16 @@ def import_(
     console.print(f"imported {package.flavor} package {package.digest[:12]}{registered}")
 
 
-def _set(name: str, alias_name: str, version_ref: str, reason: str | None, as_json: bool) -> None:
-    change = lm.set_alias(name, alias_name, version_ref, reason=reason)
+def _set(
+    name: str,
+    alias_name: str,
+    version_ref: str,
+    reason: str | None,
+    as_json: bool,
+    *,
+    force: bool = False,
+) -> None:
+    change = lm.set_alias(name, alias_name, version_ref, reason=reason, force=force)
     if change is None:
         if as_json:
             print_json({"changed": False})

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from loopml import _registry
 from loopml._utils.clock import now_ms
 from loopml.store.blob_backends import open_backend
 from loopml.store.blobs import OCTET_STREAM, BlobRef, BlobStore
@@ -20,10 +21,13 @@ from loopml.store.tables import core
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
 
     from sqlalchemy import Connection
 
     from loopml.config import Settings
+    from loopml.store.hooks import LifecycleEvent
 
 
 class Store:
@@ -44,24 +48,42 @@ class Store:
         self.db = db
         self.blobs = blobs
         self.home = home
+        #: run-lifecycle listeners (see :mod:`loopml.store.hooks`), registered by the client
+        self.hooks: list[Callable[[LifecycleEvent], None]] = []
         blobs.owners = self.blob_owners
 
     def __repr__(self) -> str:
         return f"Store(db={self.db.safe_url!r}, artifacts={self.blobs.backend.url!r})"
 
     @classmethod
-    def open(cls, db_url: str, artifacts: str, home: str | os.PathLike[str] | None = None) -> Store:
-        """Open (and migrate) the database at ``db_url`` and the artifact store ``artifacts``."""
+    def open(
+        cls,
+        db_url: str,
+        artifacts: str,
+        home: str | os.PathLike[str] | None = None,
+        artifacts_options: Mapping[str, Any] | None = None,
+    ) -> Store:
+        """Open (and migrate) the database at ``db_url`` and the artifact store ``artifacts``.
+
+        ``artifacts_options`` are fsspec storage options for a remote artifact store
+        (``endpoint_url``, ``key``, ``secret`` of an S3-compatible server...).
+        """
         home_path = Path(home) if home is not None else None
         if home_path is not None:
             prepare_home(home_path)
         cache = home_path / "cache" / "blobs" if home_path is not None else None
-        return cls(Database(db_url), BlobStore(open_backend(artifacts), cache), home_path)
+        # Storage options describe a remote file system; a local folder takes none.
+        remote = _registry.scheme_of(artifacts) not in ("", "file")
+        options = dict(artifacts_options or {}) if remote else {}
+        backend = open_backend(artifacts, **options)
+        return cls(Database(db_url), BlobStore(backend, cache), home_path)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
         """Open the store that ``settings`` describe."""
-        return cls.open(settings.db_url, settings.artifacts, settings.home)
+        return cls.open(
+            settings.db_url, settings.artifacts, settings.home, settings.artifacts_options
+        )
 
     def put_blob(self, data: bytes, media_type: str = OCTET_STREAM) -> BlobRef:
         """Store bytes as a blob and record it in the ``blobs`` table."""
@@ -90,6 +112,19 @@ class Store:
                 "media_type": ref.media_type,
                 "created_at": now_ms(),
             },
+        )
+
+    def record_blobs(self, conn: Connection, refs: Sequence[BlobRef]) -> None:
+        """Insert several refs into the ``blobs`` table inside the caller's transaction."""
+        if not refs:
+            return
+        now = now_ms()
+        conn.execute(
+            self.db.upsert(core.blobs, ["digest"], []),
+            [
+                {"digest": r.digest, "size": r.size, "media_type": r.media_type, "created_at": now}
+                for r in refs
+            ],
         )
 
     def blob_owners(self, digest: str) -> list[str]:

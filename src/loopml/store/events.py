@@ -37,7 +37,10 @@ if TYPE_CHECKING:
 
 _STREAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)*$")
 _DATE = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/")
+_WRITTEN = re.compile(r"/part-(\d{13})-[0-9a-f]+\.parquet$")
 TIME_TYPE = pa.timestamp("ms", tz="UTC")
+#: rows may carry times up to this far after their file was written (clock skew, late time)
+WRITE_SLACK_MS = 10 * 60 * 1000
 
 
 class EventLog:
@@ -110,7 +113,13 @@ class EventLog:
                 hidden.update(body["replaces"])
         low = _day(since) if since is not None else None
         high = _day(until) if until is not None else None
-        return [key for key in files if key not in hidden and _in_days(key, low, high)]
+        # A file holds rows logged before it was written (its name starts with that time),
+        # so files written well before ``since`` cannot hold rows of the window.
+        oldest = None if since is None else int(_aware(since).timestamp() * 1000) - WRITE_SLACK_MS
+        return [
+            key for key in files
+            if key not in hidden and _in_days(key, low, high) and _written_since(key, oldest)
+        ]  # fmt: skip
 
     def read(
         self,
@@ -260,6 +269,13 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 def _day(moment: dt.datetime) -> str:
     return _aware(moment).astimezone(dt.UTC).date().isoformat()
+
+
+def _written_since(key: str, oldest_ms: int | None) -> bool:
+    if oldest_ms is None:
+        return True
+    match = _WRITTEN.search(key)
+    return match is None or int(match.group(1)) >= oldest_ms
 
 
 def _in_days(key: str, low: str | None, high: str | None) -> bool:

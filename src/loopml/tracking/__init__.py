@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         Metric as Metric,
         RunInfo as RunInfo,
     )
+    from loopml.tracking.heartbeat import HeartbeatSettings as HeartbeatSettings
     from loopml.tracking.run import Run as Run, active_run as active_run
     from loopml.tracking.search import (
         parse_filter as parse_filter,

@@ -28,7 +28,7 @@ from loopml.server.schemas.tracking import (
 )
 from loopml.server.uploads import store_body
 from loopml.store import BlobRef
-from loopml.tracking import capture as cap, records, run as tracking_run
+from loopml.tracking import capture as cap, provenance, records
 
 if TYPE_CHECKING:
     from loopml.client import Client
@@ -314,7 +314,7 @@ def record_capture(request: Request, run_id: str, body: CaptureIn) -> RunOut:
     environment = cap.Environment(
         env.python_version, env.platform, env.executable, tuple(env.packages), dict(env.details)
     )
-    tracking_run.record_capture(client.store, run_id, cap.Capture(git, environment))
+    provenance.record_capture(client.store, run_id, cap.Capture(git, environment))
     return _run(client, run_id)
 
 

@@ -13,9 +13,11 @@ from loopml._utils import lazy
 
 if TYPE_CHECKING:
     from loopml.store.tables import (
+        auth as auth,
         core as core,
         data as data,
         features as features,
+        loop as loop,
         models as models,
         monitoring as monitoring,
         pipelines as pipelines,
