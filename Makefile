@@ -9,7 +9,7 @@ CORE   := $(VENV)/.installed-core
 DEV    := $(VENV)/.installed-dev
 PIP_FLAGS := --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo dev test lint typecheck layers pytest lock bench-smoke clean
+.PHONY: demo demo-tour dev test lint typecheck layers pytest lock bench-smoke clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,10 @@ $(DEV): $(PY) pyproject.toml constraints.txt
 dev: $(DEV)
 
 demo: $(CORE)
-	$(PY) examples/run_demo.py
+	$(VENV)/bin/loopml demo
+
+demo-tour: $(CORE)
+	$(PY) examples/run_demo.py --all
 
 test: $(DEV) lint typecheck layers pytest
 
@@ -51,6 +54,7 @@ bench-smoke: $(DEV)
 	$(PY) bench/startup/run_loopml.py --smoke
 	$(PY) bench/models/run_loopml.py --smoke
 	$(PY) bench/orchestration/run_loopml.py --smoke
+	$(PY) bench/loop/run_loopml.py --smoke
 
 # Regenerate constraints.txt from a clean venv holding every extra.
 lock:

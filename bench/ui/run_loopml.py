@@ -25,18 +25,21 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
 
 import loopml as lm
-from loopml.server import auth, ui
+from loopml.server.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.server.ui.seed import Seeded, seed  # noqa: E402
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 GOAL_MS = 300.0
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -160,9 +163,7 @@ def main() -> None:
         else:
             seeded = Seeded(**json.loads((folder / "seeded.json").read_text()))
     seed_s = time.perf_counter() - seed_start
-    app = FastAPI()
-    auth.install(app, client)
-    ui.install(app, client)
+    app = create_app(client)
     server, thread, base = serve(app)
     paths = pages(seeded)
     try:

@@ -43,11 +43,18 @@ if TYPE_CHECKING:
     )
 
     # ---------------------------------------------------------------- scale: deploy, gc
-    from loopml._api.deploy import deploy_model as deploy_model
+    from loopml._api.deploy import (
+        apply_retention as apply_retention,
+        collect_garbage as collect_garbage,
+        deploy_model as deploy_model,
+    )
 
     # ---------------------------------------------------------------- lineage, tune (issue 14)
     from loopml._api.lineage import (
+        diff as diff,
         lineage as lineage,
+        reproduce as reproduce,
+        status as status,
         tune as tune,
     )
 

@@ -19,6 +19,7 @@ from loopml import _registry, config
 from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 from loopml.store import BlobStore, Database, Store, migrations, open_backend
+from loopml.store.housekeeping import Housekeeping
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
@@ -240,7 +241,9 @@ class Client:
     @cached_property
     def lineages(self) -> Lineages:
         """Lineage queries, diffs and staleness over this store and its prediction log."""
-        lineages: Lineages = _registry.import_target("loopml.lineage:Lineages")(self.store)
+        lineages: Lineages = _registry.import_target("loopml.lineage:Lineages")(
+            self.store, self.settings
+        )
         return lineages
 
     @cached_property
@@ -257,6 +260,11 @@ class Client:
         """Dockerfiles and Kubernetes/KServe manifests for registered models."""
         deployer: Deployer = _registry.import_target("loopml.deploy:Deployer")(self.models)
         return deployer
+
+    @cached_property
+    def housekeeping(self) -> Housekeeping:
+        """Garbage collection of unreferenced blobs and retention of streams and results."""
+        return Housekeeping(self.store, self.settings.extra.get("retention"))
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""

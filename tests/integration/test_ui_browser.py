@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 import loopml as lm
-from loopml.server import auth, ui
+from loopml.server.app import create_app
 from tests.server.ui.seed import Seeded, seed
 
 if TYPE_CHECKING:
@@ -50,9 +50,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         artifacts=str(folder / "artifacts"),
     )  # fmt: skip
     seeded = seed(client, folder)
-    app = FastAPI()
-    auth.install(app, client)
-    ui.install(app, client)
+    app = create_app(client)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -137,7 +135,10 @@ def _pages(seeded: Seeded) -> dict[str, tuple[str, list[str]]]:
     return {
         "experiments": ("/ui/experiments", ["churn", "churn-training"]),
         "runs": ("/ui/runs?experiment=churn", ["run-0", "run-2", "metrics.auc"]),
-        "run": (f"/ui/runs/{first}", ["run-0", "loss", "model", "gbm", "python", "config.json"]),
+        "run": (
+            f"/ui/runs/{first}",
+            ["run-0", "loss", "gbm", "python", "config.json", "Came from"],
+        ),
         "compare": (f"/ui/compare?run={first}&run={second}", ["Compare 2 runs", "lr", "0.01"]),
         "models": ("/ui/models", ["churn", "champion → v2"]),
         "model": ("/ui/models/churn", ["@champion", "accuracy: pass", "promotion 1", "sklearn"]),
@@ -154,12 +155,13 @@ def _pages(seeded: Seeded) -> dict[str, tuple[str, list[str]]]:
             ["drift statistic per column", "labelled rows per window"],
         ),
         "audit": ("/ui/audit", ["Audit log"]),
+        "loops": ("/ui/loops", ["Firings", "No loops"]),
     }
 
 
 PAGE_NAMES = [
     "experiments", "runs", "run", "compare", "models", "model", "pipelines", "pipeline_run",
-    "features", "deployments", "monitors", "monitor", "audit",
+    "features", "deployments", "monitors", "monitor", "audit", "loops",
 ]  # fmt: skip
 
 

@@ -69,8 +69,18 @@ def log_traffic(
 
 @pytest.fixture
 def deployed(sqlite_client: lm.Client) -> dict[str, Any]:
-    """A champion v1 fitted before the drift, and a monitor of its deployment."""
-    client = sqlite_client
+    """A champion v1 fitted before the drift, and a monitor of its deployment (SQLite)."""
+    return deploy(sqlite_client)
+
+
+@pytest.fixture
+def deployed_on_each_db(client: lm.Client) -> dict[str, Any]:
+    """The same on SQLite and, when LOOPML_TEST_POSTGRES_URL is set, PostgreSQL."""
+    return deploy(client)
+
+
+def deploy(client: lm.Client) -> dict[str, Any]:
+    """Register a champion fitted before the drift and save a monitor of its deployment."""
     before = scenario.rows(2000, seed=1)
     champion = scenario.fit(before)
     version = register(client, champion, before[list(scenario.FEATURES)], alias="champion")

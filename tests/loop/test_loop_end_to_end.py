@@ -6,7 +6,8 @@ import loopml as lm
 from tests.loop.conftest import MODEL, drifted_traffic, make_loop
 
 
-def test_an_alert_retrains_gates_and_promotes_a_challenger(deployed) -> None:
+def test_an_alert_retrains_gates_and_promotes_a_challenger(deployed_on_each_db) -> None:
+    deployed = deployed_on_each_db
     client = deployed["client"]
     lm.apply_loop(make_loop())
     old_reference = client.monitors.get(MODEL).reference_digest

@@ -18,7 +18,8 @@ def _kinds(client) -> list[str]:
     return [e.kind for e in client.loops.events("churn-loop")]
 
 
-def test_two_schedulers_never_fire_a_loop_twice(deployed) -> None:
+def test_two_schedulers_never_fire_a_loop_twice(deployed_on_each_db) -> None:
+    deployed = deployed_on_each_db
     client = deployed["client"]
     lm.apply_loop(make_loop())
     drifted_traffic(deployed)

@@ -209,3 +209,21 @@ def test_study_needs_a_database_file(tmp_path):
     with pytest.raises(InvalidInput, match="in memory"):
         lm.tune(quadratic, SPACE, n_trials=1)
     assert pd is not None
+
+
+def test_trials_on_a_dask_cluster(client):
+    import os
+
+    address = os.environ.get("LOOPML_TEST_DASK_URL")
+    if not address:
+        pytest.skip("LOOPML_TEST_DASK_URL is not set")
+
+    def objective(trial) -> float:  # a local function: Dask ships it by value
+        return (trial.params["x"] - 2.0) ** 2
+
+    executor = "dask://" + address.removeprefix("tcp://").removeprefix("dask://")
+    result = lm.tune(
+        objective, {"x": (-5.0, 5.0)}, n_trials=4, study=_name(), n_jobs=2, executor=executor
+    )
+    assert 4 <= result.n_trials <= 5
+    assert lm.get_run(result.best_run_id).parent_id == result.run_id

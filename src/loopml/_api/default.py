@@ -35,8 +35,8 @@ def configure(
     executor: str | None = None,
     experiment: str | None = None,
     log_level: str | None = None,
-    tracking_uri: str | None = None,
     openlineage_url: str | None = None,
+    tracking_uri: str | None = None,
 ) -> Client:
     """Replace the default client with one built from ``settings`` and the given overrides.
 
@@ -52,9 +52,10 @@ def configure(
         executor: default pipeline executor (``local``, ``process``, ``dask://host:port``).
         experiment: experiment used when a run names none.
         log_level: level for the CLI and servers.
+        openlineage_url: where OpenLineage run events go (``file:///dir``,
+            ``http://host/api/v1/lineage`` or ``console``).
         tracking_uri: ``http://host:port`` of a loopml server: tracking and the model
             registry go through its REST API.
-        openlineage_url: where OpenLineage run events go (``file:///dir`` or ``http://...``).
 
     Returns:
         The new default :class:`~loopml.Client` (the previous one is closed).
@@ -72,9 +73,9 @@ def configure(
         "executor": executor,
         "experiment": experiment,
         "log_level": log_level,
+        "openlineage_url": openlineage_url,
         "tracking_uri": tracking_uri,
         "artifacts_options": artifacts_options,
-        "openlineage_url": openlineage_url,
     }
     client = Client(settings, **{k: v for k, v in given.items() if v is not None})
     for previous in _hooks.replace_default_client(client):

@@ -19,4 +19,7 @@ def _tuner() -> Tuner:
 
 
 lineage = forward(Lineages.get, _lineages, name="lineage")
+diff = forward(Lineages.diff, _lineages)
+status = forward(Lineages.status, _lineages)
+reproduce = forward(Lineages.reproduce, _lineages)
 tune = forward(Tuner.tune, _tuner)

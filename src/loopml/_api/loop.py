@@ -57,18 +57,28 @@ def init_project(
 
 
 def run_demo(
-    on_line: Callable[[str, str], None] | None = None, *, rate_hz: float = 25.0
+    on_line: Callable[[str, str], None] | None = None,
+    *,
+    rate_hz: float = 25.0,
+    acts: int = 3,
 ) -> DemoSummary:
     """Run the closed-loop demo on the default client's store and return its summary.
 
     Args:
         on_line: narration callback ``(stage, text)``.
-        rate_hz: client requests per second (10 rows each).
+        rate_hz: client requests per second (20 rows each).
+        acts: 1: drift to promotion only; 3: also a blocked and a rolled-back challenger.
     """
     client = get_client()
     demo_class = _registry.import_target("loopml.loop.demo.story:Demo")
     demo = demo_class(
-        client.loops, client.serving, client.runs, client.settings, on_line, rate_hz=rate_hz
+        client.loops,
+        client.serving,
+        client.runs,
+        client.settings,
+        on_line,
+        rate_hz=rate_hz,
+        acts=acts,
     )
     summary: DemoSummary = demo.run()
     return summary

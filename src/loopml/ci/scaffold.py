@@ -156,7 +156,7 @@ ci: bootstrap
 """
 
 WORKFLOW = """name: model-ci
-on:
+"on":
   push:
     branches: [main]
   pull_request:

@@ -10,7 +10,7 @@ from loopml.cli._output import console, err_console, print_json, print_table
 
 def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON only."),
-    rate: float = typer.Option(25.0, "--rate", help="Client requests per second (10 rows each)."),
+    rate: float = typer.Option(25.0, "--rate", help="Client requests per second (20 rows each)."),
 ) -> None:
     """Deploy a champion, inject drift, and watch the loop retrain, gate, canary and swap.
 

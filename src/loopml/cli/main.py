@@ -19,17 +19,21 @@ from loopml.cli import (
     db,
     demo,
     deploy,
+    diff,
     experiments,
     features,
+    gc,
     init,
     lineage,
     loop,
     models,
     monitor,
     pipelines,
+    reproduce,
     runs,
     scheduler,
     serve,
+    status,
     tune,
     up,
     users,
@@ -119,12 +123,16 @@ app.add_typer(users.roles_app, name="roles")
 app.command("audit")(users.audit)
 app.add_typer(tune.app, name="tune")
 app.command("lineage")(lineage.lineage)
+app.command("diff")(diff.diff)
+app.command("status")(status.status)
+app.command("reproduce")(reproduce.reproduce)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
 app.command("up")(up.up)
 app.command("deploy")(deploy.deploy)
+app.command("gc")(gc.gc)
 
 
 def configure_logging() -> None:

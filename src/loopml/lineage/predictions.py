@@ -100,6 +100,25 @@ class PredictionIndex:
                     found[deployment] = found.get(deployment, 0) + group[6]
         return found
 
+    def latest_models(self) -> dict[str, tuple[str, int]]:
+        """Return ``{deployment: (model, version)}`` of each deployment's newest log file.
+
+        Read from cached footers: only a file's last row group whose model and version
+        are a single value counts (a swap inside one flush is seen at the next file).
+        """
+        keys = self.files()
+        ranges = self._ranges_of(keys)
+        found: dict[str, tuple[str, int]] = {}
+        for file_key in keys:  # newest first
+            deployment = _deployment_of(file_key)
+            groups = ranges[file_key]
+            if deployment in found or not groups:
+                continue
+            last = groups[-1]
+            if last[2] == last[3] and last[4] == last[5]:
+                found[deployment] = (str(last[2]), int(last[4]))
+        return found
+
     def files(self) -> list[str]:
         """Return the live files of every prediction stream, newest first.
 

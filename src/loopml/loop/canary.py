@@ -127,6 +127,8 @@ def _arm(window: Any, labelled: Any, version: int) -> Arm:
         return Arm(version)
     rows = window[window["model_version"] == version]
     p95 = float(np.percentile(rows["latency_ms"], 95)) if len(rows) else None
+    # rows of one request share their time and latency: count requests, not rows
+    requests = len(rows[["time", "latency_ms"]].drop_duplicates()) if len(rows) else 0
     quality, count = None, 0
     if len(labelled) and "model_version" in labelled.columns:
         mine = labelled[labelled["model_version"] == version]
@@ -137,7 +139,7 @@ def _arm(window: Any, labelled: Any, version: int) -> Arm:
             quality = metrics.get("accuracy") if result.task == "classification" else (
                 -metrics["mae"] if "mae" in metrics else None
             )  # fmt: skip
-    return Arm(version, len(rows), p95, count, quality)
+    return Arm(version, requests, p95, count, quality)
 
 
 def parse_request_counts(text: str, deployment: str) -> dict[int, tuple[int, int]]:

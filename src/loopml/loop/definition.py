@@ -56,6 +56,7 @@ class Trigger:
     metric: str = "accuracy"
     floor: float | None = None
     last_n: int = 200
+    lookback: str = "1d"
     cron: str | None = None
     dataset: str | None = None
     model: str | None = None
@@ -85,13 +86,14 @@ class Trigger:
 
     @classmethod
     def performance(
-        cls, metric: str = "accuracy", floor: float = 0.8, last_n: int = 200
+        cls, metric: str = "accuracy", floor: float = 0.8, last_n: int = 200, lookback: str = "1d"
     ) -> Trigger:
         """Fire when ``metric`` on the last ``last_n`` labelled predictions is below ``floor``.
 
-        For error metrics (``mae``, ``rmse``, ``log_loss``) it fires above ``floor``.
+        For error metrics (``mae``, ``rmse``, ``log_loss``) it fires above ``floor``. Only
+        predictions of the last ``lookback`` are read, and only when new labels arrived.
         """
-        return cls("performance", metric=metric, floor=floor, last_n=last_n)
+        return cls("performance", metric=metric, floor=floor, last_n=last_n, lookback=lookback)
 
     @classmethod
     def schedule(cls, cron: str) -> Trigger:
@@ -115,7 +117,7 @@ class Trigger:
         """JSON-ready spec with only the fields that matter for the type."""
         keep = {
             "alert": ("monitor", "rule"),
-            "performance": ("metric", "floor", "last_n"),
+            "performance": ("metric", "floor", "last_n", "lookback"),
             "schedule": ("cron",),
             "dataset": ("dataset",),
             "registry": ("model",),
@@ -225,6 +227,9 @@ class TrainingData:
         features: point-in-time features to join (``"view:feature"``), keyed by
             ``entity`` as of each prediction's time.
         entity: the input column holding the entity key for ``features``.
+        after_trigger: take only predictions made after the loop fired (data of the new
+            regime), waiting up to ``wait`` for ``min_labels`` of them to be labelled.
+        wait: how long to wait for enough labels before blocking the run.
     """
 
     dataset: str | None = None
@@ -236,6 +241,8 @@ class TrainingData:
     param: str = "data"
     features: tuple[str, ...] = ()
     entity: str | None = None
+    after_trigger: bool = False
+    wait: dt.timedelta | str | float = dt.timedelta(0)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "window", duration(self.window, "training window"))
@@ -255,7 +262,13 @@ class TrainingData:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["window"] = f"{self.span.total_seconds():g}s"
         out["features"] = list(self.features)
+        out["wait"] = f"{self.wait_s:g}s"
         return out
+
+    @property
+    def wait_s(self) -> float:
+        """``wait`` in seconds."""
+        return duration(self.wait, "training wait").total_seconds()
 
     @classmethod
     def from_value(cls, value: TrainingData | Mapping[str, Any] | None) -> TrainingData:

@@ -197,10 +197,23 @@ class Runner:
         if champion is not None:
             signature = self.parts.models.get_model_version(self.loop.model, champion).signature
         columns = signature.input_names if signature is not None else None
-        built = build_training_set(
-            self.parts.log, self.parts.datasets, str(self.loop.deployment), self.loop.data,
-            self.loop.training_dataset, columns=columns, features=self.parts.features,
-        )  # fmt: skip
+        spec = self.loop.data
+        since = None
+        if spec.after_trigger:
+            since = dt.datetime.fromtimestamp(int(self.run.cause.get("at") or 0) / 1000, dt.UTC)
+        deadline = time.monotonic() + spec.wait_s
+        while True:
+            try:
+                built = build_training_set(
+                    self.parts.log, self.parts.datasets, str(self.loop.deployment), spec,
+                    self.loop.training_dataset, columns=columns, features=self.parts.features,
+                    since=since,
+                )  # fmt: skip
+                break
+            except NotEnoughLabels:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
         self.event("data", f"training set {built.train.ref} ({built.labelled} labelled "
                    f"predictions; holdout {built.holdout.ref})", **built.to_dict())  # fmt: skip
         return built

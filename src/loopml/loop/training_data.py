@@ -92,6 +92,7 @@ def build_training_set(
     columns: Sequence[str] | None = None,
     features: FeatureSource | None = None,
     run_id: str | None = None,
+    since: dt.datetime | None = None,
 ) -> TrainingSet:
     """Log the labelled predictions of the window as ``dataset`` (train) and its holdout.
 
@@ -105,12 +106,13 @@ def build_training_set(
         columns: the input columns to keep (default: every logged input).
         features: the feature store for ``spec.features``.
         run_id: a tracking run to link as having produced the versions.
+        since: start the window here instead of ``spec.window`` before ``now``.
 
     Raises:
         NotEnoughLabels: fewer labelled predictions than ``spec.min_labels``.
     """
     end = now or dt.datetime.now(dt.UTC)
-    start = end - spec.span
+    start = since or end - spec.span
     rows = lab.labelled_predictions(log, deployment, start, end)
     blocked = too_few_labels(len(rows), spec.min_labels)
     if blocked:

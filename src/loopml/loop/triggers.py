@@ -7,21 +7,21 @@ dataset or model version, the last schedule tick, the last performance check. A
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from loopml._utils.clock import now_ms, to_ms
+from loopml._utils.clock import now_ms, parse_duration, to_ms
 from loopml.ci import labelled as lab
 from loopml.errors import NotFound
 from loopml.monitoring.performance import REGRESSION, evaluate
 from loopml.pipelines import schedules
+from loopml.store.streams import FEEDBACK_STREAM
 from loopml.store.tables import monitoring as mt
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from loopml.data import Datasets
     from loopml.loop.definition import Loop, Trigger
     from loopml.models import Models
@@ -173,11 +173,19 @@ class TriggerSources:
         ]  # fmt: skip
 
     def _performance(self, loop: Loop, trigger: Trigger, cursors: dict[str, Any]) -> list[Firing]:
-        rows = lab.labelled_predictions(self.log, str(loop.deployment), last_n=trigger.last_n)
+        key = f"performance:{trigger.metric}"
+        seen = cursors.get(key)
+        if seen and not self.log.keys(
+            FEEDBACK_STREAM, dt.datetime.fromtimestamp(seen / 1000, dt.UTC)
+        ):
+            return []  # no label written since the last check: nothing can have changed
+        since = dt.datetime.now(dt.UTC) - parse_duration(trigger.lookback)
+        rows = lab.labelled_predictions(
+            self.log, str(loop.deployment), since, last_n=trigger.last_n
+        )
         if len(rows) < trigger.last_n:
             return []
         newest = int(rows["time"].max().timestamp() * 1000) if "time" in rows else now_ms()
-        key = f"performance:{trigger.metric}"
         if newest <= int(cursors.get(key) or 0):
             return []  # nothing new labelled since the last check
         cursors[key] = newest

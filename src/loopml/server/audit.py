@@ -116,8 +116,9 @@ def audit_entry(scope: Scope, state: dict[str, Any], status: int) -> dict[str, A
     client = scope.get("client")
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
     detail: dict[str, Any] = {}
-    if principal is not None and principal.token_id:
-        detail["token"] = principal.token_id
+    token_id = getattr(principal, "token_id", None)
+    if token_id:
+        detail["token"] = token_id
     for header in ("user-agent", "x-forwarded-for"):
         if header in headers:
             detail[header] = headers[header][:256]
@@ -125,10 +126,8 @@ def audit_entry(scope: Scope, state: dict[str, Any], status: int) -> dict[str, A
     path = str(scope.get("path", "")) + (f"?{query}" if query else "")
     return {
         "at": now_ms(),
-        "principal": principal.name
-        if principal is not None
-        else state.get("audit_user", "anonymous"),
-        "via": principal.via if principal is not None else "anonymous",
+        "principal": _name(principal, state),
+        "via": getattr(principal, "via", "custom") if principal is not None else "anonymous",
         "action": str(action),
         "method": method,
         "path": path[:2000],
@@ -136,3 +135,12 @@ def audit_entry(scope: Scope, state: dict[str, Any], status: int) -> dict[str, A
         "client": client[0] if client else None,
         "detail": detail or None,
     }
+
+
+def _name(principal: object, state: dict[str, Any]) -> str:
+    # Authorizers other than loopml's may return a plain name or any object with a name.
+    if principal is None:
+        return str(state.get("audit_user", "anonymous"))
+    if isinstance(principal, str):
+        return principal
+    return str(getattr(principal, "name", principal))[:256]

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 120_000
+#: PostgreSQL defaults (see docs/scaling.md); a URL's own query parameters win
+PG_CONNECT_TIMEOUT_S = 10
+PG_STATEMENT_TIMEOUT_MS = 300_000
+PG_POOL_SIZE = 5
+PG_MAX_OVERFLOW = 10
+PG_POOL_TIMEOUT_S = 30
+#: waits before the 2nd, 3rd and 4th attempt to open a connection
+CONNECT_BACKOFF_S = (0.25, 1.0, 2.0)
 _WRITE_OPTION = "loopml_write"
 
 
@@ -83,14 +93,19 @@ class Database:
             return
         with self._lock:
             if not self._migrated:
-                _migrate(self)
+                try:
+                    with self._connect():  # reachable (with retries) before migrating
+                        pass
+                    _migrate(self)
+                except sa_exc.OperationalError as err:
+                    raise self._unavailable(err) from err
                 self._migrated = True
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """Yield a connection for reading; nothing is committed."""
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 yield conn
         except sa_exc.OperationalError as err:
             raise self._unavailable(err) from err
@@ -102,12 +117,37 @@ class Database:
         On SQLite the transaction takes the write lock up front (``BEGIN IMMEDIATE``).
         """
         try:
-            with self.engine.connect() as raw:
+            with self._connect() as raw:
                 conn = raw.execution_options(**{_WRITE_OPTION: True})
                 with conn.begin():
                     yield conn
         except sa_exc.OperationalError as err:
             raise self._unavailable(err) from err
+
+    def _connect(self) -> Connection:
+        """Open a connection, retrying with backoff while the server cannot be reached.
+
+        Only opening is retried (a statement that failed is never replayed); the pool
+        times out after ``PG_POOL_TIMEOUT_S`` when every connection is busy.
+        """
+        for wait in (*CONNECT_BACKOFF_S, None):
+            try:
+                return self.engine.connect()
+            except sa_exc.TimeoutError as err:  # pool exhausted: no retry, say so
+                raise BackendUnavailable(
+                    f"every connection to {self.safe_url} stayed busy for "
+                    f"{PG_POOL_TIMEOUT_S} s (pool {PG_POOL_SIZE} + overflow {PG_MAX_OVERFLOW}); "
+                    "raise LOOPML_DB_POOL_SIZE or reduce concurrent work"
+                ) from err
+            except sa_exc.OperationalError as err:
+                if wait is None or self.is_sqlite:
+                    raise
+                logger.warning(
+                    "cannot connect to %s (%s); retrying in %.2f s",
+                    self.safe_url, str(err.orig).strip(), wait,
+                )  # fmt: skip
+                time.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def upsert(
         self,
@@ -188,8 +228,17 @@ def normalise_url(url: str) -> str:
 def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        query = dict(parsed.query)
+        query.setdefault("connect_timeout", str(PG_CONNECT_TIMEOUT_S))
+        query.setdefault("options", f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}")
         try:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            engine = create_engine(
+                parsed.set(query=query),
+                pool_pre_ping=True,
+                pool_size=_env_int("LOOPML_DB_POOL_SIZE", PG_POOL_SIZE),
+                max_overflow=_env_int("LOOPML_DB_MAX_OVERFLOW", PG_MAX_OVERFLOW),
+                pool_timeout=PG_POOL_TIMEOUT_S,
+            )
         except ModuleNotFoundError as err:
             raise missing_dependency(err) from err
         event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
@@ -203,6 +252,19 @@ def _create_engine(url: str) -> Engine:
     _install_sqlite_hooks(engine, in_memory=in_memory)
     event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
     return engine
+
+
+def _env_int(name: str, default: int) -> int:
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{name}={text!r} must be a whole number of connections, e.g. 10")
+    return value
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

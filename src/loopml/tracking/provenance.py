@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, update
 
-from loopml._utils.clock import now_ms
 from loopml.store.tables import tracking as t
 from loopml.tracking import artifacts as codec, validation as v
 
@@ -134,10 +133,3 @@ def _env_blobs(store: Store, captured: Capture) -> tuple[BlobRef, BlobRef]:
         store.blobs.put_bytes(env.requirements(), codec.TEXT),
         store.blobs.put_bytes(env.describe(), codec.JSON),
     )
-
-
-def record_capture(store: Store, run_id: str, captured: Capture) -> None:
-    """Store a capture made elsewhere (a remote client's) on the run, in one transaction."""
-    found = provenance(store, captured)
-    with store.db.write() as conn:
-        write(conn, store, run_id, found, now_ms(), columns=True)

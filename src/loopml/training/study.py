@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import socket
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -252,7 +253,9 @@ class Tuner:
                     waiting.result()
             return
         if executor == "process":
-            with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+            # spawn: a forked child would inherit the parent's threads and held locks
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
                 futures = [pool.submit(w.run_trials, order) for _ in range(n_jobs)]
                 for future in futures:
                     future.result()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -18,6 +19,8 @@ from sklearn.preprocessing import StandardScaler
 
 import loopml as lm
 from tests.serving.conftest import LiveServer
+
+pytestmark = pytest.mark.timeout(900)  # the whole platform, on a shared and loaded machine
 
 FEATURES = ["mean radius", "mean texture", "mean perimeter", "mean area"]
 

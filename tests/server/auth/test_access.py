@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from sklearn.linear_model import LogisticRegression
 
 from loopml.auth import BUILTIN_ROLES, PERMISSIONS
 from loopml.auth.permissions import expand
 from loopml.errors import ConfigError
 from loopml.server.auth import check_bind
+from loopml.server.runner import PlatformServer
 from tests.server.auth.conftest import REMOTE, bearer, make_app, token_for
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -80,7 +83,7 @@ def test_role_by_action_matrix_over_every_mutating_route(sqlite_client) -> None:
         return response
 
     routes = _mutating_routes(app)
-    assert len(routes) >= 8
+    assert len(routes) >= 40
     tokens = {r.name: token_for(sqlite_client, r.name) for r in BUILTIN_ROLES}
     forbidden = allowed = 0
     with TestClient(app, client=REMOTE) as http:
@@ -99,20 +102,40 @@ def test_role_by_action_matrix_over_every_mutating_route(sqlite_client) -> None:
     assert allowed > 0
 
 
+def _model(client) -> None:
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    with client.runs.start_run("training", capture=False) as run:
+        ref = run.log_model(LogisticRegression().fit(x, x[:, 0] > 0), "model", example=x[:2])
+    client.models.register_model(ref, "churn")
+
+
+def test_promotion_needs_its_own_permission(sqlite_client, remote: TestClient) -> None:
+    _model(sqlite_client)
+    ml = bearer(token_for(sqlite_client, "ml_engineer"))
+    path = "/api/v1/models/churn/aliases/champion"
+    for role in ("data_scientist", "devops_engineer", "business_stakeholder"):
+        refused = remote.put(
+            path, json={"version": 1}, headers=bearer(token_for(sqlite_client, role))
+        )
+        assert refused.status_code == 403, role
+        assert refused.json()["error_code"] == "PERMISSION_DENIED"
+    assert remote.put(path, json={"version": 1}, headers=ml).is_success
+    [change] = sqlite_client.models.alias_history("churn", "champion")
+    assert change.by == "u-ml_engineer"
+
+
 def test_allowed_component_calls_succeed(sqlite_client, remote: TestClient) -> None:
-    ml = token_for(sqlite_client, "ml_engineer")
-    ops = token_for(sqlite_client, "devops_engineer")
-    ds = token_for(sqlite_client, "data_scientist")
-    assert remote.post("/api/v1/models/churn/aliases/champion", headers=bearer(ml)).is_success
-    assert (
-        remote.post("/api/v1/models/churn/aliases/champion", headers=bearer(ops)).status_code == 403
-    )
-    assert (
-        remote.post("/api/v1/models/churn/aliases/champion", headers=bearer(ds)).status_code == 403
-    )
-    assert remote.post("/api/v1/deployments/churn/deploy", headers=bearer(ops)).is_success
-    assert remote.post("/api/v1/deployments/churn/deploy", headers=bearer(ml)).status_code == 403
-    assert remote.post("/api/v1/experiments", headers=bearer(ds)).is_success
+    ds = bearer(token_for(sqlite_client, "data_scientist"))
+    made = remote.post("/api/v1/experiments", json={"name": "churn"}, headers=ds)
+    assert made.is_success
+    run = remote.post("/api/v1/runs", json={"experiment": "churn"}, headers=ds)
+    assert run.is_success, run.text
+    run_id = run.json()["id"]
+    assert remote.delete(f"/api/v1/runs/{run_id}", headers=ds).is_success
+    stakeholder = bearer(token_for(sqlite_client, "business_stakeholder"))
+    assert remote.get("/api/v1/experiments", headers=stakeholder).is_success
+    refused = remote.post("/api/v1/experiments", json={"name": "x"}, headers=stakeholder)
+    assert refused.status_code == 403
 
 
 def test_forbidden_never_tells_whether_an_object_exists(sqlite_client, remote: TestClient) -> None:
@@ -124,6 +147,7 @@ def test_forbidden_never_tells_whether_an_object_exists(sqlite_client, remote: T
     for method, token in (("GET", blind), ("DELETE", stakeholder)):
         existing = remote.request(method, f"/api/v1/runs/{run.id}", headers=bearer(token))
         missing = remote.request(method, "/api/v1/runs/" + "0" * 32, headers=bearer(token))
+        assert existing.status_code == 403
         assert existing.status_code == missing.status_code == 403
         assert existing.json() == missing.json()
     reader = token_for(sqlite_client, "data_scientist")
@@ -141,8 +165,9 @@ def test_bad_tokens_are_401(sqlite_client, remote: TestClient) -> None:
 def test_every_mutation_is_audited_with_who_what_where_status(sqlite_client, remote) -> None:
     ml = token_for(sqlite_client, "ml_engineer")
     ds = token_for(sqlite_client, "data_scientist")
-    remote.post("/api/v1/models/churn/aliases/champion", headers=bearer(ml))
-    remote.post("/api/v1/models/churn/aliases/champion", headers=bearer(ds))
+    _model(sqlite_client)
+    remote.put("/api/v1/models/churn/aliases/champion", json={"version": 1}, headers=bearer(ml))
+    remote.put("/api/v1/models/churn/aliases/champion", json={"version": 1}, headers=bearer(ds))
     remote.get("/api/v1/whoami", headers=bearer(ds))
     assert remote.app.state.audit_writer.flush()
     entries = sqlite_client.auth.audit_log(action="models:promote")
@@ -162,7 +187,7 @@ def test_audit_is_queryable_over_rest(sqlite_client, remote: TestClient) -> None
     admin = token_for(sqlite_client, "admin")
     architect = token_for(sqlite_client, "solution_architect")
     ds = token_for(sqlite_client, "data_scientist")
-    remote.post("/api/v1/experiments", headers=bearer(ds))
+    remote.post("/api/v1/experiments", json={"name": "e"}, headers=bearer(ds))
     remote.app.state.audit_writer.flush()
     found = remote.get("/api/v1/audit?action=experiments:*", headers=bearer(architect))
     assert found.status_code == 200
@@ -190,3 +215,10 @@ def test_users_and_tokens_over_rest(sqlite_client, remote: TestClient) -> None:
     assert remote.get("/api/v1/whoami", headers=eve).status_code == 401
     listed = remote.get("/api/v1/users/eve/tokens", headers=admin).json()
     assert listed[0]["secret"] is None
+
+
+def test_loopml_up_refuses_a_public_address_until_a_user_exists(sqlite_client) -> None:
+    server = PlatformServer(sqlite_client, host="0.0.0.0", port=0, scheduler=False)
+    with pytest.raises(ConfigError, match="without auth"):
+        server.serve()
+    assert server._socket is None  # refused before binding anything

@@ -64,9 +64,12 @@ def test_session_mutations_need_the_csrf_header(sqlite_client, remote: TestClien
     _login(remote, "ada", "correct horse")
     page = remote.get("/ui/experiments").text
     csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', page).group(1)
-    assert remote.post("/api/v1/experiments").status_code == 403
-    assert remote.post("/api/v1/experiments", headers={"X-CSRF-Token": "nope"}).status_code == 403
-    assert remote.post("/api/v1/experiments", headers={"X-CSRF-Token": csrf}).status_code == 200
+    body = {"name": "e"}
+    assert remote.post("/api/v1/experiments", json=body).status_code == 403
+    wrong = {"X-CSRF-Token": "nope"}
+    assert remote.post("/api/v1/experiments", json=body, headers=wrong).status_code == 403
+    right = {"X-CSRF-Token": csrf}
+    assert remote.post("/api/v1/experiments", json=body, headers=right).is_success
 
 
 def test_logout_ends_the_session(sqlite_client, remote: TestClient) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from loopml.server import auth, ui
-from loopml.server.ui import charts, dag
+from loopml.server.ui import charts, dag, traffic
 from loopml.server.ui.static_files import STATIC
 from loopml.server.ui.templating import TEMPLATES
 
@@ -93,6 +95,7 @@ def test_empty_store_pages_say_what_to_do(http) -> None:
         ("/ui/deployments", "No deployments"),
         ("/ui/monitors", "No monitors"),
         ("/ui/audit", "Nothing recorded"),
+        ("/ui/loops", "No loops"),
     ]:
         page = http.get(path)
         assert page.status_code == 200, path
@@ -122,3 +125,23 @@ def test_every_ui_file_is_in_the_wheel() -> None:
     for path in files:
         relative = str(path.relative_to(package))
         assert any(fnmatch.fnmatch(relative, g) for g in globs), relative
+
+
+def test_traffic_summary_buckets_by_real_time() -> None:
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    times = [now - pd.Timedelta(minutes=m) for m in range(10)]
+    frame = pd.DataFrame(
+        {
+            "time": pd.Series(times).astype("datetime64[ms, UTC]"),
+            "model_version": [1] * 8 + [2] * 2,
+            "latency_ms": [float(i) for i in range(10)],
+            "shadow": [False] * 9 + [True],
+        }
+    )
+    summary = traffic.summarise("churn", frame, dt.timedelta(hours=1))
+    assert summary.requests == 9
+    assert summary.shadow_rows == 1
+    assert summary.split == [("v1", 8, 8 / 9), ("v2", 1, 1 / 9)]
+    xs = summary.plots[0]["series"][0]["x"]
+    assert all(abs(x - now.timestamp()) < 3600 for x in xs)
+    assert sum(summary.plots[0]["series"][0]["y"]) == 9

@@ -45,6 +45,10 @@ def split_prefix(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), prefix
 
 
+REDIS_CONNECT_TIMEOUT_S = 5.0
+REDIS_SOCKET_TIMEOUT_S = 10.0
+
+
 class RedisOnlineStore:
     """The Redis online store (extra ``redis``).
 
@@ -61,7 +65,20 @@ class RedisOnlineStore:
         plain, prefix = split_prefix(url)
         self.prefix = prefix.encode()
         self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
-        self.client: Any = redis.Redis.from_url(plain)
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        # Fail in seconds, not never: connect and read timeouts, then three retries with
+        # exponential backoff on connection errors (URL parameters such as
+        # ?socket_timeout=30 override these; see docs/scaling.md).
+        self.client: Any = redis.Redis.from_url(
+            plain,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+            socket_timeout=REDIS_SOCKET_TIMEOUT_S,
+            retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), 3),
+            retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+            health_check_interval=30,
+        )
         self._script = self.client.register_script(_WRITE)
 
     def __repr__(self) -> str:

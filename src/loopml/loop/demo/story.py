@@ -76,6 +76,8 @@ class Demo:
         settings: the client's settings (the scheduler's pipeline runs use them).
         on_line: narration callback.
         rate_hz: client requests per second.
+        acts: 1 tells only drift -> promotion (the L1 benchmark); 3 adds the blocked
+            challenger and the rolled-back canary.
     """
 
     def __init__(
@@ -87,11 +89,13 @@ class Demo:
         on_line: Callable[[str, str], None] | None = None,
         *,
         rate_hz: float = 25.0,
+        acts: int = 3,
     ) -> None:
         self.loops, self.serving, self.runs, self.settings = loops, serving, runs, settings
         self.parts = loops.parts
         self.on_line = on_line or (lambda stage, text: None)
         self.rate_hz = rate_hz
+        self.acts = acts
         self.summary = DemoSummary()
         self.started_ms = now_ms()
         self._event_cursor = 0
@@ -136,7 +140,7 @@ class Demo:
             poll_interval=0.1, flush_interval=1.0,
         )  # fmt: skip
         server = _Server(built)
-        traffic = Traffic(server.url, rows_per_request=10, rate_hz=self.rate_hz,
+        traffic = Traffic(server.url, rows_per_request=20, rate_hz=self.rate_hz,
                           seed=int(time.time()))  # fmt: skip
         scheduler = Scheduler(self.parts.store, sources=["monitors", "loops"], poll_interval=0.5,
                               lease_ttl=15, settings=self.settings)  # fmt: skip
@@ -184,6 +188,8 @@ class Demo:
         traffic.phase = "after"
         self.stage("traffic after promotion")
         time.sleep(4)
+        if self.acts < 2:
+            return
         self.stage("bad challenger")
         sample = scenario.rows(50, drifted=True)
         constant = DummyClassifier(strategy="constant", constant=0).fit(
@@ -193,8 +199,8 @@ class Demo:
         self.wait_for({"blocked", "promoted", "failed"}, 60)
         self.stage("canary breach")
         champion = self.parts.models.get_model_version(MODEL, "champion")
-        slow = scenario.SlowModel(self.parts.models.load_model(champion.uri).native, 0.03)
-        self._register_by_hand(slow, "the champion with a 30 ms latency bug")
+        slow = scenario.SlowModel(self.parts.models.load_model(champion.uri).native, 0.1)
+        self._register_by_hand(slow, "the champion with a 100 ms latency bug")
         self.wait_for({"rolled_back", "promoted", "blocked", "failed"}, 90)
 
     def _deploy(self) -> int:
@@ -279,10 +285,11 @@ def demo_loop() -> Loop:
         triggers=[Trigger.alert(), Trigger.registry()],
         gates=[CompatibleSignature(), BeatsChampion(margin=-0.02, alpha=1.0, min_labels=60),
                MetricFloor("accuracy", min=0.8, min_labels=60),
-               LatencyBudget(p95_ms=300, calls=50)],
-        rollout=Rollout(canary_percent=30, duration="20s", min_requests=60, latency_margin_ms=10,
-                        quality_margin=0.05, min_labels=40, poll_s=0.5),
-        training=TrainingData(dataset="demo-training", window="8s", min_labels=200, holdout=0.3),
+               LatencyBudget(p95_ms=500, calls=20)],
+        rollout=Rollout(canary_percent=30, duration="15s", min_requests=40, latency_margin_ms=40,
+                        quality_margin=0.05, min_labels=40, min_latency_requests=15, poll_s=0.5),
+        training=TrainingData(dataset="demo-training", min_labels=400, holdout=0.3,
+                              after_trigger=True, wait="60s"),
         cooldown="0s", stale_after="15s",
     )  # fmt: skip
 

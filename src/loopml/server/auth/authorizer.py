@@ -20,13 +20,15 @@ SESSION_COOKIE = "loopml_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _ENABLED_TTL_S = 2.0
+# Starlette's in-process TestClient calls from "testclient"; no socket peer has that name.
+_LOCAL_NAMES = frozenset({"localhost", "testclient"})
 
 
 def is_loopback(host: str | None) -> bool:
     """Whether ``host`` (an address or ``localhost``) is a loopback address."""
     if host is None:
         return False
-    if host == "localhost":
+    if host in _LOCAL_NAMES:
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

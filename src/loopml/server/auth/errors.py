@@ -1,13 +1,14 @@
-"""How 401 and 403 look: JSON for the API, a redirect to the login page for the browser UI."""
+"""How 401 and 403 look: the server's JSON errors for the API, a login redirect for the UI."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from loopml.auth import Unauthenticated
+from loopml.server.errors import error_response
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -22,6 +23,7 @@ async def auth_error_handler(request: Request, exc: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"{UI_PREFIX}/login?next={quote(target)}", status_code=303)
     status = 401 if isinstance(exc, Unauthenticated) else 403
-    body = {"error": type(exc).__name__, "message": str(exc)}
-    headers = {"WWW-Authenticate": 'Bearer realm="loopml"'} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    response = error_response(status, type(exc).__name__, str(exc))
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="loopml"'
+    return response

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from loopml.errors import LoopmlError
 from loopml.server.ui import (
     admin_pages,
+    loop_pages,
     ops_pages,
     pipeline_pages,
     registry_pages,
@@ -30,6 +31,7 @@ ROUTERS = (
     pipeline_pages.router,
     ops_pages.router,
     admin_pages.router,
+    loop_pages.router,
 )
 
 

@@ -44,6 +44,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("features", "Features", "/ui/features"),
     ("deployments", "Deployments", "/ui/deployments"),
     ("monitors", "Monitoring", "/ui/monitors"),
+    ("loops", "Loops", "/ui/loops"),
     ("audit", "Audit", "/ui/audit"),
 )
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from loopml.auth import Principal
-from loopml.errors import InvalidFilter, InvalidInput
+from loopml.errors import InvalidFilter, InvalidInput, NotFound
 from loopml.server.ui import charts
 from loopml.server.ui.deps import client_of, permit
 from loopml.server.ui.templating import render
 
 if TYPE_CHECKING:
+    from loopml.client import Client
+    from loopml.lineage.graph import LineageNode
     from loopml.tracking.entities import RunInfo
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -25,6 +27,8 @@ MAX_CHARTS = 12
 MAX_COMPARE = 10
 PREVIEW_BYTES = 64 * 1024
 DEFAULT_COLUMNS = 8
+LINEAGE_DEPTH = 3
+LINEAGE_NODES = 30
 
 
 @router.get("/")
@@ -107,6 +111,7 @@ def run_page(request: Request, run_id: str, principal: RunsRead) -> Response:
         "plots": plots,
         "more_metrics": max(0, len(run.metrics) - MAX_CHARTS),
         "datasets": client.datasets.versions_of_run(run.id),
+        "lineage": _lineage(client, run.id),
         "children": client.runs.search_runs(
             None, f"parent_id = '{run.id}'", limit=50, output="list"
         ),
@@ -247,3 +252,28 @@ def _page_link(request: Request, token: str) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
     params.append(("page", token))
     return "/ui/runs?" + urlencode(params)
+
+
+def _lineage(client: Client, run_id: str) -> dict[str, list[tuple[str, str, str | None]]]:
+    """What a run came from and what came of it: ``(type, label, link)`` nearest first."""
+    try:
+        graph = client.lineages.get(run_id, depth=LINEAGE_DEPTH)
+    except NotFound:
+        return {"upstream": [], "downstream": []}
+    return {
+        side: [_node_link(graph.nodes[k]) for k in getattr(graph, side)[:LINEAGE_NODES]]
+        for side in ("upstream", "downstream")
+    }
+
+
+def _node_link(node: LineageNode) -> tuple[str, str, str | None]:
+    name = node.id.split("/", 1)[0].split("@", 1)[0]
+    links = {
+        "run": f"/ui/runs/{node.id}",
+        "pipeline_run": f"/ui/pipelines/runs/{node.id}",
+        "model_version": f"/ui/models/{quote(name)}",
+        "alias": f"/ui/models/{quote(name)}",
+        "monitor": f"/ui/monitors/{quote(node.id)}",
+        "deployment": "/ui/deployments",
+    }
+    return node.type.replace("_", " "), node.label, links.get(node.type)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from loopml.server.ui import charts
 from loopml.store.events import EventLog
-from loopml.store.streams import PREDICTIONS_PREFIX, predictions_stream
+from loopml.store.predlog.feedback import list_deployments
+from loopml.store.streams import predictions_stream
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,9 +38,7 @@ class DeploymentSummary:
 
 def deployment_names(client: Client) -> list[str]:
     """Deployments that have a prediction log or a monitor, sorted."""
-    log = EventLog.from_store(client.store)
-    prefix = f"{log.prefix}/{PREDICTIONS_PREFIX}/"
-    names = {key[len(prefix) :].split("/", 1)[0] for key in log.backend.list(prefix)}
+    names = set(list_deployments(EventLog.from_store(client.store)))
     names |= {m.deployment for m in client.monitors.list()}
     return sorted(n for n in names if n)
 
@@ -62,7 +61,8 @@ def summarise(name: str, frame: Any, span: dt.timedelta) -> DeploymentSummary:
     counts = served.groupby("model_version").size().sort_index()
     total = int(counts.sum())
     split = [(f"v{int(v)}", int(n), n / total if total else 0.0) for v, n in counts.items()]
-    seconds = served["time"].astype("int64") // 10**9 if len(served) else served["time"]
+    # The log's time unit varies (ms in parquet, ns in pandas): go through nanoseconds.
+    seconds = served["time"].astype("datetime64[ns, UTC]").astype("int64") // 10**9
     bucket_s = max(60, int(span.total_seconds()) // BUCKETS)
     buckets = (seconds // bucket_s) * bucket_s
     grouped = served.assign(bucket=buckets).groupby("bucket")

@@ -1,0 +1,173 @@
+"""Multi-worker serving: throughput of ``loopml serve --workers N`` for N = 1, 2.
+
+Registers a LogisticRegression on 20 float features in a fresh home, then for each N
+(interleaved, ``--repeat`` rounds) starts ``loopml serve --workers N``, waits until every
+worker is up, and drives single-row JSON POSTs at ``--concurrency`` for ``--duration``
+seconds with an asyncio httpx client (closed loop). Prints one JSON line per measurement
+(rps, p50/p99 ms, errors, load average) and a summary line with the median ratio.
+
+    .venv/bin/python bench/serving/workers.py --duration 15 --repeat 2
+    .venv/bin/python bench/serving/workers.py --smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FEATURES = 20
+
+
+def register(home: Path) -> None:
+    code = (
+        "import numpy as np, pandas as pd, loopml as lm\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "rng = np.random.default_rng(0)\n"
+        f"x = pd.DataFrame(rng.normal(size=(2000, {FEATURES})),"
+        f" columns=[f'f{{i}}' for i in range({FEATURES})])\n"
+        "y = (x['f0'] + x['f1'] > 0).astype(int)\n"
+        "with lm.start_run('bench') as run:\n"
+        "    ref = run.log_model(LogisticRegression().fit(x, y), 'model', example=x.head(5))\n"
+        "v = lm.register_model(ref, 'wbench')\n"
+        "lm.set_alias('wbench', 'champion', v.version)\n"
+    )
+    env = {**os.environ, "LOOPML_HOME": str(home)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(home: Path, workers: int, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "LOOPML_HOME": str(home), "TMPDIR": str(tmp), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "loopml.cli.main", "serve", "wbench@champion"]
+    command += ["--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        started = glob.glob(str(tmp / "loopml-metrics-*" / "counter_*.db"))
+        if (workers == 1 or len(started) >= workers) and _ready(url):
+            return process, url
+        time.sleep(0.5)
+    process.kill()
+    raise TimeoutError(f"loopml serve --workers {workers} did not start in 300 s")
+
+
+def _ready(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/v2/health/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(2)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def load(url: str, concurrency: int, duration: float) -> dict[str, float]:
+    import httpx
+
+    body = json.dumps({"inputs": [[0.1 * i for i in range(FEATURES)]]}).encode()
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker(client: httpx.AsyncClient, stop_at: float) -> None:
+        nonlocal errors
+        while time.perf_counter() < stop_at:
+            t = time.perf_counter()
+            try:
+                reply = await client.post(
+                    f"{url}/predict", content=body, headers={"content-type": "application/json"}
+                )
+                errors += reply.status_code != 200
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append((time.perf_counter() - t) * 1000)
+
+    async def main() -> float:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            t0 = time.perf_counter()
+            await asyncio.gather(*(worker(client, t0 + duration) for _ in range(concurrency)))
+            return time.perf_counter() - t0
+
+    wall = asyncio.run(main())
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered),
+        "rps": len(ordered) / wall,
+        "p50_ms": ordered[len(ordered) // 2] if ordered else 0.0,
+        "p99_ms": ordered[int(len(ordered) * 0.99)] if ordered else 0.0,
+        "errors": errors,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--duration", type=float, default=15)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--smoke", action="store_true", help="tiny run (CI)")
+    a = ap.parse_args()
+    if a.smoke:
+        a.duration, a.repeat, a.concurrency = 1.0, 1, 2
+    counts = [int(n) for n in a.workers.split(",")]
+    with tempfile.TemporaryDirectory(prefix="loopml-wbench-") as tmp:
+        home = Path(tmp) / "home"
+        register(home)
+        rps: dict[int, list[float]] = {n: [] for n in counts}
+        for round_ in range(a.repeat):
+            for n in counts:
+                scratch = Path(tmp) / f"r{round_}-w{n}"
+                scratch.mkdir()
+                process, url = start(home, n, scratch)
+                try:
+                    load(url, a.concurrency, min(2.0, a.duration))  # warm-up
+                    result = load(url, a.concurrency, a.duration)
+                finally:
+                    stop(process)
+                rps[n].append(result["rps"])
+                record = {"system": "loopml", "workload": "serve-workers", "workers": n,
+                          "concurrency": a.concurrency, "duration_s": a.duration,
+                          "round": round_, **result, "loadavg": os.getloadavg()}  # fmt: skip
+                print(json.dumps(record), flush=True)
+        medians = {n: statistics.median(v) for n, v in rps.items()}
+        summary = {
+            "system": "loopml",
+            "workload": "serve-workers-summary",
+            "median_rps": medians,
+            "cpus": os.cpu_count(),
+            "loadavg": os.getloadavg(),
+        }
+        if len(counts) > 1:
+            summary["ratio"] = medians[counts[-1]] / medians[counts[0]]
+        print(json.dumps(summary), flush=True)
+
+
+if __name__ == "__main__":
+    main()
