@@ -173,7 +173,7 @@ class Client:
             max_workers=max_workers,
             run_queued=run_queued,
             settings=self.settings,
-            job_sources={"monitors": _monitor_jobs},
+            job_sources={"monitors": _monitor_jobs, "loops": _loop_jobs},
         )
         return scheduler
 
@@ -307,6 +307,12 @@ class Client:
 #: ``/metrics`` collectors of other components that model servers expose (by string, so
 #: that worker processes can import them and serving never imports monitoring).
 METRICS_COLLECTORS = {"monitoring": "loopml.monitoring.prometheus:collector"}
+
+
+def _loop_jobs(store: Store) -> JobSource:
+    # The scheduler (in pipelines) ticks the closed loops; loopml.loop sits above pipelines.
+    source: JobSource = _registry.import_target("loopml.loop.jobs:loop_jobs")(store)
+    return source
 
 
 def _monitor_jobs(store: Store) -> JobSource:

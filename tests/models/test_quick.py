@@ -76,7 +76,8 @@ def test_lm_load_model_uses_the_fast_path_without_a_client(registered, monkeypat
 
 def test_fast_path_refuses_corrupted_files(registered) -> None:
     settings, ref = registered
-    files = quick.LocalBlobFiles(quick.local_root(settings.artifacts))
+    files = quick.local_blobs(settings.artifacts)
+    assert files is not None
     manifest = quick._fast_load(settings, ref.uri, cache=False).manifest
     digest = manifest["files"]["model/model.pkl"]["digest"]
     path = files.local_file(digest)
@@ -85,10 +86,11 @@ def test_fast_path_refuses_corrupted_files(registered) -> None:
         quick._fast_load(settings, ref.uri, cache=False)
 
 
-def test_layout_matches_the_blob_store(tmp_path) -> None:
+def test_the_fast_path_reads_through_the_blob_store(tmp_path) -> None:
     store = BlobStore(LocalBlobBackend(str(tmp_path / "a")))
     ref = store.put_bytes(b"hello")
-    files = quick.LocalBlobFiles(quick.local_root(str(tmp_path / "a")))
+    files = quick.local_blobs(str(tmp_path / "a"))
+    assert isinstance(files, BlobStore)
     assert files.local_file(ref.digest) == store.local_file(ref.digest)
 
 
@@ -110,6 +112,8 @@ def test_sqlite_path(url, expected) -> None:
 
 
 def test_remote_artifacts_take_the_full_path() -> None:
-    assert quick.local_root("s3://bucket/x") is None
-    assert quick.local_root("memory://x") is None
-    assert quick.local_root("file:///tmp/x").as_posix() == "/tmp/x"
+    assert quick.local_blobs("s3://bucket/x") is None
+    assert quick.local_blobs("memory://x") is None
+    local = quick.local_blobs("file:///tmp/x")
+    assert local is not None
+    assert local.backend.local_path(local.key("0" * 64)).as_posix().startswith("/tmp/x/")

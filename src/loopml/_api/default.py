@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loopml import _hooks
 from loopml.client import Client
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Mapping
 
     from loopml.config import Settings
 
@@ -29,6 +30,7 @@ def configure(
     home: str | os.PathLike[str] | None = None,
     db_url: str | None = None,
     artifacts: str | None = None,
+    artifacts_options: Mapping[str, Any] | None = None,
     online_store: str | None = None,
     executor: str | None = None,
     experiment: str | None = None,
@@ -44,6 +46,8 @@ def configure(
         home: folder for the embedded defaults (SQLite file, artifacts, online store).
         db_url: SQLAlchemy URL of the metadata database.
         artifacts: local path or fsspec URL of the artifact store.
+        artifacts_options: fsspec storage options of the artifact store
+            (``endpoint_url``, ``key``, ``secret``...).
         online_store: URL of the online feature store.
         executor: default pipeline executor (``local``, ``process``, ``dask://host:port``).
         experiment: experiment used when a run names none.
@@ -71,6 +75,7 @@ def configure(
         "log_level": log_level,
         "openlineage_url": openlineage_url,
         "tracking_uri": tracking_uri,
+        "artifacts_options": artifacts_options,
     }
     client = Client(settings, **{k: v for k, v in given.items() if v is not None})
     for previous in _hooks.replace_default_client(client):

@@ -7,45 +7,36 @@ from a store, runs the gates and stores the verdict with the challenger's versio
 
 from __future__ import annotations
 
-from loopml.ci.api import ModelCI
-from loopml.ci.context import GateContext
-from loopml.ci.gates import (
-    BeatsChampion,
-    BehaviouralTests,
-    CompatibleSignature,
-    DataValidation,
-    Gate,
-    LatencyBudget,
-    MetricFloor,
-    SliceFloor,
-    default_gates,
-    gate_from_dict,
-    gates_from,
-)
-from loopml.ci.reports import junit_xml, markdown
-from loopml.ci.stats import PairedResult, mcnemar, paired_bootstrap
-from loopml.ci.verdicts import GateResult, Verdict, too_few_labels
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "BeatsChampion",
-    "BehaviouralTests",
-    "CompatibleSignature",
-    "DataValidation",
-    "Gate",
-    "GateContext",
-    "GateResult",
-    "LatencyBudget",
-    "MetricFloor",
-    "ModelCI",
-    "PairedResult",
-    "SliceFloor",
-    "Verdict",
-    "default_gates",
-    "gate_from_dict",
-    "gates_from",
-    "junit_xml",
-    "markdown",
-    "mcnemar",
-    "paired_bootstrap",
-    "too_few_labels",
-]
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.ci.api import ModelCI as ModelCI
+    from loopml.ci.context import GateContext as GateContext
+    from loopml.ci.gates import (
+        BeatsChampion as BeatsChampion,
+        BehaviouralTests as BehaviouralTests,
+        CompatibleSignature as CompatibleSignature,
+        DataValidation as DataValidation,
+        Gate as Gate,
+        LatencyBudget as LatencyBudget,
+        MetricFloor as MetricFloor,
+        SliceFloor as SliceFloor,
+        default_gates as default_gates,
+        gate_from_dict as gate_from_dict,
+        gates_from as gates_from,
+    )
+    from loopml.ci.reports import junit_xml as junit_xml, markdown as markdown
+    from loopml.ci.stats import (
+        PairedResult as PairedResult,
+        mcnemar as mcnemar,
+        paired_bootstrap as paired_bootstrap,
+    )
+    from loopml.ci.verdicts import (
+        GateResult as GateResult,
+        Verdict as Verdict,
+        too_few_labels as too_few_labels,
+    )
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

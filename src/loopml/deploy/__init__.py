@@ -8,7 +8,12 @@ server's health routes. See docs/deployment.md.
 
 from __future__ import annotations
 
-from loopml.deploy.api import Deployer, DeployResult
-from loopml.deploy.spec import DeploySpec
+from typing import TYPE_CHECKING
 
-__all__ = ["DeployResult", "DeploySpec", "Deployer"]
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.deploy.api import Deployer as Deployer, DeployResult as DeployResult
+    from loopml.deploy.spec import DeploySpec as DeploySpec
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

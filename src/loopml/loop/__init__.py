@@ -8,35 +8,34 @@ through its states; ``canary`` judges live traffic; ``promotion`` moves aliases;
 
 from __future__ import annotations
 
-from loopml.loop.api import Loops, read_loops
-from loopml.loop.canary import Arm, Decision, judge
-from loopml.loop.definition import Loop, Rollout, TrainingData, Trigger
-from loopml.loop.promotion import NothingToRollBack
-from loopml.loop.records import LoopBusy, LoopEvent, LoopInfo, LoopNotFound, LoopRun
-from loopml.loop.runner import Parts
-from loopml.loop.training_data import LazyFeatures, NotEnoughLabels, TrainingSet, build_training_set
-from loopml.loop.triggers import Firing
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "Arm",
-    "Decision",
-    "Firing",
-    "LazyFeatures",
-    "Loop",
-    "LoopBusy",
-    "LoopEvent",
-    "LoopInfo",
-    "LoopNotFound",
-    "LoopRun",
-    "Loops",
-    "NotEnoughLabels",
-    "NothingToRollBack",
-    "Parts",
-    "Rollout",
-    "TrainingData",
-    "TrainingSet",
-    "Trigger",
-    "build_training_set",
-    "judge",
-    "read_loops",
-]
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.loop.api import Loops as Loops, read_loops as read_loops
+    from loopml.loop.canary import Arm as Arm, Decision as Decision, judge as judge
+    from loopml.loop.definition import (
+        Loop as Loop,
+        Rollout as Rollout,
+        TrainingData as TrainingData,
+        Trigger as Trigger,
+    )
+    from loopml.loop.promotion import NothingToRollBack as NothingToRollBack
+    from loopml.loop.records import (
+        LoopBusy as LoopBusy,
+        LoopEvent as LoopEvent,
+        LoopInfo as LoopInfo,
+        LoopNotFound as LoopNotFound,
+        LoopRun as LoopRun,
+    )
+    from loopml.loop.runner import Parts as Parts
+    from loopml.loop.training_data import (
+        LazyFeatures as LazyFeatures,
+        NotEnoughLabels as NotEnoughLabels,
+        TrainingSet as TrainingSet,
+        build_training_set as build_training_set,
+    )
+    from loopml.loop.triggers import Firing as Firing
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

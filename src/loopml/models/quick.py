@@ -3,16 +3,16 @@
 A process that has not built a client yet (a batch job, a notebook kernel, a server
 start) and whose settings name a SQLite database and a local artifact folder resolves
 the URI with the standard library's ``sqlite3`` (one indexed query) and reads the
-package from its blob files, verified against their digests. It imports neither
-SQLAlchemy nor the registry code, so the cost of a fresh load is that of unpickling
-the model. Everything else (a configured client, PostgreSQL, S3, an unknown name that
-needs a helpful error) goes through ``client.models.load_model``.
+package through the store's own :class:`~loopml.store.blobs.BlobStore` over its local
+backend (verified reads, a file hashed again only when it changed). It imports neither
+SQLAlchemy nor the registry code (the store's package loads lazily), so the cost of a
+fresh load is that of unpickling the model. Everything else (a configured client,
+PostgreSQL, S3, an unknown name that needs a helpful error) goes through
+``client.models.load_model``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -24,10 +24,10 @@ from loopml.models.loaded import LoadedModel
 from loopml.models.loading import PackageLoader
 from loopml.models.packages import MANIFEST
 from loopml.models.uris import ModelUri, parse_uri
+from loopml.store.blob_backends.local import LocalBlobBackend
+from loopml.store.blobs import BlobStore
 
 if TYPE_CHECKING:
-    import os
-
     from loopml.config import Settings
 
 _LOADERS: dict[tuple[str, str], PackageLoader] = {}
@@ -78,8 +78,8 @@ def _fast_load(settings: Settings, uri: str, *, cache: bool) -> LoadedModel | No
     if settings.tracking_uri:
         return None  # the registry is on a server (LOOPML_TRACKING_URI)
     db_path = sqlite_path(settings.db_url)
-    artifacts = local_root(settings.artifacts)
-    if db_path is None or artifacts is None or not db_path.is_file():
+    artifacts = settings.artifacts
+    if db_path is None or not db_path.is_file() or local_blobs(artifacts) is None:
         return None
     parsed = parse_uri(uri)
     try:
@@ -90,6 +90,8 @@ def _fast_load(settings: Settings, uri: str, *, cache: bool) -> LoadedModel | No
         return None  # let the registry raise its error, listing what exists
     digest, name, version, run_id = found
     loader = _loader(artifacts, settings.home)
+    if loader is None:
+        return None  # not a local artifact folder: the full path knows what to do
     try:
         loaded = loader.load(digest, cache=cache)
     except ArtifactNotFound:
@@ -118,11 +120,16 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path).expanduser()
 
 
-def local_root(artifacts: str) -> Path | None:
-    """Return the folder of a local artifact store (``LocalBlobBackend``'s root), or ``None``."""
+def local_blobs(artifacts: str) -> BlobStore | None:
+    """Return the blob store of a local artifact folder, or ``None`` for other backends.
+
+    It is the store's own :class:`~loopml.store.blobs.BlobStore` over its local backend
+    (verified reads, hashing a file again only when it changed), without opening the
+    database or importing SQLAlchemy.
+    """
     if _registry.scheme_of(artifacts) not in {"", "file"}:
         return None
-    return Path(artifacts.removeprefix("file://")).expanduser().resolve()
+    return BlobStore(LocalBlobBackend(artifacts))
 
 
 _ALIAS = (
@@ -158,56 +165,14 @@ def _resolve(
     return None if row is None else (row[0], row[1], int(row[2]), row[3])
 
 
-def _loader(root: Path, home: Path) -> PackageLoader:
-    key = (str(root), str(home))
+def _loader(artifacts: str, home: Path) -> PackageLoader | None:
+    key = (artifacts, str(home))
     with _LOCK:
         loader = _LOADERS.get(key)
         if loader is None:
-            loader = PackageLoader(LocalBlobFiles(root), home / "cache" / "models")
+            blobs = local_blobs(artifacts)
+            if blobs is None:
+                return None
+            loader = PackageLoader(blobs, home / "cache" / "models")
             _LOADERS[key] = loader
     return loader
-
-
-class LocalBlobFiles:
-    """Read-only verified access to the blobs of a local artifact folder.
-
-    The layout (``blobs/sha256/<2 hex>/<62 hex>``) is the one ``loopml.store.blobs``
-    writes; a file is hashed again unless it is the same unchanged file as when it was last
-    hashed (inode, size, mtime and ctime, as ``store.blobs`` does).
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._verified: dict[str, tuple[int, int, int, int]] = {}
-
-    def __repr__(self) -> str:
-        return f"LocalBlobFiles({str(self.root)!r})"
-
-    def local_file(self, digest: str) -> Path:
-        """Return the verified file holding ``digest``."""
-        path = self.root / "blobs" / "sha256" / digest[:2] / digest[2:]
-        try:
-            stat = path.stat()
-        except FileNotFoundError as err:
-            raise ArtifactNotFound(f"no blob {digest} in {self.root}") from err
-        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-        if self._verified.get(digest) != stamp:
-            hasher = hashlib.sha256()
-            with open(path, "rb") as handle:
-                for chunk in iter(lambda: handle.read(_CHUNK), b""):
-                    hasher.update(chunk)
-            if hasher.hexdigest() != digest:
-                raise BlobCorrupted(
-                    f"blob {digest} in {self.root} is corrupted: its content hashes to "
-                    f"{hasher.hexdigest()}. Restore it from a backup or log the artifact again; "
-                    "loopml will not return it."
-                )
-            self._verified[digest] = stamp
-        return path
-
-    def get_file(self, digest: str, dest: str | os.PathLike[str]) -> Path:
-        """Copy the verified content of ``digest`` to ``dest``."""
-        target = Path(dest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.local_file(digest), target)
-        return target

@@ -5,6 +5,7 @@ The package ``loopml.store`` re-exports these names lazily.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,8 @@ class Store:
         (``endpoint_url``, ``key``, ``secret`` of an S3-compatible server...).
         """
         home_path = Path(home) if home is not None else None
+        if home_path is not None:
+            prepare_home(home_path)
         cache = home_path / "cache" / "blobs" if home_path is not None else None
         # Storage options describe a remote file system; a local folder takes none.
         remote = _registry.scheme_of(artifacts) not in ("", "file")
@@ -137,3 +140,20 @@ class Store:
     def close(self) -> None:
         """Release database connections."""
         self.db.dispose()
+
+
+#: written into a home loopml creates (and into any ``.loopml`` folder lacking one): the
+#: home holds the SQLite file, artifacts and caches, which belong in no git repository,
+#: and a project whose ``git status`` shows them would make every run "dirty".
+HOME_GITIGNORE = "# Created by loopml: the store (database, artifacts, caches) is not source.\n*\n"
+
+
+def prepare_home(home: Path) -> None:
+    """Create ``home`` if missing and keep it out of git (a ``.gitignore`` of ``*``)."""
+    created = not home.exists()
+    if created:
+        home.mkdir(parents=True, exist_ok=True)
+    ignore = home / ".gitignore"
+    if (created or home.name == ".loopml") and not ignore.exists():
+        with contextlib.suppress(OSError):  # a read-only home still works; git just sees it
+            ignore.write_text(HOME_GITIGNORE)
