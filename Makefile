@@ -51,6 +51,7 @@ bench-smoke: $(DEV)
 	$(PY) bench/data/run_loopml.py --smoke
 	$(PY) bench/serving/run_loopml.py --smoke
 	$(PY) bench/features/run_loopml.py --smoke
+	$(PY) bench/startup/run_loopml.py --smoke
 	$(PY) bench/models/run_loopml.py --smoke
 	$(PY) bench/orchestration/run_loopml.py --smoke
 	$(PY) bench/loop/run_loopml.py --smoke

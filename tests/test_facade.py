@@ -116,3 +116,10 @@ def test_forwarding_calls_the_default_clients_component(sqlite_client) -> None:
     with loopml.start_run("facade") as run:
         loopml.log_metric("auc", 0.5, step=1)
     assert loopml.get_run(run.id).metrics["auc"] == 0.5
+
+
+def test_configure_takes_every_setting() -> None:
+    from loopml.config import ENV_VARS
+
+    parameters = set(inspect.signature(loopml.configure).parameters) - {"settings"}
+    assert parameters == set(ENV_VARS)

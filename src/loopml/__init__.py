@@ -13,7 +13,9 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 from loopml import _hooks
 from loopml._utils import lazy
@@ -38,6 +40,15 @@ if TYPE_CHECKING:
     from loopml._api.default import (
         configure as configure,
         get_client as get_client,
+    )
+
+    # ---------------------------------------------------------------- scale: deploy, gc
+    from loopml._api.deploy import deploy_model as deploy_model
+
+    # ---------------------------------------------------------------- lineage, tune (issue 14)
+    from loopml._api.lineage import (
+        lineage as lineage,
+        tune as tune,
     )
 
     # ---------------------------------------------------------------- the loop and model CI
@@ -168,6 +179,7 @@ if TYPE_CHECKING:
         FileSource as FileSource,
         SqlSource as SqlSource,
     )
+    from loopml.lineage import Lineage as Lineage
     from loopml.loop import (
         Loop as Loop,
         Rollout as Rollout,
@@ -215,8 +227,19 @@ if TYPE_CHECKING:
         active_run as active_run,
         seed_everything as seed_everything,
     )
+    from loopml.training import Trial as Trial, TuneResult as TuneResult
 
 else:
     __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)
+
+    class _Package(types.ModuleType):
+        # ``lm.lineage(...)`` is a function and ``loopml.lineage`` a package: importing the
+        # package must not replace the function (the package stays in sys.modules).
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name == "lineage" and isinstance(value, types.ModuleType):
+                return
+            super().__setattr__(name, value)
+
+    sys.modules[__name__].__class__ = _Package
     # The one upward hook: components reach lm's default client through loopml._hooks.
     _hooks.register_client_factory(lambda settings: __getattr__("Client")(settings))

@@ -39,15 +39,13 @@ BUILTIN: dict[str, dict[str, str]] = {
         "lightgbm": "loopml.models.flavors.lightgbm:LightGBMFlavor",
         "python": "loopml.models.flavors.python:PythonFlavor",
     },
-    # Prometheus collectors that servers add to their /metrics (for example monitoring
-    # gauges on the model server): name -> "module:factory", factory(store) -> Collector.
-    "metrics_collectors": {
-        "monitoring": "loopml.monitoring.prometheus:collector",
-    },
-    # Sources of scheduled work for the scheduler process (pipeline schedules, monitors):
-    # name -> "module:factory"; see loopml.pipelines for the protocol.
+    # Plug-in Prometheus collectors that model servers add to their /metrics:
+    # name -> "module:factory", factory(store) -> Collector. (The client hands servers
+    # monitoring's gauges itself; see loopml.client.)
+    "metrics_collectors": {},
+    # Sources of scheduled work for the scheduler process: name -> "module:factory";
+    # see loopml.pipelines.scheduler for the protocol. (The client adds monitors'.)
     "scheduled_jobs": {
-        "monitors": "loopml.monitoring.jobs:monitor_jobs",
         "pipelines": "loopml.pipelines.jobs:pipeline_jobs",
         "loops": "loopml.loop.jobs:loop_jobs",
     },

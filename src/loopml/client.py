@@ -3,6 +3,11 @@
 Each component API is created on first access. Components other than tracking are
 loaded by a ``"module:attribute"`` string, so using tracking never imports, for
 example, the serving stack.
+
+The client is the one wiring point: it builds the store, hands it to each component and
+hands each component the hooks it needs from components above it (runs log models
+through ``loopml.models``; model servers expose monitoring's gauges; the scheduler runs
+monitors). Components never reach up to the client, the facade or ``loopml``.
 """
 
 from __future__ import annotations
@@ -17,18 +22,25 @@ from loopml.store import BlobStore, Database, Store, migrations, open_backend
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from loopml.auth import Auth
     from loopml.ci import ModelCI
     from loopml.config import Settings
     from loopml.data import Datasets
+    from loopml.deploy import Deployer
     from loopml.features import FeatureStore
     from loopml.features.service import OnlineService
+    from loopml.lineage import Lineages
     from loopml.loop import Loops
     from loopml.models import ModelPackage, Models
     from loopml.monitoring import Monitoring
     from loopml.pipelines.api import Pipelines
+    from loopml.pipelines.scheduler import JobSource, Scheduler
     from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
     from loopml.tracking import Run
+    from loopml.training import Tuner
 
 
 class Client:
@@ -66,7 +78,12 @@ class Client:
                 "other components need the store itself; unset LOOPML_TRACKING_URI (and set "
                 "LOOPML_DB_URL) to use them, or call the server's REST API"
             )
-        return Store.from_settings(self.settings)
+        store = Store.from_settings(self.settings)
+        # lineage (issue 14): OpenLineage events for runs, pipeline runs and steps
+        if self.settings.openlineage_url:
+            emitter_for = _registry.import_target("loopml.lineage.openlineage:emitter_for")
+            store.hooks.append(emitter_for(store, self.settings.openlineage_url))
+        return store
 
     # ------------------------------------------------------------------ remote server
     @property
@@ -121,9 +138,43 @@ class Client:
     def serving(self) -> Serving:
         """Model servers, batch scoring and the prediction log."""
         serving: Serving = _registry.import_target("loopml.serving.api:Serving")(
-            self.store, self.settings
+            self.store, self.settings, metrics_collectors=METRICS_COLLECTORS
         )
         return serving
+
+    def scheduler(
+        self,
+        *,
+        holder: str | None = None,
+        lease_ttl: float = 30.0,
+        poll_interval: float = 5.0,
+        sources: Sequence[str] | None = None,
+        max_workers: int = 4,
+        run_queued: bool = True,
+    ) -> Scheduler:
+        """Return a scheduler over this store with every job source (pipelines, monitors).
+
+        Args:
+            holder: this scheduler's name in the lease (default: host, pid, random part).
+            lease_ttl: seconds a lease lasts without renewal.
+            poll_interval: longest sleep between passes.
+            sources: names of the sources to use (default: all).
+            max_workers: jobs that may run at the same time.
+            run_queued: also start runs queued by ``trigger_pipeline``.
+        """
+        scheduler_class = _registry.import_target("loopml.pipelines.scheduler:Scheduler")
+        scheduler: Scheduler = scheduler_class(
+            self.store,
+            holder=holder,
+            lease_ttl=lease_ttl,
+            poll_interval=poll_interval,
+            sources=sources,
+            max_workers=max_workers,
+            run_queued=run_queued,
+            settings=self.settings,
+            job_sources={"monitors": _monitor_jobs},
+        )
+        return scheduler
 
     @cached_property
     def online_features(self) -> OnlineService:
@@ -155,6 +206,12 @@ class Client:
         models: Models = models_class(self.store)
         return models
 
+    @cached_property
+    def auth(self) -> Auth:
+        """Users, roles, API tokens, UI sessions and the audit log (see docs/auth.md)."""
+        auth: Auth = _registry.import_target("loopml.auth:Auth")(self.store)
+        return auth
+
     # ---------------------------------------------------------------- the loop (issue 12)
     @cached_property
     def ci(self) -> ModelCI:
@@ -178,6 +235,28 @@ class Client:
         )
         loops: Loops = _registry.import_target("loopml.loop:Loops")(parts)
         return loops
+
+    # ------------------------------------------------------------ lineage, tune (issue 14)
+    @cached_property
+    def lineages(self) -> Lineages:
+        """Lineage queries, diffs and staleness over this store and its prediction log."""
+        lineages: Lineages = _registry.import_target("loopml.lineage:Lineages")(self.store)
+        return lineages
+
+    @cached_property
+    def tuner(self) -> Tuner:
+        """Hyper-parameter searches (Optuna studies in this store, trials as child runs)."""
+        tuner: Tuner = _registry.import_target("loopml.training:Tuner")(self.store, self.settings)
+        return tuner
+
+    # ------------------------------------------------------------ end of lineage, tune
+
+    # ---------------------------------------------------------------- scale (deploy, gc)
+    @cached_property
+    def deployer(self) -> Deployer:
+        """Dockerfiles and Kubernetes/KServe manifests for registered models."""
+        deployer: Deployer = _registry.import_target("loopml.deploy:Deployer")(self.models)
+        return deployer
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""
@@ -207,9 +286,22 @@ class Client:
         """Flush buffered metrics and release database connections."""
         if "features" in self.__dict__:
             self.features.close()
+        if "tuner" in self.__dict__:  # lineage, tune (issue 14)
+            self.tuner.close()
         if "online_features" in self.__dict__:
             self.online_features.close()
         if "store" in self.__dict__:
             self.store.close()
         if "transport" in self.__dict__:
             self.transport.close()
+
+
+#: ``/metrics`` collectors of other components that model servers expose (by string, so
+#: that worker processes can import them and serving never imports monitoring).
+METRICS_COLLECTORS = {"monitoring": "loopml.monitoring.prometheus:collector"}
+
+
+def _monitor_jobs(store: Store) -> JobSource:
+    # The scheduler (in pipelines) runs due monitors; monitoring sits above pipelines.
+    source: JobSource = _registry.import_target("loopml.monitoring.jobs:monitor_jobs")(store)
+    return source

@@ -13,6 +13,7 @@ Nothing is read at import time: :func:`resolve` reads the environment and files 
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -33,10 +34,12 @@ ENV_VARS: dict[str, str] = {
     "home": "LOOPML_HOME",
     "db_url": "LOOPML_DB_URL",
     "artifacts": "LOOPML_ARTIFACTS",
+    "artifacts_options": "LOOPML_ARTIFACTS_OPTIONS",
     "online_store": "LOOPML_ONLINE_STORE",
     "executor": "LOOPML_EXECUTOR",
     "experiment": "LOOPML_EXPERIMENT",
     "log_level": "LOOPML_LOG_LEVEL",
+    "openlineage_url": "LOOPML_OPENLINEAGE_URL",
     "tracking_uri": "LOOPML_TRACKING_URI",
 }
 
@@ -51,10 +54,14 @@ class Settings:
         home: folder for embedded defaults (SQLite file, artifacts, online store).
         db_url: SQLAlchemy URL of the metadata database.
         artifacts: local path or fsspec URL of the artifact store.
+        artifacts_options: fsspec storage options of the artifact store (``endpoint_url``,
+            ``key``, ``secret``... for an S3-compatible server); JSON in the environment.
         online_store: URL of the online feature store (``sqlite:///...`` or ``redis://...``).
         executor: default pipeline executor (``local``, ``process``, ``dask://host:port``).
         experiment: experiment used when a run names none.
         log_level: level for the CLI and servers (the library never configures logging).
+        openlineage_url: where OpenLineage run events go (``file:///dir``,
+            ``http://host/api/v1/lineage`` or ``console``); unset: none are built.
         tracking_uri: ``http://host:port`` of a loopml server (``loopml up``): tracking and
             the model registry then go to that server (see docs/server.md).
         project_dir: folder of the project ``loopml.yaml``, if one was found.
@@ -69,7 +76,9 @@ class Settings:
     executor: str = "local"
     experiment: str = "default"
     log_level: str = "WARNING"
+    openlineage_url: str | None = None
     tracking_uri: str | None = None
+    artifacts_options: Mapping[str, Any] = field(default_factory=dict)
     project_dir: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -79,7 +88,10 @@ class Settings:
         rows = []
         for name in ENV_VARS:
             value = getattr(self, name)
-            shown = "" if value is None else redact(str(value))
+            if name == "artifacts_options":
+                shown = _masked(value)
+            else:
+                shown = "" if value is None else redact(str(value))
             rows.append((name, shown, self.sources.get(name, "default")))
         return rows
 
@@ -200,6 +212,8 @@ def _home_source(
 def _normalise(name: str, value: Any, base: Path | None) -> Any:
     if name == "home":
         return value
+    if name == "artifacts_options":
+        return _storage_options(value)
     text = str(value)
     if name in _PATH_LIKE and "://" not in text and base is not None:
         return str((base / Path(text).expanduser()).resolve())
@@ -223,3 +237,31 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             f"not a {type(loaded).__name__}"
         )
     return {str(k): v for k, v in loaded.items()}
+
+
+_SECRET_WORDS = ("secret", "password", "token", "key", "credential")
+
+
+def _storage_options(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as err:
+            raise ConfigError(
+                f"LOOPML_ARTIFACTS_OPTIONS {value!r} is not JSON ({err}); use an object such as "
+                '{"endpoint_url": "http://127.0.0.1:9000"}'
+            ) from err
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"artifacts_options must be a mapping of fsspec storage options such as "
+            f"{{endpoint_url: http://127.0.0.1:9000}}, not {type(value).__name__} {value!r}"
+        )
+    return {str(k): v for k, v in value.items()}
+
+
+def _masked(options: Mapping[str, Any]) -> str:
+    shown = {
+        k: "***" if any(word in k.lower() for word in _SECRET_WORDS) else v
+        for k, v in options.items()
+    }
+    return json.dumps(shown, sort_keys=True, default=str)

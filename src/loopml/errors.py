@@ -99,8 +99,12 @@ class InvalidFilter(InvalidInput):
 
     def __init__(self, message: str, *, text: str = "", position: int = -1) -> None:
         if text and position >= 0:
-            caret = " " * position + "^"
-            message = f"{message}\n  {text}\n  {caret}"
+            # Show at most 60 characters either side of the position (filters can be long).
+            start = max(0, position - 60)
+            shown = text[start : position + 60].replace("\n", " ").replace("\x00", "?")
+            prefix = "..." if start else ""
+            caret = " " * (len(prefix) + position - start) + "^"
+            message = f"{message}\n  {prefix}{shown}\n  {caret}"
         super().__init__(message)
         self.text = text
         self.position = position

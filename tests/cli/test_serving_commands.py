@@ -78,6 +78,25 @@ def test_predict_scores_a_file_with_a_registered_model(sqlite_client: lm.Client,
     assert list(scored["prediction"]) == list(model.predict(x))
 
 
+def test_predict_without_json_shows_progress_and_writes_keys_and_predictions(
+    sqlite_client: lm.Client, tmp_path
+) -> None:
+    import pandas as pd
+
+    x, _model = _register()
+    x.assign(customer=range(len(x))).to_parquet(tmp_path / "in.parquet")
+    out = tmp_path / "scored.parquet"
+    args = ["predict", "churn@champion", "-i", str(tmp_path / "in.parquet"), "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "scored 200 rows" in result.output
+    assert list(pd.read_parquet(out).columns) == ["customer", "prediction"]
+    assert runner.invoke(app, [*args, "--inputs"]).exit_code == 0
+    assert list(pd.read_parquet(out).columns) == ["a", "b", "c", "customer", "prediction"]
+    assert runner.invoke(app, [*args, "--key", "customer", "--key", "a"]).exit_code == 0
+    assert list(pd.read_parquet(out).columns) == ["customer", "a", "prediction"]
+
+
 def test_serve_runs_a_real_server_and_flushes_the_log_on_shutdown(
     sqlite_client: lm.Client, tmp_path
 ) -> None:
@@ -104,7 +123,7 @@ def test_serve_runs_a_real_server_and_flushes_the_log_on_shutdown(
     proc = subprocess.Popen(
         [str(exe), "serve", "churn@champion", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -123,7 +142,12 @@ def test_serve_runs_a_real_server_and_flushes_the_log_on_shutdown(
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        announced = proc.stdout.read() if proc.stdout else ""
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    url = f"http://127.0.0.1:{port}"
+    assert f"serving churn version 1 (deployment churn) on {url}" in announced
+    assert f"{url}/docs" in announced
     frame = lm.predictions("churn")
     assert list(frame["prediction_id"]) == ids

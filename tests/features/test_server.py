@@ -83,7 +83,7 @@ def test_errors_come_back_as_json_with_their_status(server: str) -> None:
         assert missing.status_code == 404
         assert missing.json()["error"] == "FeatureNotFound"
         bad = http.post("/online-features", content=b"{not json")
-        assert bad.status_code == 422
+        assert bad.status_code == 400
         assert "not JSON" in bad.json()["message"]
         wrong_key = http.post(
             "/online-features", json={"entities": {"cid": [1]}, "features": ["activity:orders"]}
@@ -163,3 +163,102 @@ def test_the_serving_path_imports_no_pandas_or_duckdb() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"entities": {"customer_id": [None]}, "features": ["activity:orders"]}, "[0]"),
+        ({"entities": {"customer_id": [2**63]}, "features": ["activity:orders"]}, "[0]"),
+        ({"entities": {"customer_id": [True]}, "features": ["activity:orders"]}, "[0]"),
+        ({"entities": {"customer_id": [1, 2], "x": [1]}, "features": ["activity:orders"]}, ""),
+        (
+            {"entities": {"customer_id": [1]}, "features": ["activity:orders"], "full_names": "no"},
+            "full_names",
+        ),
+        ({"entities": {"customer_id": [1]}, "features": ["activity:orders"], "extra": 1}, "extra"),
+    ],
+)
+def test_bad_lookups_are_422_naming_the_field(server: str, body, field) -> None:
+    response = httpx.post(f"{server}/online-features", json=body)
+    assert response.status_code == 422
+    assert field in response.json()["field"]
+
+
+def test_wrong_content_type_and_method_are_json_errors(server: str) -> None:
+    form = httpx.post(f"{server}/online-features", content=b"a=1",
+                      headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert form.status_code == 415
+    wrong = httpx.get(f"{server}/online-features")
+    assert wrong.status_code == 405
+    assert "message" in wrong.json()
+
+
+def test_a_body_over_the_limit_is_refused_unread(sfs: lm.FeatureStore, activity: Path) -> None:
+    import asyncio
+
+    sfs.apply([activity_view(activity, ttl=None)])
+    app = create_app(sfs.service, max_body_mb=1)
+    chunk = b"1," * 32_768
+    sent: list[dict] = []
+    reads = 0
+
+    async def receive():
+        nonlocal reads
+        reads += 1
+        return {"type": "http.request", "body": chunk, "more_body": reads < 10_000}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/online-features", "headers": [],
+             "query_string": b"", "root_path": "", "scheme": "http", "server": ("t", 80),
+             "http_version": "1.1", "client": ("t", 1)}  # fmt: skip
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 413
+    assert reads <= 17  # 1 MiB in 64 KiB chunks, then it stops reading
+    declared = {**scope, "headers": [(b"content-length", b"100000000")]}
+    sent.clear()
+    asyncio.run(app(declared, receive, send))
+    assert sent[0]["status"] == 413
+
+
+def test_the_openapi_document_has_the_lookup_body_and_errors(server: str) -> None:
+    spec = httpx.get(f"{server}/openapi.json").json()
+    lookup = spec["paths"]["/online-features"]["post"]
+    assert lookup["requestBody"]["content"]["application/json"]["schema"]["required"] == [
+        "entities",
+        "features",
+    ]
+    assert {"400", "404", "413", "415", "422"} <= set(lookup["responses"])
+
+
+@pytest.mark.slow
+def test_fuzzing_the_feature_server_finds_no_server_error(server: str) -> None:
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis.errors import Unsatisfiable
+
+    schema = schemathesis.openapi.from_dict(httpx.get(f"{server}/openapi.json").json())
+    errors: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+            try:
+                _fuzz_operation(server, operation, mode, errors)
+            except Unsatisfiable:
+                assert mode is schemathesis.GenerationMode.NEGATIVE
+    assert errors == []
+
+
+def _fuzz_operation(server, operation, mode, errors) -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=15, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case):
+        response = case.call(base_url=server, timeout=20)
+        if response.status_code >= 500:
+            errors.append(f"{operation.label}: {response.text[:200]} <- {case.body!r:.200}")
+
+    check()

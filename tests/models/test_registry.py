@@ -208,3 +208,30 @@ def test_alias_history_is_append_only_and_replays_to_the_current_state(
         else:
             state[change.alias] = change.version
     assert state == lm.get_registered_model(name).aliases
+
+
+def test_an_alias_move_to_other_inputs_is_refused_unless_forced(client, logged, frame, labels):
+    from sklearn.linear_model import LogisticRegression
+    from typer.testing import CliRunner
+
+    from loopml.cli.main import app
+    from loopml.models.errors import SignatureChanged
+
+    first = lm.register_model(logged, "churn").version
+    lm.set_alias("churn", "champion", first)
+    narrow = frame[["age", "income"]]
+    with lm.start_run("narrow") as run:
+        ref = run.log_model(LogisticRegression().fit(narrow, labels), "m", example=narrow[:5])
+    second = lm.register_model(ref, "churn").version
+    with pytest.raises(SignatureChanged, match=r"force=True"):
+        lm.set_alias("churn", "champion", second)
+    assert lm.get_model_version("churn", "champion").version == first
+    lm.set_alias("churn", "challenger", second)  # a new alias has nothing to break
+    runner = CliRunner()
+    refused = runner.invoke(app, ["models", "set-alias", "churn", "champion", str(second)])
+    assert refused.exit_code != 0
+    forced = runner.invoke(
+        app, ["models", "set-alias", "churn", "champion", str(second), "--force"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert lm.get_model_version("churn", "champion").version == second

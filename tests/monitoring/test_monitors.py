@@ -7,6 +7,7 @@ import pytest
 
 from loopml.errors import InvalidInput, NotFound
 from loopml.monitoring import Monitor, Rule
+from loopml.monitoring.jobs import monitor_jobs
 from tests.monitoring.conftest import T0, features, write_predictions
 
 HOUR = dt.timedelta(hours=1)
@@ -254,12 +255,10 @@ def test_run_forever_evaluates_due_monitors_under_a_lease(monitoring, store) -> 
     assert leases.holder_of(store.db, LEASE) is None  # released on stop
 
 
-def test_monitors_are_a_registered_source_of_scheduled_jobs(monitoring, store, log) -> None:
-    from loopml import _registry
-
+def test_monitors_are_a_source_of_scheduled_jobs(monitoring, store, log) -> None:
     monitoring.save(_monitor(schedule="0 * * * *"))
     write_predictions(log, features(100, 1), T0)
-    source = _registry.import_target(_registry.BUILTIN["scheduled_jobs"]["monitors"])(store)
+    source = monitor_jobs(store)
     now = T0 + HOUR + dt.timedelta(minutes=3)
     jobs = source.due(now)
     assert [(j.name, j.due_at) for j in jobs] == [("monitor:churn", T0 + HOUR)]

@@ -4,6 +4,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from loopml import _registry
+from loopml.client import METRICS_COLLECTORS
 from loopml.monitoring import Monitor, prometheus
 from tests.monitoring.conftest import T0, features, write_predictions
 
@@ -32,15 +33,20 @@ def test_gauges_parse_and_carry_drift_performance_and_alerts(monitoring, store, 
         (s.labels["metric"], s.labels["model_version"]): s.value
         for s in samples["loopml_monitor_performance"]
     }
-    assert 0 < perf[("accuracy", "all")] < 1
-    assert ("accuracy", "1") in perf
+    assert ("accuracy", "all") not in perf  # no series double-counts the versions
+    assert 0 < perf[("accuracy", "1")] < 1
+    overall = {s.labels["metric"]: s.value for s in samples["loopml_monitor_performance_overall"]}
+    assert 0 < overall["accuracy"] < 1
+    statuses = {s.labels["status"]: s.value for s in samples["loopml_monitor_status"]}
+    assert statuses == {"empty": 0.0, "error": 0.0, "ok": 1.0}
     alert = samples["loopml_monitor_alert_open"][0]
     assert alert.labels == {"monitor": "churn", "rule": "drift.share > 0.3", "severity": "critical"}
     assert samples["loopml_monitor_window_rows"][0].value == 400
 
 
 def test_collector_is_registered_for_servers_and_caches(store, monitoring) -> None:
-    factory = _registry.import_target(_registry.BUILTIN["metrics_collectors"]["monitoring"])
+    # The client hands model servers this collector (serving never imports monitoring).
+    factory = _registry.import_target(METRICS_COLLECTORS["monitoring"])
     collector = factory(store)
     registry = CollectorRegistry()
     registry.register(collector)

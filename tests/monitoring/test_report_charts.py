@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from loopml.monitoring import svg
-from loopml.monitoring.monitors import WindowResult
+from loopml.monitoring.records import WindowResult
 from loopml.monitoring.report import _timeseries
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)

@@ -158,6 +158,14 @@ def test_triggers_queue_runs_for_the_scheduler(client):
         lm.trigger_pipeline("squares", {"n": "x"})
 
 
+def test_the_client_hands_the_scheduler_every_source(client):
+    scheduler = client.scheduler(holder="a")
+    try:
+        assert {"pipelines", "monitors"} <= set(scheduler.sources)
+    finally:
+        scheduler.close()
+
+
 def test_the_scheduler_logs_ticks_firings_and_skips(client, caplog):
     info = client.pipelines.register(flows.scheduled)
     created = dt.datetime.fromtimestamp(info.created_at / 1000, dt.UTC)

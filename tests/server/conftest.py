@@ -27,7 +27,7 @@ _URL = re.compile(r"loopml is up at (http://\S+)")
 @pytest.fixture
 def api(client: Client) -> Iterator[TestClient]:
     """The platform server app over the ``client`` fixture's store, called in-process."""
-    with TestClient(create_app(client)) as test_client:
+    with TestClient(create_app(client), client=("127.0.0.1", 50000)) as test_client:
         yield test_client
 
 

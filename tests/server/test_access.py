@@ -35,7 +35,7 @@ def test_every_route_requires_exactly_one_known_permission(sqlite_client) -> Non
     routers = [*ROUTERS, *MLFLOW_ROUTERS]
     routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
     documented = create_app(sqlite_client).openapi()["paths"]
-    assert len(documented) == len({r.path for r in routes}) + len(PUBLIC)
+    assert {r.path.replace(":path", "") for r in routes} | PUBLIC <= set(documented)
     assert len(routes) > 80
     for route in routes:
         found = _permissions(route)

@@ -127,10 +127,11 @@ def test_registry_over_rest(api, client: lm.Client) -> None:
 @pytest.mark.parametrize("permission", ["runs:read", "models:promote"])
 def test_every_route_declares_its_permission_to_the_authorizer(api, permission) -> None:
     seen = []
+    installed = api.app.state.authorizer
 
     def authorizer(request, wanted):
         seen.append(wanted)
-        return "alice"
+        return None if installed is None else installed(request, wanted)
 
     api.app.state.authorizer = authorizer
     if permission == "runs:read":

@@ -68,7 +68,8 @@ class LinearModel:
         return (self.logits(x) > 0).astype(np.int64)
 
     def predict_proba_array(self, x: np.ndarray) -> np.ndarray:
-        p = 1.0 / (1.0 + np.exp(-self.logits(x)))
+        with np.errstate(over="ignore"):  # fuzzed inputs reach 1e300
+            p = 1.0 / (1.0 + np.exp(-self.logits(x)))
         return np.column_stack([1 - p, p])
 
     def logits(self, x: np.ndarray) -> np.ndarray:
@@ -89,6 +90,7 @@ class FakeSource:
         self.loads: list[tuple[str, int]] = []
         self.store = None
         self.broken: set[tuple[str, int]] = set()
+        self.refusals: list[tuple[str, Any]] = []
 
     def add(self, model, alias: str | None = None) -> Any:
         self.models[(model.name, model.version)] = model
@@ -113,6 +115,12 @@ class FakeSource:
 
     def event_log(self) -> EventLog:
         return self.log
+
+    def example_rows(self, model) -> list[dict[str, Any]] | None:
+        return getattr(model, "example", None)
+
+    def record_refused_swap(self, deployment: str, refusal) -> None:
+        self.refusals.append((deployment, refusal))
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def test_only_predictions_and_a_folder_input(tmp_path, frame):
     folder.mkdir()
     frame.iloc[:500].to_parquet(folder / "a.parquet")
     frame.iloc[500:].to_parquet(folder / "b.parquet")
-    result = predict_batch(make_model(), folder, tmp_path / "o.parquet", include_inputs=False)
+    result = predict_batch(make_model(), folder, tmp_path / "o.parquet", keys=[])
     assert list(pd.read_parquet(result.output).columns) == ["prediction"]
     assert result.rows == 1000
 

@@ -221,13 +221,14 @@ def test_metrics_expose_requests_errors_latency_batches_loads_and_plugins(serve,
     text = c.get("/metrics").text
     assert (
         'loopml_serving_requests_total{code="200",deployment="churn",endpoint="predict",'
-        'model="churn",version="1"} 1.0' in text
+        'model="churn",model_version="1"} 1.0' in text
     )
     assert 'error="RequestInvalid"' in text
     assert "loopml_serving_request_latency_seconds_bucket" in text
     assert 'loopml_serving_batch_size_bucket{deployment="churn",le="1.0"' in text
     assert (
-        'loopml_serving_model_loads_total{deployment="churn",model="churn",outcome="loaded"' in text
+        'loopml_serving_model_loads_total{deployment="churn",model="churn",model_version="1",'
+        'outcome="loaded"' in text
     )
     assert "process_cpu_seconds_total" in text
     assert "plugin_gauge 7.0" in text

@@ -118,3 +118,33 @@ def test_interpreter_exit_flushes_and_ends_open_runs(
     assert info.status == status
     assert _points(store, run_id, "loss") == 2500
     store.close()
+
+
+def test_points_logged_from_threads_during_flushes_are_never_lost(tracking) -> None:
+    import threading
+
+    run = tracking.start_run("buffer", capture=False)
+    stop = threading.Event()
+
+    def log(key: str) -> None:
+        for step in range(5_000):
+            run.log_metric(key, float(step), step=step)
+
+    def flush() -> None:
+        while not stop.is_set():
+            run.flush()
+
+    flusher = threading.Thread(target=flush)
+    flusher.start()
+    writers = [threading.Thread(target=log, args=(f"k{i}",)) for i in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    stop.set()
+    flusher.join()
+    run.end()
+    for i in range(4):
+        history = tracking.get_metric_history(run.id, f"k{i}", output="list")
+        assert [p.step for p in history] == list(range(5_000))
+    assert tracking.get_run(run.id).metrics == {f"k{i}": 4_999.0 for i in range(4)}

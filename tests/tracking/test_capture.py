@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from loopml._utils.hashing import sha256_bytes
-from loopml.tracking import Tracking, capture as cap
+from loopml.tracking import Tracking, capture as cap, treewatch
 
 GIT_ENV = {
     **os.environ,
@@ -177,3 +177,107 @@ def test_cached_diff_follows_later_edits(repo: Path) -> None:
     assert b"edit two" in cap.git_state(repo).diff
     (repo / "train.py").write_text("print('v1')\n")
     assert cap.git_state(repo).dirty is False
+
+
+@pytest.fixture(params=["inotify", "stat"])
+def watch_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "stat":
+        monkeypatch.setattr(treewatch, "_LIBC", [None])
+    elif treewatch._libc() is None:
+        pytest.skip("inotify is not available on this system")
+    return str(request.param)
+
+
+def count_git_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    calls: list[tuple[str, ...]] = []
+    real = cap._git
+
+    def counting(folder: Path, *args: str, env: dict[str, str] | None = None) -> bytes | None:
+        calls.append(args)
+        return real(folder, *args, env=env)
+
+    monkeypatch.setattr(cap, "_git", counting)
+    return calls
+
+
+def test_git_state_is_reused_until_the_tree_changes(
+    repo: Path, watch_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = cap.git_state(repo)
+    calls = count_git_calls(monkeypatch)
+    assert cap.git_state(repo) is first
+    assert cap.cached_git_state(repo) is first
+    assert calls == []  # no git process for an unchanged tree
+    (repo / "train.py").write_text("print('v1')\n# edited in place\n")
+    edited = cap.git_state(repo)
+    assert edited.dirty is True
+    assert b"edited in place" in edited.diff
+    assert calls  # the change made git run again
+    calls.clear()
+    assert cap.git_state(repo) is edited
+    assert calls == []
+    (repo / "pkg" / "deep").mkdir(parents=True)
+    (repo / "pkg" / "deep" / "new.py").write_text("NEW = 1\n")
+    assert cap.cached_git_state(repo) is None
+    assert b"NEW = 1" in cap.git_state(repo).diff
+    (repo / "pkg" / "deep" / "new.py").write_text("NEW = 2\n")  # edit an untracked file
+    assert b"NEW = 2" in cap.git_state(repo).diff
+
+
+def test_git_state_follows_commits_and_the_index(
+    repo: Path, watch_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "train.py").write_text("print('v2')\n")
+    dirty = cap.git_state(repo)
+    git(repo, "add", "train.py")
+    assert cap.cached_git_state(repo) is None  # the index changed
+    git(repo, "commit", "-qm", "second")
+    committed = cap.git_state(repo)
+    assert committed.commit == git(repo, "rev-parse", "HEAD") != dirty.commit
+    assert committed.dirty is False
+    git(repo, "reset", "-q", "--soft", "HEAD~1")  # moves the branch only
+    assert cap.git_state(repo).commit == dirty.commit
+    git(repo, "checkout", "-qb", "other")
+    assert cap.git_state(repo).branch == "other"
+
+
+def test_ignored_files_do_not_change_the_recorded_state(repo: Path, watch_kind: str) -> None:
+    first = cap.git_state(repo)
+    (repo / "data").mkdir()
+    (repo / "data" / "rows.csv").write_text("a,b\n")
+    assert cap.git_state(repo) == first
+
+
+def test_cached_runs_record_the_same_capture_without_a_thread(
+    tracking: Tracking, repo: Path
+) -> None:
+    (repo / "train.py").write_text("print('dirty')\n")
+    infos = []
+    for index in range(3):
+        with tracking.start_run("cached", code_dir=repo) as run:
+            run.log_metric("m", float(index))
+            if index:
+                assert run._capture_thread is None  # recorded with the run's row
+        infos.append(tracking.get_run(run.id))
+    columns = {
+        (i.git_commit, i.git_branch, i.git_dirty, i.git_diff_digest, i.env_digest) for i in infos
+    }
+    assert len(columns) == 1
+    assert None not in next(iter(columns))
+    listed = [
+        sorted((a.path, a.digest) for a in tracking.list_artifacts(i.id, "_loopml")) for i in infos
+    ]
+    assert listed[0] == listed[1] == listed[2]
+    assert len(listed[0]) == 3
+
+
+def test_package_list_matches_importlib_metadata() -> None:
+    from importlib import metadata
+
+    listed = {cap._normalise(line.split("==")[0]): line.split("==")[1] for line in cap._packages()}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and cap._normalise(name) in listed:
+            continue
+        pytest.fail(f"{name} {dist.version} missing from the captured package list")
+    assert listed[cap._normalise("pytest")] == metadata.version("pytest")

@@ -33,6 +33,7 @@ def configure(
     executor: str | None = None,
     experiment: str | None = None,
     log_level: str | None = None,
+    tracking_uri: str | None = None,
 ) -> Client:
     """Replace the default client with one built from ``settings`` and the given overrides.
 
@@ -46,6 +47,8 @@ def configure(
         executor: default pipeline executor (``local``, ``process``, ``dask://host:port``).
         experiment: experiment used when a run names none.
         log_level: level for the CLI and servers.
+        tracking_uri: ``http://host:port`` of a loopml server: tracking and the model
+            registry go through its REST API.
 
     Returns:
         The new default :class:`~loopml.Client` (the previous one is closed).
@@ -63,6 +66,7 @@ def configure(
         "executor": executor,
         "experiment": experiment,
         "log_level": log_level,
+        "tracking_uri": tracking_uri,
     }
     client = Client(settings, **{k: v for k, v in given.items() if v is not None})
     for previous in _hooks.replace_default_client(client):

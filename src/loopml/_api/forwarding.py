@@ -26,6 +26,9 @@ def forward(
 ) -> Callable[P, R]:
     """Return a function that calls ``method`` on ``owner()``, with its signature and doc.
 
+    The call looks the method up by name on ``owner()``, so any implementation of the
+    component API (local or remote) serves it.
+
     Args:
         method: the component method, unbound (``Serving.serve``).
         owner: returns the object to call it on (``lambda: get_client().serving``).
@@ -35,8 +38,13 @@ def forward(
         >>> serve = forward(Serving.serve, serving)  # doctest: +SKIP
     """
 
+    attribute = method.__name__
+
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        return method(owner(), *args, **kwargs)
+        # By name, not `method(owner(), ...)`: the owner may be another implementation of
+        # the same API (a remote client's RemoteTracking in place of Tracking).
+        bound: Callable[P, R] = getattr(owner(), attribute)
+        return bound(*args, **kwargs)
 
     functools.update_wrapper(call, method)
     signature = inspect.signature(method)

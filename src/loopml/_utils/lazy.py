@@ -18,33 +18,44 @@ This is scientific Python's SPEC 1 (``lazy_loader.attach_stub``) without a separ
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-_BLOCK = re.compile(r"^if TYPE_CHECKING:[ \t]*\n((?:[ \t]+\S.*\n|[ \t]*\n)+)", re.MULTILINE)
-_FROM = re.compile(r"^[ \t]+from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
-
 
 def exports(source: str) -> dict[str, tuple[str, str]]:
     """Return ``public name -> (module, attribute)`` read from the ``TYPE_CHECKING`` blocks.
 
     Args:
-        source: the text of a package ``__init__``.
+        source: the text of a package ``__init__``; its ``if TYPE_CHECKING:`` blocks hold
+            ``from module import name as name`` lines (parenthesised or not).
     """
     table: dict[str, tuple[str, str]] = {}
-    for block in _BLOCK.findall(source):
-        for module, names in _FROM.findall(block):
-            for item in names.strip("()").replace("\n", " ").split(","):
-                words = item.split("#", 1)[0].split()
-                if not words:
-                    continue
-                attribute, public = words[0], words[-1]
-                table[public] = (module, attribute)
+    inside, statement = False, ""
+    for line in source.splitlines():
+        if line and not line[0].isspace():  # a top-level line opens or closes a block
+            inside = line.startswith("if TYPE_CHECKING:")
+            continue
+        code = line.split("#", 1)[0].strip()
+        if not inside or not code:
+            continue
+        statement = f"{statement} {code}" if statement else code
+        if not statement.startswith("from "):
+            statement = ""
+        elif statement.count("(") == statement.count(")"):
+            _add(table, statement)
+            statement = ""
     return table
+
+
+def _add(table: dict[str, tuple[str, str]], statement: str) -> None:
+    module, _, names = statement.removeprefix("from ").partition(" import ")
+    for item in names.strip().strip("()").split(","):
+        words = item.split()
+        if words:
+            table[words[-1]] = (module.strip(), words[0])
 
 
 def attach(

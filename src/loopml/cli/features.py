@@ -248,13 +248,16 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(6566, "--port", "-p", help="Port."),
     workers: int = typer.Option(1, "--workers", "-w", help="Worker processes."),
+    max_body_mb: float = typer.Option(
+        32.0, "--max-body-mb", help="Largest request body; larger ones get 413 unread."
+    ),
 ) -> None:
     """Serve online feature lookups over HTTP (POST /online-features).
 
     Example: loopml features serve --port 6566
     """
     err_console.print(f"feature server on http://{host}:{port} (POST /online-features)")
-    lm.get_client().online_features.serve(host, port, workers)
+    lm.get_client().online_features.serve(host, port, workers, max_body_mb)
 
 
 @app.command("check")

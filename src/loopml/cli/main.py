@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import logging
 import os
+import platform
 import sys
+from importlib import metadata
 
 import typer
 
 from loopml._utils.secrets import RedactSecrets, redact
+from loopml._version import __version__
 from loopml.cli import (
     ci,
     config,
     datasets,
     db,
     demo,
+    deploy,
     experiments,
     features,
     init,
+    lineage,
     loop,
     models,
     monitor,
@@ -25,7 +30,9 @@ from loopml.cli import (
     runs,
     scheduler,
     serve,
+    tune,
     up,
+    users,
 )
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
@@ -36,7 +43,62 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help: rich-formatted help imports rich.markdown and friends, which doubles
+    # the start-up of `loopml --help` (see bench/startup).
+    rich_markup_mode=None,
 )
+
+#: distributions whose versions ``loopml --version`` reports (read from their metadata,
+#: without importing them)
+KEY_DEPENDENCIES = (
+    "sqlalchemy",
+    "alembic",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "duckdb",
+    "scikit-learn",
+    "scipy",
+    "fastapi",
+    "uvicorn",
+    "typer",
+)
+
+
+def versions() -> dict[str, str]:
+    """Return the versions of Python, loopml and its key dependencies (``not installed``)."""
+    found = {"python": platform.python_version(), "loopml": __version__}
+    for name in KEY_DEPENDENCIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        for name, version in versions().items():
+            typer.echo(f"{name} {version}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the versions of loopml, Python and key dependencies, and exit.",
+    ),
+) -> None:
+    """loopml: tracking, registry, pipelines, features, serving, monitoring, the loop.
+
+    Example: loopml runs list --experiment churn
+    """
+
+
 app.add_typer(config.app, name="config")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(db.app, name="db")
@@ -51,11 +113,18 @@ app.add_typer(monitor.app, name="monitor")
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.tokens_app, name="tokens")
+app.add_typer(users.roles_app, name="roles")
+app.command("audit")(users.audit)
+app.add_typer(tune.app, name="tune")
+app.command("lineage")(lineage.lineage)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
 app.command("predict")(serve.predict)
 app.command("predictions")(serve.predictions)
 app.command("up")(up.up)
+app.command("deploy")(deploy.deploy)
 
 
 def configure_logging() -> None:
@@ -81,7 +150,7 @@ def main() -> None:
     """Entry point of the ``loopml`` command."""
     configure_logging()
     try:
-        app()
+        app(prog_name="loopml")
     except LoopmlError as err:
         err_console.print(
             f"[bold red]{type(err).__name__}:[/] {redact(err.message)}", highlight=False

@@ -204,13 +204,18 @@ def set_alias(
     alias_name: str = typer.Argument(..., metavar="ALIAS"),
     version_ref: str = typer.Argument(..., metavar="VERSION"),
     reason: str = typer.Option(None, "--reason", "-r", help="Note kept in the history."),
+    force: bool = typer.Option(
+        False, "--force", help="Move even to a version with a different input signature."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Point an alias at a version (set or move it); the change is kept in the history.
 
+    A move to a version with other input columns is refused unless --force is given.
+
     Example: loopml models set-alias churn champion 4
     """
-    _set(name, alias_name, version_ref, reason, as_json)
+    _set(name, alias_name, version_ref, reason, as_json, force=force)
 
 
 @app.command("delete-alias")
@@ -337,8 +342,16 @@ def import_(
     console.print(f"imported {package.flavor} package {package.digest[:12]}{registered}")
 
 
-def _set(name: str, alias_name: str, version_ref: str, reason: str | None, as_json: bool) -> None:
-    change = lm.set_alias(name, alias_name, version_ref, reason=reason)
+def _set(
+    name: str,
+    alias_name: str,
+    version_ref: str,
+    reason: str | None,
+    as_json: bool,
+    *,
+    force: bool = False,
+) -> None:
+    change = lm.set_alias(name, alias_name, version_ref, reason=reason, force=force)
     if change is None:
         if as_json:
             print_json({"changed": False})

@@ -35,13 +35,7 @@ def scheduler(
     for target in load or []:
         info = client.pipelines.register(target)
         console.print(f"registered {info.name}: schedule {info.schedule or 'none'}")
-    runner = lm.Scheduler(
-        client.store,
-        sources=source or None,
-        poll_interval=poll,
-        lease_ttl=lease_ttl,
-        settings=client.settings,
-    )
+    runner = client.scheduler(sources=source or None, poll_interval=poll, lease_ttl=lease_ttl)
     console.print(f"scheduler {runner.holder}: sources {sorted(runner.sources)}")
     if once:
         futures = runner.tick(wait=True)

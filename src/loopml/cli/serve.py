@@ -38,7 +38,7 @@ def serve(
     poll_interval: float = typer.Option(
         1.0, "--poll-interval", help="Seconds between alias checks (hot swap); 0 disables."
     ),
-    max_body_mb: float = typer.Option(16.0, "--max-body-mb", help="Largest request body."),
+    max_body_mb: float = typer.Option(32.0, "--max-body-mb", help="Largest request body."),
 ) -> None:
     """Serve a model over HTTP: JSON /predict, Open Inference V2, /feedback and /metrics.
 
@@ -59,6 +59,10 @@ def serve(
         log_scores=not no_scores,
         poll_interval=poll_interval,
         max_body_mb=max_body_mb,
+        on_ready=lambda ready: console.print(
+            f"serving {ready.model_name} version {ready.model_version} "
+            f"(deployment {ready.deployment}) on {ready.url}; API docs: {ready.docs_url}"
+        ),
     )
 
 
@@ -68,10 +72,20 @@ def predict(
     output: Path = typer.Option(..., "--output", "-o", help="Parquet or CSV file to write."),
     chunk_rows: int = typer.Option(65_536, "--chunk-rows", help="Rows per model call."),
     scores: bool = typer.Option(False, "--scores", help="Add a positive-class score column."),
-    no_inputs: bool = typer.Option(False, "--no-inputs", help="Write only the predictions."),
+    inputs: bool = typer.Option(False, "--inputs", help="Also copy the model's input columns."),
+    key: list[str] = typer.Option(
+        None,
+        "--key",
+        "-k",
+        help="A column to copy next to the predictions (repeat; default: every column the "
+        "model does not read).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Score a parquet or CSV file in streaming chunks and write the predictions.
+
+    The output has the key columns (ids: every column the model does not read) and the
+    predictions; --inputs adds the model's input columns.
 
     Example: loopml predict churn@champion --input data.parquet --output scored.parquet
     """
@@ -80,7 +94,7 @@ def predict(
     columns = [
         TextColumn("scoring"),
         BarColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"),
+        TextColumn("{task.completed:,.0f} rows"),
         TimeRemainingColumn(),
     ]
     with Progress(*columns, console=console, transient=True, disable=as_json) as bar:
@@ -95,7 +109,8 @@ def predict(
             output,
             chunk_rows=chunk_rows,
             scores=scores,
-            include_inputs=not no_inputs,
+            include_inputs=inputs,
+            keys=key or None,
             progress=advance,
         )
     if as_json:

@@ -10,42 +10,42 @@
 
 from __future__ import annotations
 
-from loopml.data.api import Datasets
-from loopml.data.diff import ColumnChange, DatasetDiff, StatChange, diff_profiles, diff_versions
-from loopml.data.digest import ContentDigest, content_digest
-from loopml.data.entities import Dataset, DatasetVersion, VersionLink
-from loopml.data.errors import DatasetNotFound, DataValidationError
-from loopml.data.profiles import ColumnProfile, DatasetProfile, Histogram, ValueCount
-from loopml.data.profiling import profile, profile_table
-from loopml.data.reports import CheckResult, ValidationReport
-from loopml.data.schema import ColumnSchema, Expectation, Schema
-from loopml.data.validation import split_valid, validate
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "CheckResult",
-    "ColumnChange",
-    "ColumnProfile",
-    "ColumnSchema",
-    "ContentDigest",
-    "DataValidationError",
-    "Dataset",
-    "DatasetDiff",
-    "DatasetNotFound",
-    "DatasetProfile",
-    "DatasetVersion",
-    "Datasets",
-    "Expectation",
-    "Histogram",
-    "Schema",
-    "StatChange",
-    "ValidationReport",
-    "ValueCount",
-    "VersionLink",
-    "content_digest",
-    "diff_profiles",
-    "diff_versions",
-    "profile",
-    "profile_table",
-    "split_valid",
-    "validate",
-]
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.data.api import Datasets as Datasets
+    from loopml.data.diff import (
+        ColumnChange as ColumnChange,
+        DatasetDiff as DatasetDiff,
+        StatChange as StatChange,
+        diff_profiles as diff_profiles,
+        diff_versions as diff_versions,
+    )
+    from loopml.data.digest import ContentDigest as ContentDigest, content_digest as content_digest
+    from loopml.data.entities import (
+        Dataset as Dataset,
+        DatasetVersion as DatasetVersion,
+        VersionLink as VersionLink,
+    )
+    from loopml.data.errors import (
+        DatasetNotFound as DatasetNotFound,
+        DataValidationError as DataValidationError,
+    )
+    from loopml.data.profiles import (
+        ColumnProfile as ColumnProfile,
+        DatasetProfile as DatasetProfile,
+        Histogram as Histogram,
+        ValueCount as ValueCount,
+    )
+    from loopml.data.profiling import profile as profile, profile_table as profile_table
+    from loopml.data.reports import CheckResult as CheckResult, ValidationReport as ValidationReport
+    from loopml.data.schema import (
+        ColumnSchema as ColumnSchema,
+        Expectation as Expectation,
+        Schema as Schema,
+    )
+    from loopml.data.validation import split_valid as split_valid, validate as validate
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

@@ -12,61 +12,30 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-_EXPORTS: dict[str, str] = {
-    "ApplyChange": "loopml.features.registry",
-    "DataFrameSource": "loopml.features.sources",
-    "DatasetSource": "loopml.features.sources",
-    "Entity": "loopml.features.definitions",
-    "EntityVersion": "loopml.features.registry",
-    "Feature": "loopml.features.definitions",
-    "FeatureStore": "loopml.features.api",
-    "FeatureView": "loopml.features.definitions",
-    "FileSource": "loopml.features.sources",
-    "Materialization": "loopml.features.materialize",
-    "OnlineFeatures": "loopml.features.lookup",
-    "OnlineStore": "loopml.features.online",
-    "SqlSource": "loopml.features.sources",
-    "ViewVersion": "loopml.features.registry",
-}
-
-__all__ = [
-    "ApplyChange",
-    "DataFrameSource",
-    "DatasetSource",
-    "Entity",
-    "EntityVersion",
-    "Feature",
-    "FeatureStore",
-    "FeatureView",
-    "FileSource",
-    "Materialization",
-    "OnlineFeatures",
-    "OnlineStore",
-    "SqlSource",
-    "ViewVersion",
-]
+from loopml._utils import lazy
 
 if TYPE_CHECKING:
-    from loopml.features.api import FeatureStore
-    from loopml.features.definitions import Entity, Feature, FeatureView
-    from loopml.features.lookup import OnlineFeatures
-    from loopml.features.materialize import Materialization
-    from loopml.features.online import OnlineStore
-    from loopml.features.registry import ApplyChange, EntityVersion, ViewVersion
-    from loopml.features.sources import DataFrameSource, DatasetSource, FileSource, SqlSource
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'loopml.features' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    from loopml.features.api import FeatureStore as FeatureStore
+    from loopml.features.definitions import (
+        Entity as Entity,
+        Feature as Feature,
+        FeatureView as FeatureView,
+    )
+    from loopml.features.lookup import OnlineFeatures as OnlineFeatures
+    from loopml.features.materialize import Materialization as Materialization
+    from loopml.features.online import OnlineStore as OnlineStore
+    from loopml.features.registry import (
+        ApplyChange as ApplyChange,
+        EntityVersion as EntityVersion,
+        ViewVersion as ViewVersion,
+    )
+    from loopml.features.sources import (
+        DataFrameSource as DataFrameSource,
+        DatasetSource as DatasetSource,
+        FileSource as FileSource,
+        SqlSource as SqlSource,
+    )
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

@@ -440,9 +440,18 @@ class FeatureStore:
             entities, features, full_names=full_names, now=now, with_event_times=with_event_times
         )
 
-    def serve(self, host: str = "127.0.0.1", port: int = 6566, workers: int = 1) -> None:
-        """Serve online lookups over HTTP until interrupted (see :mod:`loopml.features.server`)."""
-        self._service.serve(host, port, workers)
+    def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 6566,
+        workers: int = 1,
+        max_body_mb: float = 32.0,
+    ) -> None:
+        """Serve online lookups over HTTP until interrupted (see :mod:`loopml.features.server`).
+
+        Bodies over ``max_body_mb`` get 413 before they are read into memory.
+        """
+        self._service.serve(host, port, workers, max_body_mb)
 
     def close(self) -> None:
         """Release the online store's connections."""

@@ -128,9 +128,16 @@ class OnlineService:
                 plan = self._plans[key] = OnlinePlan(selections, codecs)
         return plan.read(self.online, entities, now, with_event_times=with_event_times)
 
-    def serve(self, host: str = "127.0.0.1", port: int = 6566, workers: int = 1) -> None:
+    def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 6566,
+        workers: int = 1,
+        max_body_mb: float = 32.0,
+    ) -> None:
         """Serve lookups over HTTP until interrupted (see :mod:`loopml.features.server`)."""
-        _registry.import_target("loopml.features.server:serve")(self, host, port, workers)
+        serve = _registry.import_target("loopml.features.server:serve")
+        serve(self, host, port, workers, max_body_mb)
 
     def close(self) -> None:
         """Release the online store's connections (unless it was passed in)."""

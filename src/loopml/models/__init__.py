@@ -11,110 +11,50 @@ imports neither SQLAlchemy nor the registry, only what loading a package needs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-#: public name -> submodule that defines it (``ModelRegistry`` is ``Models``)
-_EXPORTS: dict[str, str] = {
-    "AliasChange": "entities",
-    "AliasNotFound": "errors",
-    "ColumnSpec": "signatures",
-    "Flavor": "flavors",
-    "InvalidModelUri": "errors",
-    "LoadedModel": "loaded",
-    "ModelAlias": "entities",
-    "ModelNotFound": "errors",
-    "ModelPackage": "packages",
-    "ModelRegistry": "api",
-    "ModelUri": "uris",
-    "ModelVersion": "entities",
-    "ModelVersionNotFound": "errors",
-    "Models": "api",
-    "PackageCorrupted": "errors",
-    "PackageNotFound": "errors",
-    "PythonModel": "python_model",
-    "PythonModelContext": "python_model",
-    "RegisteredModel": "entities",
-    "Resolved": "api",
-    "Signature": "signatures",
-    "SignatureMismatch": "errors",
-    "build_package": "writer",
-    "detect_flavor": "flavors",
-    "get_flavor": "flavors",
-    "infer_signature": "inference",
-    "load_model": "quick",
-    "log_model": "writer",
-    "parse_uri": "uris",
-    "save_package": "writer",
-}
+from loopml._utils import lazy
 
 if TYPE_CHECKING:
-    from loopml.models.api import Models, Models as ModelRegistry, Resolved
-    from loopml.models.entities import AliasChange, ModelAlias, ModelVersion, RegisteredModel
+    from loopml.models.api import (
+        ModelRegistry as ModelRegistry,
+        Models as Models,
+        Resolved as Resolved,
+    )
+    from loopml.models.entities import (
+        AliasChange as AliasChange,
+        ModelAlias as ModelAlias,
+        ModelVersion as ModelVersion,
+        RegisteredModel as RegisteredModel,
+    )
     from loopml.models.errors import (
-        AliasNotFound,
-        InvalidModelUri,
-        ModelNotFound,
-        ModelVersionNotFound,
-        PackageCorrupted,
-        PackageNotFound,
-        SignatureMismatch,
+        AliasNotFound as AliasNotFound,
+        InvalidModelUri as InvalidModelUri,
+        ModelNotFound as ModelNotFound,
+        ModelVersionNotFound as ModelVersionNotFound,
+        PackageCorrupted as PackageCorrupted,
+        PackageNotFound as PackageNotFound,
+        SignatureMismatch as SignatureMismatch,
     )
-    from loopml.models.flavors import Flavor, detect_flavor, get_flavor
-    from loopml.models.inference import infer_signature
-    from loopml.models.loaded import LoadedModel
-    from loopml.models.packages import ModelPackage
-    from loopml.models.python_model import PythonModel, PythonModelContext
-    from loopml.models.quick import load_model
-    from loopml.models.signatures import ColumnSpec, Signature
-    from loopml.models.uris import ModelUri, parse_uri
-    from loopml.models.writer import build_package, log_model, save_package
-
-__all__ = [
-    "AliasChange",
-    "AliasNotFound",
-    "ColumnSpec",
-    "Flavor",
-    "InvalidModelUri",
-    "LoadedModel",
-    "ModelAlias",
-    "ModelNotFound",
-    "ModelPackage",
-    "ModelRegistry",
-    "ModelUri",
-    "ModelVersion",
-    "ModelVersionNotFound",
-    "Models",
-    "PackageCorrupted",
-    "PackageNotFound",
-    "PythonModel",
-    "PythonModelContext",
-    "RegisteredModel",
-    "Resolved",
-    "Signature",
-    "SignatureMismatch",
-    "build_package",
-    "detect_flavor",
-    "get_flavor",
-    "infer_signature",
-    "load_model",
-    "log_model",
-    "parse_uri",
-    "save_package",
-]
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'loopml.models' has no attribute {name!r}")
-    value = getattr(
-        importlib.import_module(f"loopml.models.{module}"),
-        "Models" if name == "ModelRegistry" else name,
+    from loopml.models.flavors import (
+        Flavor as Flavor,
+        detect_flavor as detect_flavor,
+        get_flavor as get_flavor,
     )
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    from loopml.models.inference import infer_signature as infer_signature
+    from loopml.models.loaded import LoadedModel as LoadedModel
+    from loopml.models.packages import ModelPackage as ModelPackage
+    from loopml.models.python_model import (
+        PythonModel as PythonModel,
+        PythonModelContext as PythonModelContext,
+    )
+    from loopml.models.quick import load_model as load_model
+    from loopml.models.signatures import ColumnSpec as ColumnSpec, Signature as Signature
+    from loopml.models.uris import ModelUri as ModelUri, parse_uri as parse_uri
+    from loopml.models.writer import (
+        build_package as build_package,
+        log_model as log_model,
+        save_package as save_package,
+    )
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

@@ -268,14 +268,18 @@ class Models:
         *,
         reason: str | None = None,
         by: str | None = None,
+        force: bool = False,
     ) -> AliasChange | None:
         """Point ``alias`` at ``version`` (set or move); returns the history entry.
 
         Returns ``None`` when the alias already pointed there (nothing is recorded).
+        Moving an alias to a version whose input signature differs from the current
+        one is refused (``SignatureChanged``, 409) unless ``force=True``: servers that
+        follow the alias keep the old version until they are restarted.
         """
         number = self._version_number(name, version)
         return reg.set_alias(
-            self.store, name, alias, number, by=by or current_user(), reason=reason
+            self.store, name, alias, number, by=by or current_user(), reason=reason, force=force
         )
 
     def delete_alias(
@@ -340,3 +344,7 @@ def current_user() -> str:
 
 def _temp_cache() -> Path:
     return Path(tempfile.gettempdir()) / "loopml-model-cache"
+
+
+#: The model registry API (another name for :class:`Models`).
+ModelRegistry = Models

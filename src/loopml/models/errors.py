@@ -10,13 +10,15 @@
     InvalidInput (422)
     ├── SignatureMismatch        data that does not fit a model's signature (names the field)
     └── InvalidModelUri          a model URI that cannot be parsed
+    Conflict (409)
+    └── SignatureChanged         an alias move to a version with other input columns (unforced)
     IntegrityError (500)
     └── PackageCorrupted         a package manifest that cannot be read
 """
 
 from __future__ import annotations
 
-from loopml.errors import IntegrityError, InvalidInput, NotFound
+from loopml.errors import Conflict, IntegrityError, InvalidInput, NotFound
 
 
 class ModelNotFound(NotFound):
@@ -55,3 +57,7 @@ class SignatureMismatch(InvalidInput):
 
 class PackageCorrupted(IntegrityError):
     """A model package's manifest is unreadable or does not describe a package."""
+
+
+class SignatureChanged(Conflict):
+    """An alias would move to a version whose input signature differs from the current one."""

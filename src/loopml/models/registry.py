@@ -18,6 +18,7 @@ from loopml._utils.clock import now_ms
 from loopml.errors import Conflict, InvalidInput
 from loopml.models import queries as q
 from loopml.models.entities import AliasChange, ModelVersion
+from loopml.models.errors import SignatureChanged
 from loopml.models.uris import check_alias, check_name
 from loopml.store.lineage import Edge, Node, record_edges
 from loopml.store.tables import models as m, tracking as t
@@ -104,20 +105,35 @@ def register(
 
 
 def set_alias(
-    store: Store, name: str, alias: str, version: int, *, by: str, reason: str | None = None
+    store: Store,
+    name: str,
+    alias: str,
+    version: int,
+    *,
+    by: str,
+    reason: str | None = None,
+    force: bool = False,
 ) -> AliasChange | None:
-    """Point ``alias`` at ``version``; return the history entry (``None`` if unchanged)."""
+    """Point ``alias`` at ``version``; return the history entry (``None`` if unchanged).
+
+    Raises:
+        SignatureChanged: the alias points at a version with other input columns or types
+            and ``force`` is false (servers following the alias would refuse the swap).
+    """
     check_alias(alias)
     db, now = store.db, now_ms()
     a = m.model_aliases
     with db.write() as conn:
         _lock_model(conn, store, name)
-        q.version_row(conn, db, name, version)
+        target = q.version_row(conn, db, name, version)
         previous = conn.execute(
             select(a.c.version).where(a.c.name == name, a.c.alias == alias)
         ).scalar_one_or_none()
         if previous == version:
             return None
+        if previous is not None and not force:
+            current = q.version_row(conn, db, name, previous)
+            check_same_inputs(name, alias, current, target)
         row = {
             "name": name,
             "alias": alias,
@@ -130,6 +146,34 @@ def set_alias(
         change = _append_history(conn, name, alias, action, version, previous, now, by, reason)
     logger.info("alias %s@%s -> version %d (was %s) by %s", name, alias, version, previous, by)
     return change
+
+
+def input_columns(signature: Any) -> list[tuple[str, str]] | None:
+    """Return a stored signature's inputs as ``(name, dtype)`` pairs (``None``: no signature)."""
+    if not signature:
+        return None
+    return [(str(c["name"]), str(c["dtype"])) for c in signature.get("inputs", [])]
+
+
+def check_same_inputs(name: str, alias: str, current: Any, target: Any) -> None:
+    """Raise :class:`SignatureChanged` when two version rows take different inputs."""
+    before, after = input_columns(current.signature), input_columns(target.signature)
+    if before == after:
+        return
+    raise SignatureChanged(
+        f"{name}@{alias} points at version {current.version}, whose inputs are "
+        f"{_describe(before)}; version {target.version} takes {_describe(after)}. Servers "
+        "following the alias would refuse to swap (their clients send the old columns). Move "
+        "it anyway with force=True (loopml models set-alias --force) and restart the servers, "
+        "or register a version with the same inputs"
+    )
+
+
+def _describe(columns: list[tuple[str, str]] | None) -> str:
+    if columns is None:
+        return "unknown (no signature)"
+    shown = [f"{n} ({d})" for n, d in columns[:6]]
+    return "[" + ", ".join(shown) + (", ..." if len(columns) > 6 else "") + "]"
 
 
 def delete_alias(

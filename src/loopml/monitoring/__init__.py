@@ -6,45 +6,38 @@ Pure cores (``stats``, ``drift``, ``quality``, ``performance``, ``rules``) do no
 
 from __future__ import annotations
 
-from loopml.monitoring.alerts import Alert, Subscription
-from loopml.monitoring.api import Monitoring
-from loopml.monitoring.channels import (
-    AlertChannel,
-    AlertEvent,
-    CallbackChannel,
-    LogChannel,
-    WebhookChannel,
-)
-from loopml.monitoring.drift import ColumnDrift, DriftReport, detect_drift
-from loopml.monitoring.monitors import Monitor, MonitorInfo, WindowResult
-from loopml.monitoring.options import DriftConfig
-from loopml.monitoring.performance import Performance
-from loopml.monitoring.quality import QualityReport, check_quality
-from loopml.monitoring.rules import Rule
-from loopml.monitoring.summary import ReferenceSummary
-from loopml.store.predlog.feedback import FeedbackResult, UnknownPredictions
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "Alert",
-    "AlertChannel",
-    "AlertEvent",
-    "CallbackChannel",
-    "ColumnDrift",
-    "DriftConfig",
-    "DriftReport",
-    "FeedbackResult",
-    "LogChannel",
-    "Monitor",
-    "MonitorInfo",
-    "Monitoring",
-    "Performance",
-    "QualityReport",
-    "ReferenceSummary",
-    "Rule",
-    "Subscription",
-    "UnknownPredictions",
-    "WebhookChannel",
-    "WindowResult",
-    "check_quality",
-    "detect_drift",
-]
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.monitoring.alerts import Alert as Alert, Subscription as Subscription
+    from loopml.monitoring.api import Monitoring as Monitoring
+    from loopml.monitoring.channels import (
+        AlertChannel as AlertChannel,
+        AlertEvent as AlertEvent,
+        CallbackChannel as CallbackChannel,
+        LogChannel as LogChannel,
+        WebhookChannel as WebhookChannel,
+    )
+    from loopml.monitoring.drift import (
+        ColumnDrift as ColumnDrift,
+        DriftReport as DriftReport,
+        detect_drift as detect_drift,
+    )
+    from loopml.monitoring.monitors import Monitor as Monitor
+    from loopml.monitoring.options import DriftConfig as DriftConfig
+    from loopml.monitoring.performance import Performance as Performance
+    from loopml.monitoring.quality import (
+        QualityReport as QualityReport,
+        check_quality as check_quality,
+    )
+    from loopml.monitoring.records import MonitorInfo as MonitorInfo, WindowResult as WindowResult
+    from loopml.monitoring.rules import Rule as Rule
+    from loopml.monitoring.summary import ReferenceSummary as ReferenceSummary
+    from loopml.store.predlog.feedback import (
+        FeedbackResult as FeedbackResult,
+        UnknownPredictions as UnknownPredictions,
+    )
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

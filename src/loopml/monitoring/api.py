@@ -20,8 +20,9 @@ from loopml.monitoring import (
     storage as st,
 )
 from loopml.monitoring.frames import to_frame
-from loopml.monitoring.monitors import WindowResult, window_of
+from loopml.monitoring.monitors import window_of
 from loopml.monitoring.prometheus import MonitoringCollector
+from loopml.monitoring.records import WindowResult
 from loopml.monitoring.rules import confirmed
 from loopml.store.events import EventLog
 from loopml.store.lineage import Edge, Node, record_edges
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
 
     from loopml.monitoring.alerts import Alert, Subscription
     from loopml.monitoring.channels import AlertEvent
-    from loopml.monitoring.monitors import Monitor, MonitorInfo
+    from loopml.monitoring.monitors import Monitor
+    from loopml.monitoring.records import MonitorInfo
     from loopml.monitoring.summary import ReferenceSummary
     from loopml.store import Store
 

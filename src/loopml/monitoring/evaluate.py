@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from loopml.data.reports import ValidationReport
-    from loopml.monitoring.monitors import MonitorInfo
+    from loopml.monitoring.records import MonitorInfo
     from loopml.monitoring.summary import ReferenceSummary
     from loopml.store.events import EventLog
 

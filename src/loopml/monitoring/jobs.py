@@ -1,7 +1,7 @@
 """Monitors as a source of scheduled jobs for the ``loopml scheduler``.
 
-Registered as ``_registry.BUILTIN["scheduled_jobs"]["monitors"]``: the scheduler calls the
-factory with its store and asks the source which jobs are due; each job evaluates the
+The client hands ``monitor_jobs`` to the scheduler (``client.scheduler()``), which calls
+it with its store and asks the source which jobs are due; each job evaluates the
 latest tick of one monitor (see :meth:`loopml.monitoring.Monitoring.run_due`).
 """
 
@@ -15,7 +15,7 @@ from loopml.monitoring.api import Monitoring
 if TYPE_CHECKING:
     import datetime as dt
 
-    from loopml.monitoring.monitors import WindowResult
+    from loopml.monitoring.records import WindowResult
     from loopml.store import Store
 
 

@@ -1,7 +1,7 @@
 """Prometheus gauges from the latest stored monitor results and the open alerts.
 
-``collector(store)`` returns a collector for any ``prometheus_client`` registry (the model
-server adds it to its ``/metrics`` through ``_registry.BUILTIN["metrics_collectors"]``);
+``collector(store)`` returns a collector for any ``prometheus_client`` registry (the client
+hands it to model servers, which add it to their ``/metrics``);
 ``render(store)`` returns the text exposition on its own. Reads are cached for a few
 seconds, so scrapes cost one query at most every ``ttl_s``.
 """
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from prometheus_client.metrics_core import Metric
 
-    from loopml.monitoring.monitors import WindowResult
+    from loopml.monitoring.records import WindowResult
     from loopml.store import Store
 
 SEVERITY_LEVEL = {"info": 1.0, "warning": 2.0, "critical": 3.0}
@@ -74,16 +74,7 @@ def result_families(results: list[WindowResult]) -> list[Metric]:
         "1 if the column drifted in the latest window.",
         labels=["monitor", "column"],
     )
-    performance = GaugeMetricFamily(
-        "loopml_monitor_performance",
-        "Model performance on labelled predictions of the latest window.",
-        labels=["monitor", "metric", "model_version"],
-    )  # fmt: skip
-    labelled = GaugeMetricFamily(
-        "loopml_monitor_labelled_samples",
-        "Labelled predictions in the latest window.",
-        labels=["monitor", "model_version"],
-    )
+    performance = _PerformanceFamilies()
     quality = GaugeMetricFamily(
         "loopml_monitor_data_quality",
         "Data quality figure of a column in the latest window.",
@@ -99,14 +90,15 @@ def result_families(results: list[WindowResult]) -> list[Metric]:
     )
     status = GaugeMetricFamily(
         "loopml_monitor_status",
-        "1 for the status of the latest window.",
+        "1 for the status of the latest window, 0 for the other statuses (never absent).",
         labels=["monitor", "status"],
     )
     for result in results:
         name = result.monitor
         rows.add_metric([name], float(result.rows))
         last.add_metric([name], result.window_end.timestamp())
-        status.add_metric([name, result.status], 1.0)
+        for each in sorted({*STATUSES, result.status}):
+            status.add_metric([name, each], float(each == result.status))
         if result.drift_share is not None:
             share.add_metric([name], float(result.drift_share))
         for col in result.detail.get("drift", []):
@@ -116,25 +108,75 @@ def result_families(results: list[WindowResult]) -> list[Metric]:
             for stat in ("statistic", "p_value", "effect", "psi", "wasserstein", "jensen_shannon"):
                 if col.get(stat) is not None:
                     score.add_metric([name, col["column"], stat], float(col[stat]))
-        _performance(result, performance, labelled)
+        performance.add(result)
         for key, value in result.metrics.items():
             parts = key.split(".", 2)
             if parts[0] == "quality" and len(parts) == 3 and value is not None:
                 quality.add_metric([name, parts[1], parts[2]], float(value))
-    return [share, drifted, score, performance, labelled, quality, rows, last, status]
+    return [share, drifted, score, *performance.families, quality, rows, last, status]
 
 
-def _performance(
-    result: WindowResult, performance: GaugeMetricFamily, labelled: GaugeMetricFamily
-) -> None:
-    for group in result.detail.get("performance", []):
-        version = "all" if group["model_version"] is None else str(group["model_version"])
-        if group.get("shadow"):
-            version = f"{version}-shadow"
-        labelled.add_metric([result.monitor, version], float(group["labelled"]))
-        for metric, value in group["metrics"].items():
-            if value is not None:
-                performance.add_metric([result.monitor, metric, version], float(value))
+STATUSES = ("empty", "error", "ok")
+
+
+class _PerformanceFamilies:
+    """Performance gauges: per served version, per shadow version, and overall.
+
+    Each series carries a real version number in ``model_version`` (or none, for the
+    overall figures), so summing a family over ``model_version`` never counts a row twice.
+    """
+
+    def __init__(self) -> None:
+        def gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
+            return GaugeMetricFamily(name, doc, labels=labels)
+
+        self.performance = gauge(
+            "loopml_monitor_performance",
+            "Performance of each answering model version on its labelled predictions.",
+            ["monitor", "metric", "model_version"],
+        )
+        self.labelled = gauge(
+            "loopml_monitor_labelled_samples",
+            "Labelled predictions of each answering model version in the latest window.",
+            ["monitor", "model_version"],
+        )
+        self.shadow = gauge(
+            "loopml_monitor_shadow_performance",
+            "Performance of each shadow model version on the same labelled rows.",
+            ["monitor", "metric", "model_version"],
+        )
+        self.overall = gauge(
+            "loopml_monitor_performance_overall",
+            "Performance over every answered labelled prediction of the latest window.",
+            ["monitor", "metric"],
+        )
+        self.overall_labelled = gauge(
+            "loopml_monitor_labelled_samples_overall",
+            "Labelled answered predictions in the latest window (all versions).",
+            ["monitor"],
+        )
+
+    @property
+    def families(self) -> list[GaugeMetricFamily]:
+        return [self.performance, self.labelled, self.shadow, self.overall, self.overall_labelled]
+
+    def add(self, result: WindowResult) -> None:
+        name = result.monitor
+        for group in result.detail.get("performance", []):
+            metrics = {k: v for k, v in group["metrics"].items() if v is not None}
+            if group["model_version"] is None:
+                self.overall_labelled.add_metric([name], float(group["labelled"]))
+                for metric, value in metrics.items():
+                    self.overall.add_metric([name, metric], float(value))
+                continue
+            version = str(group["model_version"])
+            if group.get("shadow"):
+                for metric, value in metrics.items():
+                    self.shadow.add_metric([name, metric, version], float(value))
+                continue
+            self.labelled.add_metric([name, version], float(group["labelled"]))
+            for metric, value in metrics.items():
+                self.performance.add_metric([name, metric, version], float(value))
 
 
 def alert_families(rows: list[Any]) -> list[Metric]:

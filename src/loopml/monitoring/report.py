@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from loopml.monitoring.alerts import Alert
-    from loopml.monitoring.monitors import MonitorInfo, WindowResult
+    from loopml.monitoring.records import MonitorInfo, WindowResult
     from loopml.monitoring.summary import ReferenceSummary
 
 STYLE = """

@@ -15,7 +15,7 @@ from loopml.store import leases
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from loopml.monitoring.monitors import MonitorInfo, WindowResult
+    from loopml.monitoring.records import MonitorInfo, WindowResult
     from loopml.store.db import Database
 
 logger = logging.getLogger(__name__)

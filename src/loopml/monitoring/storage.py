@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 
 from loopml._utils.clock import ms_to_datetime, now_ms
 from loopml.errors import NotFound
-from loopml.monitoring.monitors import MonitorInfo, WindowResult
+from loopml.monitoring.records import MonitorInfo, WindowResult
 from loopml.store.tables import monitoring as t
 
 if TYPE_CHECKING:

@@ -14,68 +14,50 @@ Example:
     >>> summing.run(n=5).outputs  # doctest: +SKIP
     10
 
-Scheduled work of other components joins the ``loopml scheduler`` through the
-``scheduled_jobs`` registry; the protocol is documented in :mod:`loopml.pipelines.scheduler`.
+Scheduled work of other components joins the ``loopml scheduler`` as job sources that
+the client hands over; the protocol is documented in :mod:`loopml.pipelines.scheduler`.
 """
 
 from __future__ import annotations
 
-from loopml.pipelines.api import Pipelines
-from loopml.pipelines.definition import Pipeline, pipeline
-from loopml.pipelines.entities import PipelineInfo, PipelineRunInfo, StepRunInfo
-from loopml.pipelines.errors import (
-    CycleError,
-    NoMaterializer,
-    ParamTypeError,
-    PipelineDefinitionError,
-    PipelineNotFound,
-    PipelineRunFailed,
-    PipelineRunNotFound,
-    PipelineRunNotResumable,
-    StepRunNotFound,
-    StepTimeout,
-)
-from loopml.pipelines.executors import Executor, open_executor
-from loopml.pipelines.materializers import (
-    FunctionMaterializer,
-    Materializer,
-    register_materializer,
-    unregister_materializer,
-)
-from loopml.pipelines.results import Explanation, PipelineRun
-from loopml.pipelines.runner import RunEvent
-from loopml.pipelines.scheduler import JobSource, ScheduledJob, Scheduler
-from loopml.pipelines.steps import Step, step
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "CycleError",
-    "Executor",
-    "Explanation",
-    "FunctionMaterializer",
-    "JobSource",
-    "Materializer",
-    "NoMaterializer",
-    "ParamTypeError",
-    "Pipeline",
-    "PipelineDefinitionError",
-    "PipelineInfo",
-    "PipelineNotFound",
-    "PipelineRun",
-    "PipelineRunFailed",
-    "PipelineRunInfo",
-    "PipelineRunNotFound",
-    "PipelineRunNotResumable",
-    "Pipelines",
-    "RunEvent",
-    "ScheduledJob",
-    "Scheduler",
-    "Step",
-    "StepRunInfo",
-    "StepRunNotFound",
-    "StepTimeout",
-    "open_executor",
-    "pipeline",
-    "register_materializer",
-    "step",
-    "unregister_materializer",
-]
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.pipelines.api import Pipelines as Pipelines
+    from loopml.pipelines.definition import Pipeline as Pipeline, pipeline as pipeline
+    from loopml.pipelines.entities import (
+        PipelineInfo as PipelineInfo,
+        PipelineRunInfo as PipelineRunInfo,
+        StepRunInfo as StepRunInfo,
+    )
+    from loopml.pipelines.errors import (
+        CycleError as CycleError,
+        NoMaterializer as NoMaterializer,
+        ParamTypeError as ParamTypeError,
+        PipelineDefinitionError as PipelineDefinitionError,
+        PipelineNotFound as PipelineNotFound,
+        PipelineRunFailed as PipelineRunFailed,
+        PipelineRunNotFound as PipelineRunNotFound,
+        PipelineRunNotResumable as PipelineRunNotResumable,
+        StepRunNotFound as StepRunNotFound,
+        StepTimeout as StepTimeout,
+    )
+    from loopml.pipelines.executors import Executor as Executor, open_executor as open_executor
+    from loopml.pipelines.materializers import (
+        FunctionMaterializer as FunctionMaterializer,
+        Materializer as Materializer,
+        register_materializer as register_materializer,
+        unregister_materializer as unregister_materializer,
+    )
+    from loopml.pipelines.results import Explanation as Explanation, PipelineRun as PipelineRun
+    from loopml.pipelines.runner import RunEvent as RunEvent
+    from loopml.pipelines.scheduler import (
+        JobSource as JobSource,
+        ScheduledJob as ScheduledJob,
+        Scheduler as Scheduler,
+    )
+    from loopml.pipelines.steps import Step as Step, step as step
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

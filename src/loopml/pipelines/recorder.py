@@ -12,6 +12,7 @@ from loopml._utils.ids import new_id
 from loopml._utils.secrets import redact
 from loopml.models.writer import log_model
 from loopml.pipelines import records
+from loopml.store.hooks import STATES, LifecycleEvent, notify
 from loopml.store.lineage import Edge, Node, record_edges
 from loopml.store.tables import core, pipelines as t, tracking as tt
 from loopml.tracking import Tracking
@@ -93,6 +94,9 @@ class Recorder:
                 )
             if steps:
                 conn.execute(t.step_runs.insert(), steps)
+        if self.store.hooks:
+            details = {"params": row["params"], "tracking_run_id": row["run_id"]}
+            self._announce("pipeline_run", self.run_id, "START", pipeline.name, None, details)
 
     def finish(self, status: str, outputs: Any, error: str | None) -> PipelineRunInfo:
         """Write the final status and return the complete record."""
@@ -107,7 +111,32 @@ class Recorder:
         )
         self._ops.append(lambda conn: _execute(conn, stmt))
         self.flush()
+        if self.store.hooks:
+            state = STATES.get(status, "ABORT")
+            details = {"error": error, "tracking_run_id": self.tracking_run_id}
+            self._announce(
+                "pipeline_run", self.run_id, state, self.request.pipeline.name, None, details
+            )
         return records.get_run(self.store.db, self.run_id)
+
+    # ------------------------------------------------------------------ lifecycle events
+    def _announce(
+        self,
+        kind: str,
+        run_id: str,
+        state: str,
+        name: str,
+        parent: tuple[str, str] | None,
+        details: dict[str, Any],
+    ) -> None:
+        event = LifecycleEvent(kind, run_id, state, now_ms(), name, parent, details)  # type: ignore[arg-type]
+        notify(self.store, event)
+
+    def _announce_step(self, state: StepState, lifecycle: str, **details: Any) -> None:
+        if self.store.hooks:
+            name = f"{self.request.pipeline.name}.{state.name}"
+            parent = ("pipeline_run", self.run_id)
+            self._announce("step_run", state.id, lifecycle, name, parent, details)
 
     def flush(self) -> None:
         """Write every queued change in one transaction (grouped into executemany calls)."""
@@ -148,6 +177,7 @@ class Recorder:
             cache_note=decision.note,
             inputs=decision.inputs,
         )
+        self._announce_step(state, "START", inputs=sorted(set(_flatten(decision.inputs))))
 
     def cached(self, state: StepState, decision: Decision) -> None:
         """The step's result was reused from an earlier step run."""
@@ -174,6 +204,9 @@ class Recorder:
         edges = self._edges_of(state, decision.inputs, outputs)
         edges.append(Edge(_step(state), "derived_from", Node("step_run", source)))
         self._edges += edges
+        inputs = sorted(set(_flatten(decision.inputs)))
+        self._announce_step(state, "START", inputs=inputs)
+        self._announce_step(state, "COMPLETE", inputs=inputs, outputs=outputs, cached_from=source)
 
     def failed_before_start(self, state: StepState, error: str) -> None:
         """The step could not start (for example, a missing input artifact)."""
@@ -181,6 +214,8 @@ class Recorder:
         state.error = error
         now = now_ms()
         self._update(state, status="FAILED", start_time=now, end_time=now, error=error)
+        self._announce_step(state, "START")
+        self._announce_step(state, "FAIL", error=error)
 
     def completed(self, state: StepState, result: StepResult) -> None:
         """The executor finished the step (successfully or not)."""
@@ -204,6 +239,14 @@ class Recorder:
         if result.run_id is not None:
             edges.append(Edge(Node("run", result.run_id), "part_of", _step(state)))
         self._edges += edges
+        self._announce_step(
+            state,
+            STATES.get(result.status, "FAIL"),
+            inputs=sorted(set(_flatten(state.inputs))),
+            outputs=result.outputs,
+            error=result.error,
+            tracking_run_id=result.run_id,
+        )
 
     def skipped(self, state: StepState, upstream: str) -> None:
         """The step will not run because ``upstream`` failed."""
@@ -213,6 +256,8 @@ class Recorder:
     def cancelled(self, state: StepState, reason: str) -> None:
         """The run was cancelled before this step finished."""
         self._update(state, status="CANCELLED", end_time=now_ms(), error=reason)
+        if state.started_at is not None:
+            self._announce_step(state, "ABORT", error=reason)
 
     def _update(self, state: StepState, **values: Any) -> None:
         self._updates.setdefault(tuple(sorted(values)), []).append({"step_id": state.id, **values})

@@ -2,10 +2,12 @@
 
 Sources of scheduled jobs (a stable protocol; monitors and pipelines use it)
 ----------------------------------------------------------------------------
-A source is registered by name in ``loopml._registry.BUILTIN["scheduled_jobs"]`` (or the
-``loopml.backends`` entry-point group as ``scheduled_jobs.<name>``) as a
-``"module:factory"`` string. The scheduler calls ``factory(store)`` once and then, on
-every pass, asks the source::
+Pipelines' own source is registered in ``loopml._registry.BUILTIN["scheduled_jobs"]``
+(plug-ins add theirs through the ``loopml.backends`` entry-point group as
+``scheduled_jobs.<name>``) as a ``"module:factory"`` string; sources of higher components
+(monitors) are handed to the scheduler as factories by the client
+(``client.scheduler()``), since pipelines never import them. The scheduler calls
+``factory(store)`` once and then, on every pass, asks the source::
 
     class JobSource(Protocol):
         def due(self, now: datetime) -> Sequence[ScheduledJob]: ...
@@ -51,7 +53,7 @@ from loopml.store import leases
 from loopml.store.tables import pipelines as t
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from loopml.config import Settings
     from loopml.store import Store
@@ -104,10 +106,12 @@ class Scheduler:
         holder: this scheduler's name in the lease (default: host, pid and a random part).
         lease_ttl: seconds a lease lasts without renewal.
         poll_interval: longest sleep between passes.
-        sources: names of the sources to use (default: all registered).
+        sources: names of the sources to use (default: all registered and given).
         max_workers: jobs that may run at the same time.
         run_queued: also start runs queued by ``trigger_pipeline``.
         settings: settings for pipeline runs (default: derived from ``store``).
+        job_sources: more sources, ``name -> factory(store)`` (the client hands over
+            monitors'; ``client.scheduler()`` builds a scheduler with every source).
     """
 
     def __init__(
@@ -121,12 +125,13 @@ class Scheduler:
         max_workers: int = 4,
         run_queued: bool = True,
         settings: Settings | None = None,
+        job_sources: Mapping[str, Callable[[Store], JobSource]] | None = None,
     ) -> None:
         self.store = store
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{new_id()[:6]}"
         self.lease_ttl = lease_ttl
         self.poll_interval = poll_interval
-        self.sources = _open_sources(store, sources)
+        self.sources = _open_sources(store, sources, job_sources or {})
         api = Pipelines(store, settings or settings_for(store))
         self.queued_runner: Callable[[], object] | None = api.run_queued if run_queued else None
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="loopml-scheduler")
@@ -292,17 +297,21 @@ class Scheduler:
             return None
 
 
-def _open_sources(store: Store, names: Sequence[str] | None) -> dict[str, JobSource]:
-    chosen = _registry.names("scheduled_jobs") if names is None else list(names)
+def _open_sources(
+    store: Store,
+    names: Sequence[str] | None,
+    given: Mapping[str, Callable[[Store], JobSource]],
+) -> dict[str, JobSource]:
+    chosen = sorted({*_registry.names("scheduled_jobs"), *given}) if names is None else names
     sources = {}
     for name in chosen:
-        target = _registry.lookup("scheduled_jobs", name)
         try:
-            sources[name] = _registry.import_target(target)(store)
+            factory = given.get(name) or _registry.load("scheduled_jobs", name)
+            sources[name] = factory(store)
         except Exception:
             if names is not None:
                 raise
-            logger.exception("cannot open scheduled job source %r (%s); skipping it", name, target)
+            logger.exception("cannot open scheduled job source %r; skipping it", name)
     return sources
 
 

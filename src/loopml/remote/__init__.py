@@ -8,9 +8,14 @@ docs/server.md).
 
 from __future__ import annotations
 
-from loopml.remote.models import RemoteModels
-from loopml.remote.run import RemoteRun
-from loopml.remote.tracking import RemoteTracking
-from loopml.remote.transport import HttpTransport, RemoteError
+from typing import TYPE_CHECKING
 
-__all__ = ["HttpTransport", "RemoteError", "RemoteModels", "RemoteRun", "RemoteTracking"]
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.remote.models import RemoteModels as RemoteModels
+    from loopml.remote.run import RemoteRun as RemoteRun
+    from loopml.remote.tracking import RemoteTracking as RemoteTracking
+    from loopml.remote.transport import HttpTransport as HttpTransport, RemoteError as RemoteError
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

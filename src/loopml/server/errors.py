@@ -108,8 +108,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.error(
+        "unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path,
+        exc_info=exc,
+    )  # fmt: skip
+    message = (
+        f"the server failed on {request.method} {request.url.path} ({type(exc).__name__}); "
+        "this is a bug: the server log has the traceback, please report it"
+    )
+    return error_response(500, "InternalError", message)
+
+
 def install(app: FastAPI) -> None:
     """Register the error handlers on ``app``."""
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(LoopmlError, _loopml_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

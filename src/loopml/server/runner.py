@@ -1,18 +1,18 @@
 """Run the platform server: uvicorn on one socket, the scheduler beside it, a ready signal.
 
-This module is imported by the CLI, so it stays light: the FastAPI app (and with it
-FastAPI itself) is loaded through the backend registry only when the server starts.
+This module is imported by the CLI, so it imports nothing heavy: the FastAPI app (and with
+it FastAPI, SQLAlchemy...) and the scheduler are imported by name when the server starts,
+which keeps ``loopml --help`` fast.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Any
-
-from loopml import _registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-APP_FACTORY = "loopml.server.app:create_app"
-SCHEDULER = "loopml.pipelines.scheduler:Scheduler"
+APP_MODULE = "loopml.server.app"
+SCHEDULER_MODULE = "loopml.pipelines.scheduler"
+SCHEDULER_DELAY_S = 1.0
 
 
 class PlatformServer:
@@ -79,7 +80,8 @@ class PlatformServer:
         import uvicorn  # only needed to serve; keeps `loopml --help` light
 
         sock = self._socket or self.bind()
-        app = _registry.import_target(APP_FACTORY)(self.client, max_body=self.max_body)
+        self.client.store  # noqa: B018  (open and migrate now: "ready" means requests work)
+        app = importlib.import_module(APP_MODULE).create_app(self.client, max_body=self.max_body)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
         self._uvicorn = uvicorn.Server(config)
         watcher = threading.Thread(
@@ -106,11 +108,14 @@ class PlatformServer:
             on_ready(self.url)
         logger.info("loopml server listening on %s", self.url)
         if self.run_scheduler:
-            self._start_scheduler()
+            # Give the first requests the interpreter before the scheduler's imports.
+            time.sleep(SCHEDULER_DELAY_S)
+            if not self._uvicorn.should_exit:
+                self._start_scheduler()
 
     def _start_scheduler(self) -> None:
         try:
-            cls = _registry.import_target(SCHEDULER)
+            cls = importlib.import_module(SCHEDULER_MODULE).Scheduler
             self._scheduler = cls(
                 self.client.store, lease_ttl=self.lease_ttl, settings=self.client.settings
             )

@@ -12,7 +12,7 @@ from loopml.store.predlog.reading import read_predictions
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
     from loopml.config import Settings
@@ -27,11 +27,20 @@ class Serving:
     Args:
         store: the store with the model registry and the artifact backend.
         settings: the settings the store was opened from (handed to worker processes).
+        metrics_collectors: extra ``/metrics`` collectors of other components,
+            ``name -> "module:factory"`` (the client hands over monitoring's gauges).
     """
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        metrics_collectors: Mapping[str, str] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.metrics_collectors = dict(metrics_collectors or {})
         self.source = StoreModelSource(settings, store)
 
     def config(self, target: str, **options: Any) -> server.ServeConfig:
@@ -41,9 +50,11 @@ class Serving:
             {
                 "db_url": self.settings.db_url,
                 "artifacts": self.settings.artifacts,
+                "artifacts_options": dict(self.settings.artifacts_options),
                 "home": str(self.settings.home),
             },
         )
+        options.setdefault("collectors", self.metrics_collectors)
         return server.ServeConfig(target, **options)
 
     def build(
@@ -63,7 +74,7 @@ class Serving:
         log_scores: bool = True,
         flush_interval: float = 1.0,
         poll_interval: float = 1.0,
-        max_body_mb: float = 16.0,
+        max_body_mb: float = 32.0,
         routing_header: str = "x-routing-key",
     ) -> Built:
         """Load the models and build the ASGI app without serving it (``.app``; embedding, tests).
@@ -126,8 +137,10 @@ class Serving:
         log_scores: bool = True,
         flush_interval: float = 1.0,
         poll_interval: float = 1.0,
-        max_body_mb: float = 16.0,
+        max_body_mb: float = 32.0,
         routing_header: str = "x-routing-key",
+        max_pending_rows: int = 100_000,
+        on_ready: Callable[[server.Ready], None] | None = None,
     ) -> None:
         """Serve a model over HTTP until interrupted (``lm.serve("churn@champion", port=8000)``).
 
@@ -148,6 +161,10 @@ class Serving:
             poll_interval: seconds between alias checks for hot swap (0: never).
             max_body_mb: largest accepted request body.
             routing_header: request header holding the canary routing key.
+            max_pending_rows: most prediction-log rows held while the store is slow (more
+                are dropped and counted, so requests never wait).
+            on_ready: called once the server listens, with its URL, model, version and
+                docs URL (``loopml serve`` prints them).
         """
         config = self.config(
             target,
@@ -166,8 +183,9 @@ class Serving:
             poll_interval=poll_interval,
             max_body_mb=max_body_mb,
             routing_header=routing_header,
+            max_pending_rows=max_pending_rows,
         )
-        server.run(config, self.source)
+        server.run(config, self.source, on_ready=on_ready)
 
     def predict_batch(
         self,
@@ -176,7 +194,8 @@ class Serving:
         output: str | Path,
         *,
         chunk_rows: int = 65_536,
-        include_inputs: bool = True,
+        include_inputs: bool = False,
+        keys: Sequence[str] | None = None,
         scores: bool = False,
         input_format: str | None = None,
         output_format: str | None = None,
@@ -189,7 +208,9 @@ class Serving:
             input: a parquet or CSV file, or a folder of parquet files.
             output: the file to write (``.parquet`` or ``.csv``).
             chunk_rows: rows per model call; memory use is a few chunks.
-            include_inputs: copy the input columns into the output.
+            include_inputs: copy every input column into the output.
+            keys: columns to copy next to the predictions (default: the input columns the
+                model does not read, such as ids; ``[]``: predictions only).
             scores: add a ``score`` column (positive-class probability of binary classifiers).
             input_format: ``parquet`` or ``csv`` when the suffix does not tell.
             output_format: likewise for the output.
@@ -203,6 +224,7 @@ class Serving:
             output,
             chunk_rows=chunk_rows,
             include_inputs=include_inputs,
+            keys=keys,
             scores=scores,
             input_format=input_format,
             output_format=output_format,

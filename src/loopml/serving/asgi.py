@@ -1,10 +1,10 @@
-"""The model server's ASGI entry: a small router in front of :class:`ModelService`.
+"""The model server's ASGI application: dispatch from the route table to :class:`ModelService`.
 
-The prediction and protocol endpoints are dispatched here directly (a dict lookup and a
-prefix match), which keeps framework work off the request path; every other path (the
-OpenAPI docs at ``/docs``, ``/openapi.json``) goes to the FastAPI app of
-:mod:`loopml.serving.app`, built on first use so that FastAPI and pydantic stay off the
-start-up path.
+Routes come from :data:`loopml.serving.routes.ENDPOINTS` (declared once, with their
+schemas). Static paths are one dict lookup; parameterised ones (``/v2/models/{name}``)
+match segment by segment. No web framework sits on the request path. Every answer is
+JSON (or the route's own media type); unknown paths get 404, wrong methods 405, wrong
+content types 415 and bodies over the limit 413, read no further than the limit.
 """
 
 from __future__ import annotations
@@ -14,16 +14,69 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from loopml.serving.errors import PayloadTooLarge
+from loopml.errors import LoopmlError, NotFound
+from loopml.serving.errors import MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
+from loopml.serving.routes import ENDPOINTS, Call, Endpoint
+from loopml.serving.service import Reply
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
-    from loopml.serving.service import ModelService, Reply
+    from loopml.serving.service import ModelService
 
 logger = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
+
+
+class Router:
+    """Finds the endpoint of a method and path (pure; built once from the route table)."""
+
+    def __init__(self, endpoints: Sequence[Endpoint]) -> None:
+        self.static: dict[tuple[str, str], Endpoint] = {}
+        self.templated: list[tuple[tuple[str, ...], Endpoint]] = []
+        self.methods: dict[str, set[str]] = {}
+        for endpoint in endpoints:
+            if endpoint.is_static:
+                self.static[(endpoint.method, endpoint.path)] = endpoint
+            else:
+                self.templated.append((endpoint.segments, endpoint))
+            self.methods.setdefault(endpoint.path, set()).add(endpoint.method)
+
+    def match(self, method: str, path: str) -> tuple[Endpoint, tuple[str, ...]] | LoopmlError:
+        """Return the endpoint and its path parameters, or the error to answer with."""
+        found = self.static.get((method, path))
+        if found is not None:
+            return found, ()
+        parts = path.strip("/").split("/")
+        allowed: set[str] = set(self.methods.get(path, ()))
+        for segments, endpoint in self.templated:
+            params = _bind(segments, parts)
+            if params is None:
+                continue
+            if endpoint.method == method:
+                return endpoint, params
+            allowed.add(endpoint.method)
+        if allowed:
+            return MethodNotAllowed(
+                f"{method} is not allowed on {path}; use {' or '.join(sorted(allowed))}",
+                allowed=tuple(sorted(allowed)),
+            )
+        return NotFound(f"no route {path!r} on this model server; see /docs for the routes")
+
+
+def _bind(segments: tuple[str, ...], parts: list[str]) -> tuple[str, ...] | None:
+    if len(segments) != len(parts):
+        return None
+    params = []
+    for segment, part in zip(segments, parts, strict=True):
+        if segment[0] == "{":
+            if not part:
+                return None
+            params.append(part)
+        elif segment != part:
+            return None
+    return tuple(params)
 
 
 class ServingApp:
@@ -33,7 +86,6 @@ class ServingApp:
         service: the handlers.
         on_startup: called once when the server starts (start background threads).
         on_shutdown: called once when it stops (final prediction-log flush).
-        fallback: builds the ASGI app for other paths (default: the FastAPI shell).
     """
 
     def __init__(
@@ -42,89 +94,59 @@ class ServingApp:
         *,
         on_startup: Callable[[], None] | None = None,
         on_shutdown: Callable[[], None] | None = None,
-        fallback: Callable[[ModelService], Any] | None = None,
     ) -> None:
         self.service = service
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
-        self._fallback_factory = fallback
-        self._fallback: Any = None
+        self.router = Router(ENDPOINTS)
         self._routing_header = service.options.routing_header.lower().encode()
         self._limit = service.options.max_body_bytes
-        self._get: dict[str, Callable[[], Reply]] = {
-            "/v2/health/live": service.live,
-            "/v2/health/ready": service.ready,
-            "/v2": service.server_metadata,
-            "/v2/": service.server_metadata,
-            "/metrics": service.metrics_text,
-            "/health": service.live,
-            "/ping": service.live,
-            "/": service.info,
-        }
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         """Handle one ASGI connection scope."""
         kind = scope["type"]
         if kind == "http":
-            reply = await self._http(scope, receive)
-            if reply is None:
-                await self._fallback_app()(scope, receive, send)
-                return
-            await _send(send, reply)
+            await _send(send, await self._http(scope, receive))
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
-    async def _http(self, scope: Scope, receive: Any) -> Reply | None:
-        method = scope["method"]
-        path: str = scope["path"]
-        service = self.service
-        if method == "POST":
-            if path == "/predict" or path == "/invocations":
-                body, key, _ = await self._read(scope, receive)
-                if isinstance(body, bytes):
-                    return await service.predict(body, key)
-                return body
-            if path.startswith("/v2/models/") and path.endswith("/infer"):
-                parsed = _model_path(path[len("/v2/models/") : -len("/infer")])
-                if parsed is None:
-                    return None
-                body, key, header_length = await self._read(scope, receive)
-                if isinstance(body, bytes):
-                    return await service.infer(*parsed, body, header_length, key)
-                return body
-            if path == "/feedback":
-                body, _, _ = await self._read(scope, receive)
-                return await service.feedback(body) if isinstance(body, bytes) else body
-            return None
-        if method == "GET":
-            handler = self._get.get(path)
-            if handler is not None:
-                return handler()
-            if path.startswith("/v2/models/"):
-                rest = path[len("/v2/models/") :]
-                ready = rest.endswith("/ready")
-                parsed = _model_path(rest[: -len("/ready")] if ready else rest)
-                if parsed is None:
-                    return None
-                return service.model_ready(*parsed) if ready else service.model_metadata(*parsed)
-        return None
+    async def _http(self, scope: Scope, receive: Any) -> Reply:
+        matched = self.router.match(scope["method"], scope["path"])
+        if isinstance(matched, LoopmlError):
+            return self._refuse(matched, False)
+        endpoint, params = matched
+        if endpoint.request is None:
+            return await endpoint.handler(self.service, Call(params))
+        call = await self._read(scope, receive, endpoint, params)
+        if isinstance(call, LoopmlError):
+            return self._refuse(call, endpoint.v2)
+        return await endpoint.handler(self.service, call)
 
     async def _read(
-        self, scope: Scope, receive: Any
-    ) -> tuple[bytes | Reply, str | None, int | None]:
+        self, scope: Scope, receive: Any, endpoint: Endpoint, params: tuple[str, ...]
+    ) -> Call | LoopmlError:
         key = None
         header_length = None
         declared = None
+        content_type = None
         for name, value in scope["headers"]:
             if name == b"content-length":
-                declared = int(value)
+                declared = int(value) if value.isdigit() else None
+            elif name == b"content-type":
+                content_type = value
             elif name == self._routing_header:
                 key = value.decode("latin-1")
             elif name == b"inference-header-content-length":
                 header_length = int(value) if value.isdigit() else -1
+        if content_type is not None and not _accepts(endpoint.body_types, content_type):
+            return UnsupportedMediaType(
+                f"Content-Type {content_type.decode('latin-1')[:60]!r} is not accepted on "
+                f"{endpoint.path}; send {' or '.join(endpoint.body_types)}",
+                field="content-type",
+            )
         limit = self._limit
         if declared is not None and declared > limit:
-            return self._too_large(declared), key, header_length
+            return self._too_large(declared)
         message = await receive()
         body: bytes = message.get("body", b"")
         if message.get("more_body"):
@@ -135,30 +157,25 @@ class ServingApp:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    return self._too_large(size), key, header_length
+                    return self._too_large(size)
                 chunks.append(chunk)
             body = b"".join(chunks)
-        return body, key, header_length
+        elif len(body) > limit:
+            return self._too_large(len(body))
+        return Call(params, body, key, header_length)
 
-    def _too_large(self, size: int) -> Reply:
-        from loopml.serving.service import Reply
-
-        err = PayloadTooLarge(
-            f"the request body has {size} bytes, over this server's limit of {self._limit}; "
-            "send fewer rows per request or raise --max-body-mb"
+    def _too_large(self, size: int) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"the request body has {size} bytes or more, over this server's limit of "
+            f"{self._limit}; send fewer rows per request or raise --max-body-mb"
         )
+
+    def _refuse(self, err: LoopmlError, v2: bool) -> Reply:
         self.service.metrics.error("http", type(err).__name__)
-        return Reply(err.http_status, orjson.dumps(err.to_dict()))
-
-    def _fallback_app(self) -> Any:
-        if self._fallback is None:
-            if self._fallback_factory is None:
-                from loopml.serving.app import build_app
-
-                self._fallback = build_app(self.service)
-            else:
-                self._fallback = self._fallback_factory(self.service)
-        return self._fallback
+        body = {"error": err.message} if v2 else err.to_dict()
+        allowed = getattr(err, "allowed", ())
+        headers = ((b"allow", ", ".join(allowed).encode()),) if allowed else ()
+        return Reply(err.http_status, orjson.dumps(body), headers=headers)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -181,11 +198,9 @@ class ServingApp:
                 return
 
 
-def _model_path(rest: str) -> tuple[str, str | None] | None:
-    name, sep, version = rest.partition("/versions/")
-    if not name or "/" in name or (sep and (not version or "/" in version)):
-        return None
-    return name, version if sep else None
+def _accepts(types: tuple[str, ...], content_type: bytes) -> bool:
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return not media or any(media == t.encode() for t in types)
 
 
 async def _send(send: Any, reply: Reply) -> None:

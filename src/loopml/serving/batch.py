@@ -22,7 +22,7 @@ from loopml.serving.errors import RequestInvalid
 from loopml.serving.validation import Validator
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     from loopml.serving.protocols import ServableModel
 
@@ -71,7 +71,8 @@ def predict_batch(
     output: str | Path,
     *,
     chunk_rows: int = 65_536,
-    include_inputs: bool = True,
+    include_inputs: bool = False,
+    keys: Sequence[str] | None = None,
     scores: bool = False,
     input_format: str | None = None,
     output_format: str | None = None,
@@ -79,12 +80,17 @@ def predict_batch(
 ) -> BatchResult:
     """Score every row of ``input`` and write ``output`` with a ``prediction`` column.
 
+    The output holds the key columns (by default every input column the model does not
+    read: ids, timestamps) and the predictions; the model's input columns only on request.
+
     Args:
         model: the loaded model (its signature selects and orders the input columns).
         input: a parquet or CSV file, or a folder of parquet files.
         output: the file to write (``.parquet`` or ``.csv``).
         chunk_rows: rows per model call; memory use is a few chunks.
-        include_inputs: copy the input columns into the output.
+        include_inputs: copy every input column into the output.
+        keys: the columns to copy next to the predictions (default: the columns the model
+            does not read; ``[]`` writes only predictions).
         scores: add a ``score`` column (positive-class probability of binary classifiers).
         input_format: ``parquet`` or ``csv`` when the suffix does not tell.
         output_format: likewise for the output.
@@ -103,9 +109,10 @@ def predict_batch(
     dataset = ds.dataset(str(source), format=file_format(source, input_format))
     validator = Validator.from_signature(model.signature)
     columns = _input_columns(validator, dataset.schema.names)
+    kept = _kept_columns(dataset.schema.names, columns, include_inputs, keys)
     total = dataset.count_rows() if file_format(source, input_format) == "parquet" else None
     started = time.perf_counter()
-    read_columns = None if include_inputs else columns
+    read_columns = list(dict.fromkeys([*kept, *columns]))
     batches = dataset.to_batches(batch_size=chunk_rows, columns=read_columns)
     writer = _Writer(Path(output), file_format(output, output_format))
     done = 0
@@ -114,7 +121,7 @@ def predict_batch(
             if batch.num_rows == 0:
                 continue
             x = _matrix(batch, columns, validator)
-            table = _scored(model, batch, x, include_inputs, scores)
+            table = _scored(model, batch, x, kept, scores)
             writer.put(table)
             done += batch.num_rows
             if progress is not None:
@@ -142,6 +149,21 @@ def _input_columns(validator: Validator, available: list[str]) -> list[str]:
     return list(validator.columns)
 
 
+def _kept_columns(
+    available: list[str], inputs: list[str], include_inputs: bool, keys: Sequence[str] | None
+) -> list[str]:
+    if include_inputs:
+        return list(available)
+    if keys is None:
+        return [c for c in available if c not in set(inputs)]
+    missing = [k for k in keys if k not in available]
+    if missing:
+        raise InvalidInput(
+            f"the input has no key column {missing[0]!r}; its columns are {available[:10]}"
+        )
+    return list(keys)
+
+
 def _matrix(batch: Any, columns: list[str], validator: Validator) -> np.ndarray:
     arrays = [batch.column(name) for name in columns]
     if validator.numeric:
@@ -167,16 +189,15 @@ def _is_numeric(kind: Any) -> bool:
     )
 
 
-def _scored(model: ServableModel, batch: Any, x: np.ndarray, keep: bool, scores: bool) -> Any:
+def _scored(model: ServableModel, batch: Any, x: np.ndarray, kept: list[str], scores: bool) -> Any:
     import pyarrow as pa
 
     predictions = np.asarray(model.predict_array(x))
     if predictions.dtype.kind == "O":
         predictions = predictions.astype(str)
-    if keep:
-        table = pa.Table.from_batches([batch]).append_column("prediction", pa.array(predictions))
-    else:
-        table = pa.table({"prediction": pa.array(predictions)})
+    columns = {name: batch.column(name) for name in kept}
+    columns["prediction"] = pa.array(predictions)
+    table = pa.table(columns)
     if scores:
         proba = model.predict_proba_array(x)
         if proba is not None and np.ndim(proba) == 2 and np.shape(proba)[1] == 2:

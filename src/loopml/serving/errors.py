@@ -4,12 +4,16 @@ Hierarchy (under :mod:`loopml.errors`)::
 
     InvalidInput (422)
     ├── RequestInvalid (422)      a field, type or shape does not match the signature
+    │   ├── InputRejected (422)   the model refused validated values (NaN, unseen category)
+    │   └── UnsupportedMediaType (415)  the Content-Type is not one the route accepts
     ├── MalformedRequest (400)    the body is not JSON, or not one of the accepted shapes
     └── PayloadTooLarge (413)     the body is over the configured limit
     NotFound (404)
     └── ModelNotServed            the request names a model or version this server does not serve
     LoopmlError (500)
-    └── PredictionFailed          the model raised on validated input
+    ├── MethodNotAllowed (405)    the path exists, not for this method
+    ├── PredictionFailed          the model raised on validated input
+    └── WarmUpFailed              a new version failed on its example rows (swap refused)
 """
 
 from __future__ import annotations
@@ -50,3 +54,27 @@ class ModelNotServed(NotFound):
 
 class PredictionFailed(LoopmlError):
     """The model raised while scoring input that passed validation."""
+
+
+class UnsupportedMediaType(RequestInvalid):
+    """The request's Content-Type is not one the route accepts."""
+
+    http_status = 415
+
+
+class MethodNotAllowed(LoopmlError):
+    """The path exists but not for this HTTP method; ``allowed`` lists the methods."""
+
+    http_status = 405
+
+    def __init__(self, message: str, *, allowed: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+
+class InputRejected(RequestInvalid):
+    """The model refused values that passed the signature check (NaN, unseen categories)."""
+
+
+class WarmUpFailed(LoopmlError):
+    """A version failed to predict on its example rows; it never answers a request."""

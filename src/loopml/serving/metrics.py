@@ -2,9 +2,10 @@
 
 Requests only bump plain dict entries (the event loop is single-threaded, so no locks);
 a :mod:`prometheus_client` collector turns them into metric families when scraped.
-Collectors that other components register in ``_registry.BUILTIN["metrics_collectors"]``
-(``name -> "module:factory"``, ``factory(store) -> Collector``) are added by name, so
-the server never imports them.
+Collectors of other components (``name -> "module:factory"``, ``factory(store) ->
+Collector``) are handed to the server by the client (monitoring's gauges), or come from
+plug-ins (``_registry`` kind ``metrics_collectors``); they are imported on the first
+scrape, so serving never imports the components that provide them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from loopml import _registry
 from loopml.store.predlog.writer import LogStats
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ class ServingMetrics:
         self.loads: dict[tuple[str, str, str, str], int] = defaultdict(int)
         self.load_seconds = Histogram(LOAD_BUCKETS)
         self.serving: dict[str, tuple[str, str]] = {}
+        #: every (route, model, version) loaded since start; info is 0 once swapped out
+        self.loaded: set[tuple[str, str, str]] = set()
+        self.refused: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        #: route -> (model, version) of the latest refused swap, until a swap succeeds
+        self.swap_refused: dict[str, tuple[str, str]] = {}
         self.shadow_errors = 0
         self.feedback_rows = 0
         #: the prediction log's counters (rows written, dropped, pending, flush errors)
@@ -100,6 +106,12 @@ class ServingMetrics:
         self.loads[(route, model, version, outcome)] += 1
         if outcome == "loaded":
             self.load_seconds.observe((route, model), seconds)
+            self.loaded.add((route, model, version))
+
+    def refused_swap(self, route: str, model: str, version: str, kind: str) -> None:
+        """Record a refused hot swap (``kind``: load, warm_up or signature)."""
+        self.refused[(route, model, version, kind)] += 1
+        self.swap_refused[route] = (model, version)
 
     # ------------------------------------------------------------------ exposition
     def families(self) -> Iterator[Any]:
@@ -114,7 +126,7 @@ class ServingMetrics:
         requests = CounterMetricFamily(
             "loopml_serving_requests",
             "Requests answered, by endpoint, model version and HTTP status.",
-            labels=["deployment", "endpoint", "model", "version", "code"],
+            labels=["deployment", "endpoint", "model", "model_version", "code"],
         )
         for key, value in sorted(self.requests.items()):
             requests.add_metric([d, *key], value)
@@ -131,7 +143,7 @@ class ServingMetrics:
             HistogramMetricFamily(
                 "loopml_serving_request_latency_seconds",
                 "Time from request to answer, by endpoint and model version.",
-                labels=["deployment", "endpoint", "model", "version"],
+                labels=["deployment", "endpoint", "model", "model_version"],
             ),
             self.latency,
             d,
@@ -140,7 +152,7 @@ class ServingMetrics:
             HistogramMetricFamily(
                 "loopml_serving_batch_size",
                 "Rows per model call (adaptive batching), by model version and route.",
-                labels=["deployment", "model", "version", "route"],
+                labels=["deployment", "model", "model_version", "route"],
             ),
             self.batch_size,
             d,
@@ -148,7 +160,7 @@ class ServingMetrics:
         rows = CounterMetricFamily(
             "loopml_serving_rows_scored",
             "Rows scored, by model version and route (primary, canary, shadow).",
-            labels=["deployment", "model", "version", "route"],
+            labels=["deployment", "model", "model_version", "route"],
         )
         for rows_key, total in sorted(self.rows.items()):
             rows.add_metric([d, *rows_key], total)
@@ -156,7 +168,7 @@ class ServingMetrics:
         loads = CounterMetricFamily(
             "loopml_serving_model_loads",
             "Model load events (start-up and hot swaps), by outcome.",
-            labels=["deployment", "route", "model", "version", "outcome"],
+            labels=["deployment", "route", "model", "model_version", "outcome"],
         )
         for key, value in sorted(self.loads.items()):
             loads.add_metric([d, *key], value)
@@ -172,12 +184,28 @@ class ServingMetrics:
         )
         info = GaugeMetricFamily(
             "loopml_serving_model_info",
-            "The model version each route serves now (value 1).",
-            labels=["deployment", "route", "model", "version"],
+            "1 for the model version each route serves now, 0 for versions swapped out.",
+            labels=["deployment", "route", "model", "model_version"],
         )
-        for route, (model, version) in sorted(self.serving.items()):
-            info.add_metric([d, route, model, version], 1)
+        for route, model, version in sorted(self.loaded):
+            info.add_metric([d, route, model, version], self.serving.get(route) == (model, version))
         yield info
+        refused = CounterMetricFamily(
+            "loopml_serving_swaps_refused",
+            "Hot swaps refused (reason: load, warm_up, signature); the old version kept serving.",
+            labels=["deployment", "route", "model", "model_version", "reason"],
+        )
+        for refused_key, count in sorted(self.refused.items()):
+            refused.add_metric([d, *refused_key], count)
+        yield refused
+        pending = GaugeMetricFamily(
+            "loopml_serving_swap_refused",
+            "1 while a route's latest swap was refused (alert on it), 0 once a swap succeeds.",
+            labels=["deployment", "route"],
+        )
+        for route in sorted({r for r, _, _ in self.loaded} | set(self.swap_refused)):
+            pending.add_metric([d, route], route in self.swap_refused)
+        yield pending
         yield from self._log_families(CounterMetricFamily, GaugeMetricFamily)
 
     def _log_families(self, counter: Any, gauge: Any) -> Iterator[Any]:
@@ -224,9 +252,16 @@ class MetricsCollector:
 class Exposition:
     """Renders ``/metrics``: serving metrics, process metrics and registered collectors."""
 
-    def __init__(self, metrics: ServingMetrics, store: Any = None) -> None:
+    def __init__(
+        self,
+        metrics: ServingMetrics,
+        store: Any = None,
+        collectors: Mapping[str, str] | None = None,
+    ) -> None:
         self.metrics = metrics
         self.store = store
+        plugins = _registry.BUILTIN.get("metrics_collectors", {})
+        self.collectors = {**plugins, **(collectors or {})}
         self._registry: Any = None
 
     def render(self) -> tuple[bytes, str]:
@@ -243,7 +278,7 @@ class Exposition:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(MetricsCollector(self.metrics))
         ProcessCollector(registry=registry)
-        for name, target in sorted(_registry.BUILTIN.get("metrics_collectors", {}).items()):
+        for name, target in sorted(self.collectors.items()):
             try:
                 factory = _registry.import_target(target)
                 registry.register(_Guarded(name, factory(self.store)))

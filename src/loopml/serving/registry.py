@@ -6,6 +6,9 @@ alias point at?) and loads packages by version; both go through ``loopml.models`
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +20,10 @@ if TYPE_CHECKING:
     from loopml.config import Settings
     from loopml.serving.protocols import ServableModel
     from loopml.serving.routing import Target
+    from loopml.serving.swap import RefusedSwap
+
+logger = logging.getLogger(__name__)
+SWAPS_PREFIX = "swaps"
 
 
 class StoreModelSource:
@@ -56,3 +63,23 @@ class StoreModelSource:
     def event_log(self) -> EventLog:
         """The event log in the store's artifact backend."""
         return EventLog.from_store(self.store)
+
+    def example_rows(self, model: ServableModel) -> list[dict[str, Any]] | None:
+        """Return the example rows stored in the model's package (``example.json``)."""
+        files = (getattr(model, "manifest", None) or {}).get("files", {})
+        entry = files.get("example.json")
+        if not isinstance(entry, dict) or "digest" not in entry:
+            return None
+        try:
+            rows = json.loads(self.store.blobs.local_file(entry["digest"]).read_bytes())
+        except (OSError, ValueError) as err:
+            logger.warning("cannot read the example rows of %s: %s", model.name, err)
+            return None
+        return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else None
+
+    def record_refused_swap(self, deployment: str, refusal: RefusedSwap) -> None:
+        """Append the refusal to the ``swaps/<deployment>`` event stream."""
+        row = dataclasses.asdict(refusal)
+        row["time"] = row.pop("time_ms")
+        row["deployment"] = deployment
+        self.event_log().append(f"{SWAPS_PREFIX}/{deployment}", [row])

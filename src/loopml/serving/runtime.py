@@ -11,12 +11,12 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from loopml.serving.batching import AdaptiveBatcher, Scores
-from loopml.serving.errors import PredictionFailed
+from loopml.serving.errors import InputRejected, PredictionFailed, WarmUpFailed
 from loopml.serving.routing import goes_to_canary
 from loopml.serving.validation import Validator
 
@@ -78,6 +78,8 @@ class Served:
         """Score ``x`` in one model call (records the batch size)."""
         try:
             predictions = np.asarray(self.model.predict_array(x))
+        except (ValueError, TypeError) as err:
+            raise self._rejected(err) from err
         except Exception as err:
             logger.exception("model %s/%s failed on %d rows", self.name, self.version, len(x))
             raise PredictionFailed(
@@ -96,13 +98,80 @@ class Served:
 
     def proba(self, x: np.ndarray) -> np.ndarray | None:
         """Return class probabilities (``None`` for models without them)."""
-        result = self.model.predict_proba_array(x)
+        try:
+            result = self.model.predict_proba_array(x)
+        except (ValueError, TypeError) as err:
+            raise self._rejected(err) from err
         return None if result is None else np.asarray(result)
 
-    def warm_up(self) -> None:
-        """Run one prediction on a row of zeros so the first request pays no lazy set-up."""
-        if self.validator.numeric and self.validator.width:
-            self.model.predict_array(np.zeros((1, self.validator.width)))
+    def _rejected(self, err: Exception) -> InputRejected:
+        # validated values the model still refuses (NaN, an unseen category): the caller's
+        # input, so a 422 that says what the model said
+        logger.info("model %s/%s refused its input: %s", self.name, self.version, err)
+        return InputRejected(
+            f"model {self.name} version {self.version} cannot score these values: "
+            f"{type(err).__name__}: {str(err)[:300]}; fix the input (for example fill missing "
+            "values) and retry"
+        )
+
+    def warm_up(self, example: list[dict[str, Any]] | None = None) -> None:
+        """Predict on real rows before this version answers anyone.
+
+        Uses the example rows logged with the model, or rows generated from the
+        signature. Also learns whether the model takes missing floats: if it fails on
+        the rows with every float set to NaN, nulls in float columns are refused with a
+        422 naming the column instead of reaching the model.
+
+        Raises:
+            WarmUpFailed: the model failed on its example, or returned the wrong number of
+                predictions.
+        """
+        rows = example or generated_rows(self.validator)
+        if not rows:
+            return  # no signature and no example: nothing honest to predict on
+        try:
+            x = self.validator.records(rows, "example")
+            predictions = np.asarray(self.model.predict_array(x))
+            if len(predictions) != len(x):
+                raise ValueError(f"{len(predictions)} predictions for {len(x)} rows")
+            self.model.predict_proba_array(x)
+        except Exception as err:
+            if example is None and not self.validator.numeric:
+                # generated text values may be categories the model never saw: not a verdict
+                logger.warning("warm-up of %s on generated rows failed: %s", self, err)
+                return
+            source = "its example rows" if example else "rows generated from its signature"
+            raise WarmUpFailed(
+                f"model {self.name} version {self.version} failed on {source}: "
+                f"{type(err).__name__}: {str(err)[:300]}"
+            ) from err
+        self.validator.takes_missing = self._takes_missing(x)
+
+    def _takes_missing(self, x: np.ndarray) -> bool:
+        floats = [j for j, kind in enumerate(self.kinds) if kind == "f"]
+        if not floats:
+            return True
+        blank = x.copy()
+        blank[:, floats] = np.nan
+        try:
+            self.model.predict_array(blank)
+        except Exception:
+            return False
+        return True
+
+
+def generated_rows(validator: Validator) -> list[dict[str, Any]]:
+    """Two rows of plain values that fit the signature (none without a signature)."""
+    if validator.columns is None:
+        return []
+    values = {"f": (0.0, 1.0), "i": (0, 1), "b": (False, True), "s": ("", "a")}
+    return [
+        {
+            name: values[kind][i]
+            for name, kind in zip(validator.columns, validator.kinds, strict=True)
+        }
+        for i in range(2)
+    ]
 
 
 class Route:

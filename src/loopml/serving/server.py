@@ -1,8 +1,12 @@
 """Build a deployment's ASGI app from a :class:`ServeConfig` and run it on uvicorn.
 
-With ``workers > 1`` uvicorn starts independent worker processes; each builds its own
-app from the configuration (passed in ``LOOPML_SERVE_CONFIG``), loads its own model and
-batches its own requests: scaling by processes, with no dispatcher queue between them.
+With ``workers > 1`` uvicorn starts independent worker processes that share the
+listening socket; each builds its own app from the configuration (passed in
+``LOOPML_SERVE_CONFIG``), loads its own model, batches its own requests, polls the alias
+for hot swaps and writes its own prediction-log files: scaling by processes, with no
+dispatcher queue between them. Their metrics meet in a private prometheus-client
+multiprocess folder (:mod:`loopml.serving.multiprocess`), so ``/metrics`` on any worker
+shows the whole server.
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from loopml.errors import InvalidInput
 from loopml.serving.asgi import ServingApp
 from loopml.serving.metrics import Exposition, ServingMetrics
+from loopml.serving.multiprocess import (
+    METRICS_DIR_ENV,
+    MultiprocessExposition,
+    SharedMetrics,
+    metrics_directory,
+)
 from loopml.serving.routing import parse_split, parse_target
 from loopml.serving.runtime import BatchOptions, Route, Routes, Served
 from loopml.serving.service import ModelService, ServiceOptions
@@ -27,9 +37,12 @@ from loopml.serving.swap import Swapper
 from loopml.store.predlog.writer import PredictionLog
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from loopml.serving.protocols import ServableModel
     from loopml.serving.routing import Target
     from loopml.serving.runtime import Role
+    from loopml.serving.swap import RefusedSwap
     from loopml.store.events import EventLog
 
 logger = logging.getLogger(__name__)
@@ -61,6 +74,8 @@ class ServeConfig:
         max_body_mb: largest accepted request body.
         routing_header: request header holding the canary routing key.
         settings: overrides of loopml settings (``db_url``, ``artifacts``, ``home``).
+        collectors: extra ``/metrics`` collectors, ``name -> "module:factory"`` with
+            ``factory(store) -> Collector``; the client hands over monitoring's.
     """
 
     target: str
@@ -78,9 +93,10 @@ class ServeConfig:
     flush_interval: float = 1.0
     max_pending_rows: int = 100_000
     poll_interval: float = 1.0
-    max_body_mb: float = 16.0
+    max_body_mb: float = 32.0
     routing_header: str = "x-routing-key"
     settings: dict[str, Any] = field(default_factory=dict)
+    collectors: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         parse_target(self.target)
@@ -133,6 +149,14 @@ class ModelSource(Protocol):
         """Return the event log for predictions and feedback."""
         ...
 
+    def example_rows(self, model: ServableModel) -> list[dict[str, Any]] | None:
+        """Return the example rows logged with ``model`` (``None`` when there are none)."""
+        ...
+
+    def record_refused_swap(self, deployment: str, refusal: RefusedSwap) -> None:
+        """Keep a record of a refused hot swap."""
+        ...
+
     @property
     def store(self) -> Any:
         """The store (handed to registered metrics collectors)."""
@@ -151,10 +175,15 @@ class Built:
     metrics: ServingMetrics
 
 
-def build(config: ServeConfig, source: ModelSource) -> Built:
-    """Load every route's model and wire the deployment (raises if a model cannot load)."""
+def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = None) -> Built:
+    """Load every route's model and wire the deployment (raises if a model cannot load).
+
+    ``metrics_dir`` is the multiprocess-metrics folder of a multi-worker server: this
+    worker's numbers go there and ``/metrics`` merges every worker's.
+    """
     deployment = config.deployment_name
     metrics = ServingMetrics(deployment)
+    shared = SharedMetrics(metrics, metrics_dir) if metrics_dir else None
     canary = None
     if config.canary is not None:
         canary_target, percent = parse_split(config.canary)
@@ -179,6 +208,8 @@ def build(config: ServeConfig, source: ModelSource) -> Built:
         make_served,
         poll_interval=config.poll_interval,
         metrics=metrics,
+        examples=source.example_rows,
+        on_refused=lambda refusal: source.record_refused_swap(deployment, refusal),
     )
     swapper.load_all()
     predlog = PredictionLog(
@@ -201,7 +232,9 @@ def build(config: ServeConfig, source: ModelSource) -> Built:
         deployment,
         routes,
         metrics,
-        Exposition(metrics, source.store),
+        MultiprocessExposition(shared, source.store, config.collectors)
+        if shared is not None
+        else Exposition(metrics, source.store, config.collectors),
         predlog=predlog,
         shadow=queue,
         options=options,
@@ -215,18 +248,38 @@ def build(config: ServeConfig, source: ModelSource) -> Built:
         gc.freeze()
         predlog.start()
         swapper.start()
+        if shared is not None:
+            shared.start()
 
     def stop() -> None:
         swapper.stop()
         predlog.close()
+        if shared is not None:
+            shared.close()
         gc.unfreeze()
 
     app = ServingApp(service, on_startup=start, on_shutdown=stop)
     return Built(app, service, routes, swapper, predlog, metrics)
 
 
-def run(config: ServeConfig, source: ModelSource | None = None) -> None:
-    """Serve ``config`` on uvicorn until interrupted."""
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """Where a started server answers and what it serves (handed to ``on_ready``)."""
+
+    url: str
+    docs_url: str
+    deployment: str
+    model_name: str
+    model_version: int
+
+
+def run(
+    config: ServeConfig,
+    source: ModelSource | None = None,
+    *,
+    on_ready: Callable[[Ready], None] | None = None,
+) -> None:
+    """Serve ``config`` on uvicorn until interrupted; ``on_ready`` is called once it listens."""
     import uvicorn
 
     options: dict[str, Any] = {
@@ -240,19 +293,54 @@ def run(config: ServeConfig, source: ModelSource | None = None) -> None:
     }
     if config.workers > 1:
         os.environ[CONFIG_ENV] = config.to_json()
-        uvicorn.run(
-            "loopml.serving.server:worker_app", factory=True, workers=config.workers, **options
-        )
+        with metrics_directory():
+            logger.info(
+                "serving %s on http://%s:%s with %d workers",
+                config.target, config.host, config.port, config.workers,
+            )  # fmt: skip
+            uvicorn.run(
+                "loopml.serving.server:worker_app", factory=True, workers=config.workers, **options
+            )
         return
     built = build(config, source if source is not None else store_source(config.settings))
-    logger.info("serving %s on http://%s:%s", config.target, config.host, config.port)
-    uvicorn.run(built.app, **options)
+    server = uvicorn.Server(uvicorn.Config(built.app, **options))
+    original_startup = server.startup
+
+    async def startup(sockets: Any = None) -> None:
+        await original_startup(sockets=sockets)
+        if server.started:
+            _announce(config, built, on_ready)
+
+    server.startup = startup  # type: ignore[method-assign]
+    server.run()
+
+
+def _announce(config: ServeConfig, built: Built, on_ready: Callable[[Ready], None] | None) -> None:
+    current = built.routes.primary.current
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    url = f"http://{host}:{config.port}"
+    ready = Ready(
+        url,
+        f"{url}/docs",
+        built.service.deployment,
+        current.name if current is not None else config.target,
+        current.version if current is not None else 0,
+    )
+    logger.info(
+        "serving %s version %s on %s (docs: %s)",
+        ready.model_name,
+        ready.model_version,
+        ready.url,
+        ready.docs_url,
+    )
+    if on_ready is not None:
+        on_ready(ready)
 
 
 def worker_app() -> ServingApp:
     """Build the app of one worker process from ``LOOPML_SERVE_CONFIG`` (uvicorn factory)."""
     config = ServeConfig.from_json(os.environ[CONFIG_ENV])
-    return build(config, store_source(config.settings)).app
+    return build(config, store_source(config.settings), os.environ.get(METRICS_DIR_ENV)).app
 
 
 def store_source(settings: dict[str, Any]) -> ModelSource:

@@ -1,7 +1,7 @@
 """The model service: every endpoint as a transport-free handler (bytes in, :class:`Reply` out).
 
-The raw ASGI router (:mod:`loopml.serving.asgi`) and the documented FastAPI shell
-(:mod:`loopml.serving.app`) both call these handlers, so there is one behaviour.
+The route table (:mod:`loopml.serving.routes`) binds these handlers to paths; the ASGI
+router (:mod:`loopml.serving.asgi`) calls them.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class ServiceOptions:
 
     log_predictions: bool = True
     log_scores: bool = True
-    max_body_bytes: int = 16 * 1024 * 1024
+    max_body_bytes: int = 32 * 1024 * 1024
     routing_header: str = "x-routing-key"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -83,6 +83,7 @@ class ModelService:
         self.shadow = shadow
         self.options = options or ServiceOptions()
         self.ids = IdSource()
+        self.server_version = __version__
         self._log = predlog is not None and self.options.log_predictions
 
     # ------------------------------------------------------------------ predictions
@@ -95,11 +96,15 @@ class ModelService:
             if key is None and isinstance(data, dict):
                 key = _key(data.get("routing_key"))
             served = self._pick(key)
-            x = decode_predict(data, served.validator)
+            x = decode_predict(data, served.validator, exact=_may_hold_booleans(body))
+            wants_proba = _flag(data, "probabilities")
             scores = await served.score(x)
-            proba = (
-                served.proba(x) if isinstance(data, dict) and data.get("probabilities") else None
-            )
+            proba = served.proba(x) if wants_proba else None
+            if wants_proba and proba is None:
+                raise RequestInvalid(
+                    f"model {served.name} has no class probabilities; drop 'probabilities'",
+                    field="probabilities",
+                )
             ids = self._finish(served, x, scores.predictions, proba, started, "predict")
         except Exception as err:
             return self._failure("predict", err, served)
@@ -131,7 +136,7 @@ class ModelService:
             if key is None and isinstance(data, dict) and isinstance(data.get("parameters"), dict):
                 key = _key(data["parameters"].get("routing_key"))
             served = self._v2_model(name, version, key)
-            request = v2.decode(data, served.validator, binary)
+            request = v2.decode(data, served.validator, binary, exact=_may_hold_booleans(head))
             scores = await served.score(request.x)
             wanted = request.outputs or ("predict", "prediction_id")
             proba = served.proba(request.x) if "predict_proba" in wanted else None
@@ -288,7 +293,11 @@ class ModelService:
 
     def server_metadata(self) -> Reply:
         """``GET /v2``: server name, version and extensions."""
-        body = {"name": "loopml", "version": __version__, "extensions": ["binary_tensor_data"]}
+        body = {
+            "name": "loopml",
+            "version": self.server_version,
+            "extensions": ["binary_tensor_data"],
+        }
         return Reply(200, orjson.dumps(body))
 
     def model_ready(self, name: str, version: str | None) -> Reply:
@@ -333,9 +342,17 @@ class ModelService:
                     "columns": list(current.columns) if current else None,
                 }
             )
-        body = {"deployment": self.deployment, "server": "loopml", "version": __version__}
+        body = {"deployment": self.deployment, "server": "loopml", "version": self.server_version}
         body["routes"] = routes  # type: ignore[assignment]
         return Reply(200, orjson.dumps(body))
+
+    def openapi_reply(self, document: dict[str, Any]) -> Reply:
+        """``GET /openapi.json``: the OpenAPI document."""
+        return Reply(200, orjson.dumps(document))
+
+    def html_reply(self, page: str) -> Reply:
+        """An HTML page (``GET /docs``)."""
+        return Reply(200, page.encode(), b"text/html; charset=utf-8")
 
     def metrics_text(self) -> Reply:
         """``GET /metrics``: Prometheus text exposition."""
@@ -399,32 +416,52 @@ def decode_feedback(data: Any, deployment: str) -> list[dict[str, Any]]:
     return out
 
 
-def decode_predict(data: Any, validator: Validator) -> np.ndarray:
-    """Turn a ``/predict`` body into the model input (see the accepted shapes in docs)."""
+def decode_predict(data: Any, validator: Validator, *, exact: bool = False) -> np.ndarray:
+    """Turn a ``/predict`` body into the model input (see the accepted shapes in docs).
+
+    ``exact`` checks every value one by one (needed when the body may hold booleans).
+    """
     if isinstance(data, list):
-        return _rows_or_records(data, validator, "body")
+        return _rows_or_records(data, validator, "body", exact)
     if not isinstance(data, dict):
         raise MalformedRequest(f"the body must be {_SHAPES}")
     for key in ("records", "dataframe_records"):
         if key in data:
-            return validator.records(data[key], key)
+            return validator.records(data[key], key, exact=exact)
     if "instances" in data:
-        return _rows_or_records(data["instances"], validator, "instances")
+        return _rows_or_records(data["instances"], validator, "instances", exact)
     if "inputs" in data:
         inputs = data["inputs"]
         if isinstance(inputs, dict):
             return validator.column_arrays(inputs, "inputs")
-        return _rows_or_records(inputs, validator, "inputs")
+        return _rows_or_records(inputs, validator, "inputs", exact)
     split = data.get("dataframe_split", data)
     if isinstance(split, dict) and "columns" in split and "data" in split:
-        return validator.split(split["columns"], split["data"])
+        return validator.split(split["columns"], split["data"], exact=exact)
     raise MalformedRequest(f"the body must be {_SHAPES}; got keys {sorted(data)[:8]}")
 
 
-def _rows_or_records(value: Any, validator: Validator, what: str) -> np.ndarray:
+def _rows_or_records(value: Any, validator: Validator, what: str, exact: bool) -> np.ndarray:
     if isinstance(value, list) and value and isinstance(value[0], dict):
-        return validator.records(value, what)
-    return validator.rows(value, what)
+        return validator.records(value, what, exact=exact)
+    return validator.rows(value, what, exact=exact)
+
+
+def _may_hold_booleans(body: bytes) -> bool:
+    # numpy reads [true, 1.5] as [1.0, 1.5]; a body without these words cannot hold a bool
+    return b"true" in body or b"false" in body
+
+
+def _flag(data: Any, name: str) -> bool:
+    value = data.get(name, False) if isinstance(data, dict) else False
+    if not isinstance(value, bool):
+        raise RequestInvalid(f"{name!r} must be true or false, not {_show(value)}", field=name)
+    return value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _loads(body: bytes) -> Any:

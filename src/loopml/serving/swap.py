@@ -1,9 +1,15 @@
 """Hot swap: follow aliases, load new versions in the background, switch atomically.
 
 A thread polls each alias-following route (one cheap registry query per route). When an
-alias points somewhere new, the new version is loaded, validated and warmed up in that
-thread while the old one keeps answering; then the route's pointer is replaced. A
-version that fails to load is retried after a back-off, and the old one keeps serving.
+alias points somewhere new, the new version is loaded and warmed up on its example rows in
+that thread while the old one keeps answering; then the route's pointer is replaced. A
+swap is refused, and the old version keeps serving, when the new version fails to load,
+fails its warm-up, or takes other input columns than the one serving (clients send the
+old columns; restart the server to serve the new signature). Each refusal is logged at
+ERROR, counted on ``/metrics`` (``loopml_serving_swaps_refused_total`` and the
+``loopml_serving_swap_refused`` gauge, 1 until a later swap succeeds) and handed to
+``on_refused`` (the store source appends it to the ``swaps/<deployment>`` stream); the
+same version is retried after a back-off.
 """
 
 from __future__ import annotations
@@ -11,7 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from loopml.serving.errors import WarmUpFailed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,6 +31,19 @@ if TYPE_CHECKING:
     from loopml.serving.runtime import Role, Route, Routes, Served
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedSwap:
+    """A version a route did not switch to, and why (``kind``: load, warm_up, signature)."""
+
+    time_ms: int
+    route: str
+    model_name: str
+    from_version: int | None
+    to_version: int
+    kind: str
+    reason: str
 
 
 class Swapper:
@@ -35,6 +57,8 @@ class Swapper:
         poll_interval: seconds between alias checks.
         retry_after: seconds before retrying a version that failed to load.
         metrics: load events are counted here.
+        examples: ``model -> example rows`` (the rows logged with it) for the warm-up.
+        on_refused: called with each :class:`RefusedSwap` (records it).
     """
 
     def __init__(
@@ -47,6 +71,8 @@ class Swapper:
         poll_interval: float = 1.0,
         retry_after: float = 30.0,
         metrics: ServingMetrics | None = None,
+        examples: Callable[[ServableModel], list[dict[str, Any]] | None] | None = None,
+        on_refused: Callable[[RefusedSwap], None] | None = None,
     ) -> None:
         self.routes = routes
         self.resolve = resolve
@@ -55,6 +81,10 @@ class Swapper:
         self.poll_interval = poll_interval
         self.retry_after = retry_after
         self.metrics = metrics
+        self.examples = examples
+        self.on_refused = on_refused
+        #: the latest refusals, newest last (at most 100)
+        self.refused: list[RefusedSwap] = []
         self._failed: dict[tuple[str, int], float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -102,40 +132,81 @@ class Swapper:
             failed_at = self._failed.get((route.target.name, version))
             if failed_at is not None and time.monotonic() - failed_at < self.retry_after:
                 continue
+            started = time.perf_counter()
             try:
-                self._install(route, version)
-            except Exception:
-                self._failed[(route.target.name, version)] = time.monotonic()
-                logger.exception(
-                    "could not load %s version %s; still serving %s",
-                    route.target,
-                    version,
-                    current.version if current else None,
-                )
+                served = self._prepare(route, version)
+            except Exception as err:
+                self._refuse(route, version, "warm_up" if _is_warm_up(err) else "load", err)
                 continue
+            if current is not None and _inputs(current) != _inputs(served):
+                why = (
+                    f"version {version} takes {_describe(served)} but version {current.version} "
+                    f"takes {_describe(current)}; clients send the old columns, so this server "
+                    "keeps the old version; restart it to serve the new signature"
+                )
+                self._refuse(route, version, "signature", why)
+                continue
+            self._swap(route, served, time.perf_counter() - started)
             switched.append((route, version))
         return switched
+
+    def _refuse(self, route: Route, version: int, kind: str, err: object) -> None:
+        self._failed[(route.target.name, version)] = time.monotonic()
+        current = route.current
+        refusal = RefusedSwap(
+            int(time.time() * 1000),
+            route.role,
+            route.target.name,
+            current.version if current is not None else None,
+            version,
+            kind,
+            str(err)[:500],
+        )
+        self.refused = [*self.refused[-99:], refusal]
+        logger.error(
+            "refused to swap %s route %s to version %s (%s); still serving %s: %s",
+            route.role,
+            route.target,
+            version,
+            kind,
+            refusal.from_version,
+            refusal.reason,
+            exc_info=err if isinstance(err, BaseException) else None,
+        )
+        if self.metrics is not None:
+            self.metrics.refused_swap(route.role, route.target.name, str(version), kind)
+        if self.on_refused is not None:
+            try:
+                self.on_refused(refusal)
+            except Exception:  # recording must never stop the old version from serving
+                logger.exception("could not record the refused swap")
 
     def _version_of(self, route: Route) -> int:
         if route.target.version is not None:
             return route.target.version
         return self.resolve(route.target)
 
-    def _install(self, route: Route, version: int) -> None:
-        started = time.perf_counter()
-        name = route.target.name
+    def _prepare(self, route: Route, version: int) -> Served:
         try:
-            served = self.make_served(self.load(route.target, version), route.role)
-            served.warm_up()
+            model = self.load(route.target, version)
+            served = self.make_served(model, route.role)
+            served.warm_up(self.examples(model) if self.examples is not None else None)
         except Exception:
             if self.metrics is not None:
-                self.metrics.load(route.role, name, str(version), "failed", 0.0)
+                self.metrics.load(route.role, route.target.name, str(version), "failed", 0.0)
             raise
-        seconds = time.perf_counter() - started
+        return served
+
+    def _install(self, route: Route, version: int) -> None:
+        started = time.perf_counter()
+        self._swap(route, self._prepare(route, version), time.perf_counter() - started)
+
+    def _swap(self, route: Route, served: Served, seconds: float) -> None:
         previous = route.swap(served)
         if self.metrics is not None:
-            self.metrics.load(route.role, name, served.label, "loaded", seconds)
+            self.metrics.load(route.role, served.name, served.label, "loaded", seconds)
             self.metrics.serving[route.role] = (served.name, served.label)
+            self.metrics.swap_refused.pop(route.role, None)
         logger.info(
             "%s route %s now serves version %s (was %s), loaded in %.3f s",
             route.role,
@@ -144,3 +215,15 @@ class Swapper:
             previous.version if previous else None,
             seconds,
         )
+
+
+def _is_warm_up(err: Exception) -> bool:
+    return isinstance(err, WarmUpFailed)
+
+
+def _inputs(served: Served) -> tuple[Any, ...]:
+    return (served.validator.columns, served.validator.dtypes)
+
+
+def _describe(served: Served) -> str:
+    return served.validator.describe()

@@ -82,29 +82,28 @@ def datatype_of_dtype(dtype: str) -> str:
 
 
 def signature_tensors(validator: Validator) -> list[dict[str, Any]]:
-    """Describe the model's inputs as V2 metadata tensors (one per column, plus the matrix)."""
+    """Describe the inputs a request sends, as V2 metadata tensors.
+
+    A numeric model takes one ``[rows, columns]`` FP64 tensor (``input-0``); a model with
+    text columns takes one ``[rows]`` tensor per column, named after it. (The server also
+    accepts per-column tensors for numeric models; the metadata lists one complete way.)
+    """
     if validator.columns is None:
         return [{"name": "input-0", "datatype": "FP64", "shape": [-1, -1]}]
-    tensors = [
-        {
-            "name": "input-0",
-            "datatype": _matrix_datatype(validator),
-            "shape": [-1, len(validator.columns)],
-        }
-    ]
-    tensors += [
+    if validator.numeric:
+        return [{"name": "input-0", "datatype": "FP64", "shape": [-1, len(validator.columns)]}]
+    return [
         {"name": name, "datatype": _SIGNATURE_DATATYPE[kind], "shape": [-1]}
         for name, kind in zip(validator.columns, validator.kinds, strict=True)
     ]
-    return tensors
 
 
-def _matrix_datatype(validator: Validator) -> str:
-    return "FP64" if validator.numeric else "BYTES"
-
-
-def decode(body: Any, validator: Validator, binary: bytes = b"") -> InferRequest:
+def decode(
+    body: Any, validator: Validator, binary: bytes = b"", *, exact: bool = False
+) -> InferRequest:
     """Validate a V2 inference request body and build the model input.
+
+    ``exact`` checks values one by one (the JSON may hold booleans among numbers).
 
     Raises:
         MalformedRequest: the body is not an inference request object.
@@ -118,10 +117,10 @@ def decode(body: Any, validator: Validator, binary: bytes = b"") -> InferRequest
     tensors: list[tuple[str, np.ndarray]] = []
     offset = 0
     for index, spec in enumerate(inputs):
-        name, tensor, used = _tensor(spec, index, binary, offset)
+        name, tensor, used = _tensor(spec, index, binary, offset, exact)
         offset += used
         tensors.append((name, tensor))
-    x = _assemble(tensors, validator)
+    x = _assemble(tensors, validator, exact)
     given = body.get("parameters")
     parameters: dict[str, Any] = given if isinstance(given, dict) else {}
     outputs, binary_outputs = _requested_outputs(body.get("outputs"), parameters)
@@ -136,7 +135,9 @@ def decode(body: Any, validator: Validator, binary: bytes = b"") -> InferRequest
     )
 
 
-def _tensor(spec: Any, index: int, binary: bytes, offset: int) -> tuple[str, np.ndarray, int]:
+def _tensor(
+    spec: Any, index: int, binary: bytes, offset: int, exact: bool
+) -> tuple[str, np.ndarray, int]:
     where = f"inputs[{index}]"
     if not isinstance(spec, dict):
         raise RequestInvalid(f"{where} must be a tensor object", field=where)
@@ -158,7 +159,12 @@ def _tensor(spec: Any, index: int, binary: bytes, offset: int) -> tuple[str, np.
     parameters = spec.get("parameters") or {}
     raw_size = parameters.get("binary_data_size") if isinstance(parameters, dict) else None
     if raw_size is not None:
-        raw = binary[offset : offset + int(raw_size)]
+        if type(raw_size) is not int or raw_size < 0:
+            raise RequestInvalid(
+                f"{where} has binary_data_size {raw_size!r}; it must be a byte count",
+                field=f"{name}.parameters.binary_data_size",
+            )
+        raw = binary[offset : offset + raw_size]
         if len(raw) != raw_size:
             raise MalformedRequest(
                 f"{where} announces {raw_size} binary bytes but the body holds {len(raw)}"
@@ -166,7 +172,7 @@ def _tensor(spec: Any, index: int, binary: bytes, offset: int) -> tuple[str, np.
         flat = _from_binary(raw, datatype, where)
         used = int(raw_size)
     else:
-        flat = _from_json(spec.get("data"), datatype, where)
+        flat = _from_json(spec.get("data"), datatype, where, exact)
         used = 0
     if flat.size != size:
         raise RequestInvalid(
@@ -176,9 +182,11 @@ def _tensor(spec: Any, index: int, binary: bytes, offset: int) -> tuple[str, np.
     return name, flat.reshape(shape), used
 
 
-def _from_json(data: Any, datatype: str, where: str) -> np.ndarray:
+def _from_json(data: Any, datatype: str, where: str, exact: bool) -> np.ndarray:
     if not isinstance(data, list):
         raise RequestInvalid(f"{where} needs 'data' as a JSON array", field=where)
+    if exact and datatype != "BOOL" and _has_bool(data):
+        raise RequestInvalid(f"{where} is {datatype} but its data holds booleans", field=where)
     try:
         array = np.array(data)
     except ValueError as err:
@@ -190,7 +198,28 @@ def _from_json(data: Any, datatype: str, where: str) -> np.ndarray:
         )
     if datatype == "BYTES":
         return array.astype(object).reshape(-1)
-    return array.astype(DATATYPES[datatype], copy=False).reshape(-1)
+    target = np.dtype(DATATYPES[datatype])
+    if target.kind in "iu" and array.size:
+        limits = np.iinfo(target)
+        low, high = array.min(), array.max()
+        if low < limits.min or high > limits.max:
+            raise RequestInvalid(
+                f"{where} is {datatype} but holds {low if low < limits.min else high}, outside "
+                f"[{limits.min}, {limits.max}]",
+                field=where,
+            )
+    return array.astype(target, copy=False).reshape(-1)
+
+
+def _has_bool(data: list[Any]) -> bool:
+    pending = [data]
+    while pending:
+        for value in pending.pop():
+            if type(value) is bool:
+                return True
+            if type(value) is list:
+                pending.append(value)
+    return False
 
 
 def _from_binary(raw: bytes, datatype: str, where: str) -> np.ndarray:
@@ -217,7 +246,9 @@ def _kind_name(array: np.ndarray) -> str:
     )
 
 
-def _assemble(tensors: Sequence[tuple[str, np.ndarray]], validator: Validator) -> np.ndarray:
+def _assemble(
+    tensors: Sequence[tuple[str, np.ndarray]], validator: Validator, exact: bool
+) -> np.ndarray:
     if len(tensors) == 1 and (validator.width != 1 or not validator.has_column(tensors[0][0])):
         name, tensor = tensors[0]
         width = validator.width

@@ -7,7 +7,10 @@ or raises :class:`~loopml.serving.errors.RequestInvalid` naming the offending fi
 The common case, every column numeric, takes a vectorised fast path: numpy builds the
 array from the nested lists in C and the result is checked by its dtype and shape. Only
 when that fails (a string, a null, a ragged row, a boolean) does the per-column path run,
-which both builds mixed-type arrays and finds the exact field to blame.
+which both builds mixed-type arrays and finds the exact field to blame. Booleans are
+strict: ``true`` is not a number and ``1`` is not a boolean. Because numpy silently turns
+``true`` into ``1.0`` inside a numeric list, callers pass ``exact=True`` whenever the
+request may hold a boolean, and the per-column path checks every value.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ _FLOAT = {"float64", "float32", "float16", "float", "double"}
 _INT = {"int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8", "int", "long"}
 _BOOL = {"bool", "boolean"}
 _EXPECT = {"f": "a number", "i": "an integer", "b": "true or false", "s": "a string"}
+INT64_MIN, INT64_LIMIT = -(2**63), 2**63  # int64 holds INT64_MIN <= v < INT64_LIMIT
 
 
 def kind_of(dtype: str) -> str:
@@ -67,6 +71,8 @@ class Validator:
         self._index = {name: i for i, name in enumerate(names)}
         self._int_columns = [i for i, k in enumerate(self.kinds) if k == "i"]
         self._fast_kinds = "b" if self.kinds and set(self.kinds) == {"b"} else "fiu"
+        #: whether the model takes NaN (null) in float columns; learnt at warm-up
+        self.takes_missing = True
 
     @classmethod
     def from_signature(cls, signature: SignatureLike | None) -> Validator:
@@ -95,18 +101,18 @@ class Validator:
         return f"{len(self.columns)} columns: " + ", ".join(shown)
 
     # ------------------------------------------------------------------ request shapes
-    def rows(self, rows: Any, what: str = "instances") -> np.ndarray:
+    def rows(self, rows: Any, what: str = "instances", *, exact: bool = False) -> np.ndarray:
         """Validate positional rows (lists of values in signature order)."""
         if not isinstance(rows, list) or not rows:
             raise RequestInvalid(
                 f"{what!r} must be a non-empty list of rows, got {_show(rows)}", field=what
             )
-        fast = self._fast(rows)
+        fast = None if exact else self._fast(rows)
         if fast is not None:
             return fast
         return self._slow_rows(rows, what)
 
-    def records(self, records: Any, what: str = "records") -> np.ndarray:
+    def records(self, records: Any, what: str = "records", *, exact: bool = False) -> np.ndarray:
         """Validate records (one mapping of column -> value per row)."""
         if not isinstance(records, list) or not records:
             raise RequestInvalid(
@@ -114,8 +120,11 @@ class Validator:
             )
         names = self.columns
         if names is None:
-            if not isinstance(records[0], dict):
-                raise RequestInvalid(f"{what}[0] must be an object, got {_show(records[0])}")
+            if not isinstance(records[0], dict) or not records[0]:
+                raise RequestInvalid(
+                    f"{what}[0] must be an object of column values, got {_show(records[0])}",
+                    field=f"{what}[0]",
+                )
             names = tuple(records[0])
         try:
             rows = [[record[name] for name in names] for record in records]
@@ -125,16 +134,16 @@ class Validator:
         for index, record in enumerate(records):
             if len(record) != width:
                 raise self._record_error([record], names, f"{what}[{index}]")
-        return self.rows(rows, what)
+        return self.rows(rows, what, exact=exact)
 
-    def split(self, columns: Any, data: Any) -> np.ndarray:
+    def split(self, columns: Any, data: Any, *, exact: bool = False) -> np.ndarray:
         """Validate the split form: ``columns`` names and ``data`` rows in that order."""
         if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
             raise RequestInvalid(
                 f"'columns' must be a list of column names, got {_show(columns)}", field="columns"
             )
         if self.columns is None or list(self.columns) == columns:
-            return self.rows(data, "data")
+            return self.rows(data, "data", exact=exact)
         self._check_names(columns, "columns")
         order = [columns.index(name) for name in self.columns]
         if not isinstance(data, list) or not data:
@@ -143,7 +152,7 @@ class Validator:
             rows = [[row[j] for j in order] for row in data]
         except (IndexError, TypeError, KeyError):
             return self._slow_rows(data, "data", width=len(columns))
-        return self.rows(rows, "data")
+        return self.rows(rows, "data", exact=exact)
 
     def column_arrays(self, mapping: Mapping[str, Any], what: str = "inputs") -> np.ndarray:
         """Validate column arrays: ``{column: [values...]}``, all of one length."""
@@ -156,6 +165,10 @@ class Validator:
                     f"{what}.{name} must be a non-empty list of values, got {_show(mapping[name])}",
                     field=name,
                 )
+        if not lengths:
+            raise RequestInvalid(
+                f"{what} has no columns; the model expects {self.describe()}", field=what
+            )
         if len(set(lengths.values())) > 1:
             raise RequestInvalid(
                 f"{what} columns differ in length: {lengths}; send one value per row in every "
@@ -167,7 +180,11 @@ class Validator:
     def matrix(self, array: np.ndarray, what: str) -> np.ndarray:
         """Validate an already typed 2-D array (a V2 tensor) against the signature."""
         if array.ndim != 2:
-            raise RequestInvalid(f"{what} must be 2-D (rows x columns), got shape {array.shape}")
+            raise RequestInvalid(
+                f"{what} must be 2-D (rows x columns), got shape {list(array.shape)}", field=what
+            )
+        if array.shape[0] == 0:
+            raise RequestInvalid(f"{what} has no rows (shape {list(array.shape)})", field=what)
         width = self.width
         if width is not None and array.shape[1] != width:
             raise RequestInvalid(
@@ -176,6 +193,10 @@ class Validator:
                 field=what,
             )
         if self.numeric and array.dtype.kind in self._fast_kinds:
+            if array.dtype.kind == "f" and (
+                np.isinf(array).any() if self.takes_missing else not np.isfinite(array).all()
+            ):
+                return self._slow_rows(array.tolist(), what)  # names the value
             return self._checked(np.ascontiguousarray(array, dtype=self.dtype))
         return self._slow_rows(array.tolist(), what)
 
@@ -187,7 +208,7 @@ class Validator:
             array = np.array(rows)
         except (ValueError, TypeError):
             return None
-        if array.ndim != 2 or array.dtype.kind not in self._fast_kinds:
+        if array.ndim != 2 or array.dtype.kind not in self._fast_kinds or array.dtype.kind == "u":
             return None
         if self.width is not None and array.shape[1] != self.width:
             return None
@@ -196,7 +217,12 @@ class Validator:
     def _checked(self, array: np.ndarray) -> np.ndarray:
         if self._int_columns and array.dtype.kind == "f":
             block = array[:, self._int_columns]
-            bad = ~(np.isfinite(block) & (block == np.floor(block)))
+            bad = ~(
+                np.isfinite(block)
+                & (block == np.floor(block))
+                & (block >= INT64_MIN)
+                & (block < INT64_LIMIT)
+            )
             if bad.any():
                 row, col = (int(v) for v in np.argwhere(bad)[0])
                 column = self._int_columns[col]
@@ -229,6 +255,8 @@ class Validator:
 
     def _column(self, j: int, name: str, kind: str, values: list[Any]) -> list[Any]:
         converted: list[Any] = []
+        if kind == "f" and not self.takes_missing:
+            kind = "F"
         for row, value in enumerate(values):
             ok = _convert(kind, value)
             if ok is _BAD:
@@ -240,10 +268,26 @@ class Validator:
         column = name if name is not None else (self.columns or ())[j]
         dtype = self.dtypes[j] if self.columns is not None else "float64"
         kind = kind_of(dtype)
-        if value is None:
+        if value is None or (kind == "f" and type(value) is float and math.isnan(value)):
+            why = (
+                "this model version cannot take missing values; fill it in"
+                if kind == "f"
+                else "only float columns accept null (as NaN)"
+            )
             return RequestInvalid(
-                f"column {column!r} ({dtype}) has a null in row {row}; only float columns accept "
-                "null (as NaN)",
+                f"column {column!r} ({dtype}) has a null in row {row}; {why}", field=column
+            )
+        numeric = type(value) is int or (type(value) is float and math.isfinite(value))
+        if numeric and kind == "i" and not INT64_MIN <= value < INT64_LIMIT:
+            return RequestInvalid(
+                f"column {column!r} ({dtype}) has {_show(value)} in row {row}, beyond the "
+                f"int64 range [{INT64_MIN}, {INT64_LIMIT - 1}]",
+                field=column,
+            )
+        if type(value) is float and math.isinf(value):
+            return RequestInvalid(
+                f"column {column!r} ({dtype}) has {value} in row {row}; send a finite number "
+                "(or null for a missing float)",
                 field=column,
             )
         return RequestInvalid(
@@ -275,7 +319,9 @@ class Validator:
         for index, record in enumerate(records):
             where = what if len(records) == 1 else f"{what}[{index}]"
             if not isinstance(record, dict):
-                return RequestInvalid(f"{where} must be an object, got {_show(record)}")
+                return RequestInvalid(
+                    f"{where} must be an object, got {_show(record)}", field=where
+                )
             missing = [n for n in names if n not in record]
             if missing:
                 return RequestInvalid(
@@ -289,7 +335,9 @@ class Validator:
                     f"{self.describe()}",
                     field=unknown[0],
                 )
-        return RequestInvalid(f"{what} could not be read as records of {self.describe()}")
+        return RequestInvalid(
+            f"{what} could not be read as records of {self.describe()}", field=what
+        )
 
 
 _BAD = object()
@@ -298,13 +346,24 @@ _BAD = object()
 def _convert(kind: str, value: Any) -> Any:
     kind_type = type(value)
     if kind == "f":
-        if kind_type is float or kind_type is int:
-            return value
-        return math.nan if value is None else _BAD
-    if kind == "i":
+        if kind_type is float:
+            return _BAD if math.isinf(value) else value  # NaN is a missing value, like null
         if kind_type is int:
             return value
-        if kind_type is float and math.isfinite(value) and value == int(value):
+        return math.nan if value is None else _BAD
+    if kind == "F":  # a float column of a model that cannot take missing values
+        if kind_type is float:
+            return value if math.isfinite(value) else _BAD
+        return value if kind_type is int else _BAD
+    if kind == "i":
+        if kind_type is int:
+            return value if INT64_MIN <= value < INT64_LIMIT else _BAD
+        if (
+            kind_type is float
+            and math.isfinite(value)
+            and value == int(value)
+            and INT64_MIN <= value < INT64_LIMIT
+        ):
             return int(value)
         return _BAD
     if kind == "b":

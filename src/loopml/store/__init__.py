@@ -7,102 +7,14 @@ lineage writes (``store.lineage``) are separate modules that take a ``Store``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from loopml._utils.clock import now_ms
-from loopml.store.blob_backends import BlobBackend, open_backend
-from loopml.store.blobs import OCTET_STREAM, BlobRef, BlobStore
-from loopml.store.db import Database
-from loopml.store.owners import blob_owners
-from loopml.store.tables import core
+from loopml._utils import lazy
 
 if TYPE_CHECKING:
-    import os
-
-    from sqlalchemy import Connection
-
-    from loopml.config import Settings
-
-__all__ = ["BlobBackend", "BlobRef", "BlobStore", "Database", "Store", "open_backend"]
-
-
-class Store:
-    """Metadata database plus blob store, opened from settings or URLs.
-
-    Args:
-        db: the metadata :class:`Database`.
-        blobs: the content-addressed :class:`BlobStore`.
-        home: the loopml home folder (caches and embedded defaults live there).
-
-    Example:
-        >>> store = Store.open("sqlite://", "memory://store-doc")
-        >>> store.put_blob(b"abc").size
-        3
-    """
-
-    def __init__(self, db: Database, blobs: BlobStore, home: Path | None = None) -> None:
-        self.db = db
-        self.blobs = blobs
-        self.home = home
-        blobs.owners = self.blob_owners
-
-    def __repr__(self) -> str:
-        return f"Store(db={self.db.safe_url!r}, artifacts={self.blobs.backend.url!r})"
-
-    @classmethod
-    def open(cls, db_url: str, artifacts: str, home: str | os.PathLike[str] | None = None) -> Store:
-        """Open (and migrate) the database at ``db_url`` and the artifact store ``artifacts``."""
-        home_path = Path(home) if home is not None else None
-        cache = home_path / "cache" / "blobs" if home_path is not None else None
-        return cls(Database(db_url), BlobStore(open_backend(artifacts), cache), home_path)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Store:
-        """Open the store that ``settings`` describe."""
-        return cls.open(settings.db_url, settings.artifacts, settings.home)
-
-    def put_blob(self, data: bytes, media_type: str = OCTET_STREAM) -> BlobRef:
-        """Store bytes as a blob and record it in the ``blobs`` table."""
-        ref = self.blobs.put_bytes(data, media_type)
-        with self.db.write() as conn:
-            self.record_blob(conn, ref)
-        return ref
-
-    def put_blob_file(
-        self, path: str | os.PathLike[str], media_type: str = OCTET_STREAM
-    ) -> BlobRef:
-        """Store a file as a blob and record it in the ``blobs`` table."""
-        ref = self.blobs.put_file(path, media_type)
-        with self.db.write() as conn:
-            self.record_blob(conn, ref)
-        return ref
-
-    def record_blob(self, conn: Connection, ref: BlobRef) -> None:
-        """Insert ``ref`` into the ``blobs`` table inside the caller's transaction."""
-        stmt = self.db.upsert(core.blobs, ["digest"], [])
-        conn.execute(
-            stmt,
-            {
-                "digest": ref.digest,
-                "size": ref.size,
-                "media_type": ref.media_type,
-                "created_at": now_ms(),
-            },
-        )
-
-    def blob_owners(self, digest: str) -> list[str]:
-        """Describe the run artifacts, model versions and dataset versions holding a blob."""
-        return blob_owners(self.db, digest)
-
-    def blob_info(self, digest: str) -> BlobRef | None:
-        """Return the recorded size and media type of a blob, or ``None``."""
-        with self.db.read() as conn:
-            row = conn.execute(select(core.blobs).where(core.blobs.c.digest == digest)).first()
-        return None if row is None else BlobRef(row.digest, row.size, row.media_type)
-
-    def close(self) -> None:
-        """Release database connections."""
-        self.db.dispose()
+    from loopml.store.blob_backends import BlobBackend as BlobBackend, open_backend as open_backend
+    from loopml.store.blobs import BlobRef as BlobRef, BlobStore as BlobStore
+    from loopml.store.core import Store as Store
+    from loopml.store.db import Database as Database
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

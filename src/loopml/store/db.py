@@ -11,20 +11,21 @@ Dialect differences live here and nowhere else:
 
 from __future__ import annotations
 
+import importlib
 import logging
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, exc as sa_exc
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from loopml._registry import missing_dependency
 from loopml._utils.secrets import redact
-from loopml.errors import BackendUnavailable, ConfigError
+from loopml.errors import BackendUnavailable, ConfigError, InvalidInput
 from loopml.store import migrations
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ class Database:
         self.dialect: str = self.engine.dialect.name
         self._migrated = False
         self._lock = threading.Lock()
+        self._upserts: dict[tuple[object, ...], Insert] = {}
         if migrate:
             self.ensure_schema()
 
@@ -123,15 +125,28 @@ class Database:
             where: optional ``f(excluded) -> condition``; the update happens only where the
                 condition holds; ``excluded`` is the incoming row, the table the existing one.
         """
-        module: Any = sqlite if self.is_sqlite else postgresql
+        # Statements are immutable and building one costs more than running it on SQLite,
+        # so each distinct upsert is built once (``where`` must be a long-lived function).
+        key = (table, tuple(keys), tuple(update), where)
+        cached = self._upserts.get(key)
+        if cached is not None:
+            return cached
+        # The dialect's own module (imported by the engine already); naming it here would
+        # import the PostgreSQL dialect, and asyncio with it, into every SQLite process.
+        module: Any = importlib.import_module(f"sqlalchemy.dialects.{self.dialect}")
         stmt = module.insert(table)
         if not update:
-            return stmt.on_conflict_do_nothing(index_elements=list(keys))  # type: ignore[no-any-return]
-        values = {name: stmt.excluded[name] for name in update}
-        condition = where(stmt.excluded) if where is not None else None
-        return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
-            index_elements=list(keys), set_=values, where=condition
-        )
+            built: Insert = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        else:
+            values = {name: stmt.excluded[name] for name in update}
+            condition = where(stmt.excluded) if where is not None else None
+            built = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_=values, where=condition
+            )
+        if len(self._upserts) > 512:
+            self._upserts.clear()
+        self._upserts[key] = built
+        return built
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -174,9 +189,11 @@ def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         except ModuleNotFoundError as err:
             raise missing_dependency(err) from err
+        event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
+        return engine
     in_memory = parsed.database in (None, "", ":memory:")
     engine = create_engine(
         url,
@@ -184,7 +201,32 @@ def _create_engine(url: str) -> Engine:
         poolclass=StaticPool if in_memory else None,
     )
     _install_sqlite_hooks(engine, in_memory=in_memory)
+    event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
     return engine
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _refuse_unstorable_text(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
+) -> None:
+    """Refuse text that one backend cannot store, the same way on every backend.
+
+    PostgreSQL rejects NUL in text while SQLite stores it, and no driver encodes a lone
+    surrogate; without this guard the same call would succeed on one backend and fail
+    with a raw driver error on the other.
+    """
+    for row in parameters if many else (parameters,):
+        values = row.values() if isinstance(row, dict) else row
+        for value in values or ():
+            if type(value) is str and (
+                "\x00" in value or (not value.isascii() and _UNSTORABLE.search(value))
+            ):
+                raise InvalidInput(
+                    f"text {value[:60]!r} holds a NUL or lone surrogate character, which the "
+                    "metadata database cannot store; remove it"
+                )
 
 
 def _install_sqlite_hooks(engine: Engine, *, in_memory: bool) -> None:

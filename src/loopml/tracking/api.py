@@ -12,22 +12,27 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from loopml._utils.clock import now_ms
 from loopml._utils.hashing import digest_json
 from loopml._utils.ids import new_id
 from loopml.errors import ArtifactNotFound, InvalidInput
+from loopml.store.hooks import LifecycleEvent, notify
 from loopml.store.tables import tracking as t
 from loopml.tracking import (
     artifacts as codec,
+    capture as cap,
     experiments as ex,
     frames,
+    heartbeat as beats,
+    provenance as prov,
     reads,
     run as runs,
     search as s,
     validation as v,
 )
+from loopml.tracking.heartbeat import HeartbeatSettings
 from loopml.tracking.run import ModelLogger, Run, active_run
 
 if TYPE_CHECKING:
@@ -54,6 +59,8 @@ class Tracking:
         default_experiment: experiment for runs that name none.
         log_model: writes model packages for ``run.log_model`` (the client hands over
             ``loopml.models``'); without it runs cannot log models.
+        heartbeat: how often open runs renew their lease and how long it lasts; a run
+            whose process died is marked FAILED once its lease expires.
     """
 
     def __init__(
@@ -62,11 +69,15 @@ class Tracking:
         default_experiment: str = "default",
         *,
         log_model: ModelLogger | None = None,
+        heartbeat: HeartbeatSettings | None = None,
     ) -> None:
         self.store = store
         self.default_experiment = default_experiment
         self.log_model = log_model
+        self.heartbeat = heartbeat or HeartbeatSettings()
         self._ids: dict[str | int, tuple[int, float]] = {}
+        self._experiments: dict[str, Experiment] = {}
+        self._sweeper = beats.Sweeper(store.db)
 
     def __repr__(self) -> str:
         return f"Tracking({self.store!r})"
@@ -93,11 +104,13 @@ class Tracking:
     def rename_experiment(self, name_or_id: str | int, new_name: str) -> Experiment:
         """Rename an experiment."""
         self._ids.clear()
+        self._experiments.clear()
         return ex.rename_experiment(self.store.db, name_or_id, new_name)
 
     def delete_experiment(self, name_or_id: str | int) -> Experiment:
         """Mark an experiment deleted."""
         self._ids.clear()
+        self._experiments.clear()
         return ex.delete_experiment(self.store.db, name_or_id)
 
     # ------------------------------------------------------------------ runs
@@ -171,37 +184,66 @@ class Tracking:
                 parent_row = reads.require_run(conn, db, parent_id)
             experiment = ex.get_experiment(db, int(parent_row.experiment_id))
         else:
-            experiment = ex.get_or_create_experiment(db, experiment_name or self.default_experiment)
+            experiment = self._run_experiment(experiment_name or self.default_experiment)
         run_id = new_id()
         run_name = v.check_name("run", name) if name is not None else f"run-{run_id[:8]}"
+        # A capture still valid in this process's caches is recorded with the run's row;
+        # otherwise the run computes it in the background and records it when it ends.
+        captured = cap.cached_capture(code_dir) if capture else None
+        found = prov.provenance(self.store, captured) if captured is not None else None
+        now = now_ms()
+        row = {
+            "id": run_id,
+            "experiment_name": experiment.name,
+            "name": run_name,
+            "status": "RUNNING",
+            "start_time": now,
+            "user_name": _user(),
+            "parent_id": parent_id,
+            "pipeline_run_id": pipeline_run_id,
+            "step_name": step_name,
+            "source": _source(),
+            "seed": runs.current_seed(),
+            "alive_until": self.heartbeat.lease_until(now),
+            **(found.columns if found is not None else prov.EMPTY),
+        }
         with db.write() as conn:
             if parent_id is not None:
                 reads.require_run(conn, db, parent_id)
-            conn.execute(
-                t.runs.insert().values(
-                    id=run_id,
-                    experiment_id=experiment.id,
-                    name=run_name,
-                    status="RUNNING",
-                    start_time=now_ms(),
-                    user_name=_user(),
-                    parent_id=parent_id,
-                    pipeline_run_id=pipeline_run_id,
-                    step_name=step_name,
-                    source=_source(),
-                    seed=runs.current_seed(),
-                )
-            )
-        return Run(
+            stored_in = conn.execute(_INSERT_RUN, row).scalar_one()
+            if found is not None:
+                prov.write(conn, self.store, run_id, found, now, columns=False)
+        if stored_in != experiment.id:  # renamed away and re-created by another process
+            experiment = ex.get_experiment(db, int(stored_in))
+        run = Run(
             self.store,
             run_id,
             experiment,
             run_name,
             parent_id=parent_id,
-            capture=capture,
+            capture=capture and found is None,
             code_dir=code_dir,
             model_logger=self.log_model,
+            heartbeat=self.heartbeat,
         )
+        if self.store.hooks:
+            parent = ("run", parent_id) if parent_id else None
+            notify(
+                self.store,
+                LifecycleEvent("run", run_id, "START", now_ms(), experiment.name, parent),
+            )
+        return run
+
+    def _run_experiment(self, name: str) -> Experiment:
+        # Experiments are never removed, so a name seen once exists; the run's INSERT looks
+        # the id up by name again, which catches a rename made by another process.
+        cached = self._experiments.get(name)
+        if cached is None:
+            cached = ex.get_or_create_experiment(self.store.db, name)
+            if len(self._experiments) > 1024:
+                self._experiments.clear()
+            self._experiments[name] = cached
+        return cached
 
     def _resume(self, run_id: str) -> Run:
         db = self.store.db
@@ -210,7 +252,12 @@ class Tracking:
             conn.execute(
                 update(t.runs)
                 .where(t.runs.c.id == run_id)
-                .values(status="RUNNING", end_time=None, error=None)
+                .values(
+                    status="RUNNING",
+                    end_time=None,
+                    error=None,
+                    alive_until=self.heartbeat.lease_until(),
+                )
             )
             params = dict(
                 conn.execute(
@@ -236,6 +283,7 @@ class Tracking:
             next_steps=steps,
             capture=False,
             model_logger=self.log_model,
+            heartbeat=self.heartbeat,
         )
 
     def active_run(self) -> Run | None:
@@ -244,6 +292,7 @@ class Tracking:
 
     def get_run(self, run_id: str) -> RunInfo:
         """Return a run with its params, latest metrics and tags."""
+        self._sweeper.maybe_sweep()
         return reads.get_run(self.store.db, run_id)
 
     def resolve_run_id(self, prefix: str, *, include_deleted: bool = True) -> str:
@@ -294,6 +343,7 @@ class Tracking:
         """
         node = s.parse_filter(filter)
         order = s.parse_order_by(order_by)
+        self._sweeper.maybe_sweep()
         experiment_ids = self._experiment_ids(experiment)
         fingerprint = digest_json([str(node), [str(o) for o in order], experiment_ids, limit])
         offset = _read_token(page_token, fingerprint)
@@ -336,6 +386,14 @@ class Tracking:
         self._ids[name] = (found, now + _ID_CACHE_S)
         return found
 
+    def mark_lost_runs(self) -> list[str]:
+        """End FAILED ("heartbeat lost") every RUNNING run whose process stopped beating.
+
+        Returns:
+            The ids of the runs marked lost (reads and live runs also do this on their own).
+        """
+        return beats.mark_lost_runs(self.store.db)
+
     def get_metric_history(self, run_id: str, key: str, *, output: Output = "frame") -> Any:
         """Return every point of one metric, ordered by step (DataFrame or list of Metric)."""
         if output == "list":
@@ -365,9 +423,16 @@ class Tracking:
         infos = [i for i in self.list_artifacts(run_id, path) if _under(i.path, path)]
         if not infos:
             raise ArtifactNotFound(f"run {run_id} has no artifact at or under {path!r}")
+        root = target_root.resolve()
         for info in infos:
             relative = info.path[len(path.strip("/")) :].lstrip("/") or Path(info.path).name
-            self.store.blobs.get_file(info.digest, target_root / relative)
+            target = target_root / relative
+            if not target.resolve().is_relative_to(root):  # a path stored by an older loopml
+                raise InvalidInput(
+                    f"artifact {info.path!r} of run {run_id} would be written outside {dest}; "
+                    "refusing to download it"
+                )
+            self.store.blobs.get_file(info.digest, target)
         if len(infos) == 1 and infos[0].path == path.strip("/"):
             return target_root / Path(infos[0].path).name
         return target_root
@@ -401,20 +466,44 @@ def seed_everything(seed: int) -> int:
     return seed
 
 
+_INSERT_RUN = (
+    t.runs.insert()
+    .values(
+        experiment_id=select(t.experiments.c.id)
+        .where(t.experiments.c.name == bindparam("experiment_name"))
+        .scalar_subquery()
+    )
+    .returning(t.runs.c.experiment_id)
+)
+
+
 def _user() -> str:
     name = os.environ.get("LOOPML_USER")
     if name:
         return name[:256]
-    try:
-        return getpass.getuser()[:256]
-    except (KeyError, OSError):
-        return "unknown"
+    if not _USERS:
+        try:
+            _USERS.append(getpass.getuser()[:256])
+        except (KeyError, OSError):
+            _USERS.append("unknown")
+    return _USERS[0]
+
+
+_USERS: list[str] = []
 
 
 def _source() -> str:
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
-    return str(Path(path).resolve())[:1024] if path else "<interactive>"
+    if not path:
+        return "<interactive>"
+    found = _SOURCES.get(path)
+    if found is None:
+        found = _SOURCES[path] = str(Path(path).resolve())[:1024]
+    return found
+
+
+_SOURCES: dict[str, str] = {}
 
 
 def _make_token(offset: int, fingerprint: str) -> str:

@@ -15,12 +15,16 @@ import logging
 import math
 import threading
 import weakref
+from collections import deque
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from loopml.store.tables import tracking as t
-from loopml.tracking.packing import pack
+from loopml.tracking.packing import columns, latest, pack_columns
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sqlalchemy import Connection
 
     from loopml.store.db import Database
@@ -35,13 +39,20 @@ Point = tuple[str, float, int, int]  # key, value, step, timestamp ms
 
 
 class MetricBuffer:
-    """Pending metric points of one run."""
+    """Pending metric points of one run.
+
+    Points wait in a ``deque``: appending one (``push``, the bound ``deque.append``) and
+    taking them for a write (one ``popleft`` per point, under the write lock) are each
+    atomic in CPython, so the logging thread takes no lock and never loses a point to a
+    concurrent flush.
+    """
 
     def __init__(self, db: Database, run_id: str) -> None:
         self.db = db
         self.run_id = run_id
-        self._points: list[Point] = []
-        self._lock = threading.Lock()
+        self._points: deque[Point] = deque()
+        #: append one point (the caller checks ``len(buffer) % FLUSH_SIZE`` afterwards)
+        self.push = self._points.append
         self._write_lock = threading.Lock()
         self._error: BaseException | None = None
         _flusher().register(self)
@@ -49,23 +60,33 @@ class MetricBuffer:
     def __len__(self) -> int:
         return len(self._points)
 
-    def add(self, key: str, value: float, step: int, timestamp: int) -> None:
-        """Queue one point (the caller has validated it)."""
-        with self._lock:
-            self._points.append((key, value, step, timestamp))
-            pending = len(self._points)
-        if pending >= FLUSH_SIZE and pending % FLUSH_SIZE == 0:
-            if pending >= MAX_PENDING:
-                self.flush()
-            else:
-                _flusher().wake()
+    def add(self, point: Point) -> None:
+        """Queue one ``(key, value, step, timestamp)`` point (the caller has validated it)."""
+        self.push(point)
+        pending = len(self._points)
+        if pending % FLUSH_SIZE == 0:
+            self.pressure(pending)
+
+    def pressure(self, pending: int) -> None:
+        """React to ``pending`` queued points: wake the flusher, or flush past MAX_PENDING."""
+        if pending >= MAX_PENDING:
+            self.flush()
+        else:
+            _flusher().wake()
 
     def extend(self, points: list[Point]) -> None:
         """Queue many points."""
-        with self._lock:
-            self._points.extend(points)
+        self._points.extend(points)
         if len(self._points) >= FLUSH_SIZE:
             _flusher().wake()
+
+    def _take(self) -> list[Point]:
+        # Only under the write lock: nobody else pops, so the first n points are ours.
+        pop = self._points.popleft
+        return [pop() for _ in range(len(self._points))]
+
+    def _put_back(self, points: list[Point]) -> None:
+        self._points.extendleft(reversed(points))
 
     def flush(self, *, raise_errors: bool = True) -> int:
         """Write every pending point; return how many were written.
@@ -74,15 +95,13 @@ class MetricBuffer:
             Exception: the database write failed (the points stay queued for a retry).
         """
         with self._write_lock:
-            with self._lock:
-                points, self._points = self._points, []
+            points = self._take()
             if points:
                 try:
                     with self.db.write() as conn:
                         write_points(conn, self.db, self.run_id, points)
                 except BaseException as err:
-                    with self._lock:
-                        self._points[:0] = points
+                    self._put_back(points)
                     self._error = err
                     if raise_errors:
                         raise
@@ -92,6 +111,20 @@ class MetricBuffer:
             if error is not None and raise_errors and not points:
                 raise error
             return len(points)
+
+    @contextmanager
+    def pending(self) -> Iterator[list[Point]]:
+        """Take every pending point for the caller to write in its own transaction.
+
+        The points go back into the buffer if the block raises, so none is lost.
+        """
+        with self._write_lock:
+            points = self._take()
+            try:
+                yield points
+            except BaseException:
+                self._put_back(points)
+                raise
 
     def close(self) -> None:
         """Flush and stop tracking this buffer."""
@@ -103,51 +136,52 @@ class MetricBuffer:
 
 def write_points(conn: Connection, db: Database, run_id: str, points: list[Point]) -> None:
     """Append ``points`` as packed chunks and move ``latest_metrics`` forward, in ``conn``."""
-    rows = [
-        {
-            "run_id": run_id,
-            "key": c.key,
-            "count": c.count,
-            "min_step": c.min_step,
-            "max_step": c.max_step,
-            "steps": c.steps,
-            "timestamps": c.timestamps,
-            "values": c.values,
-        }
-        for c in pack(points)
-    ]
-    conn.execute(t.metric_chunks.insert(), rows)
-    conn.execute(_latest_upsert(db), _latest_rows(run_id, points))
+    grouped = columns(points)
+    chunks: list[dict[str, Any]] = []
+    latest_rows: list[dict[str, Any]] = []
+    for key, (steps, stamps, values) in grouped.items():
+        for c in pack_columns(key, steps, stamps, values):
+            chunks.append(
+                {
+                    "run_id": run_id,
+                    "key": key,
+                    "count": c.count,
+                    "min_step": c.min_step,
+                    "max_step": c.max_step,
+                    "steps": c.steps,
+                    "timestamps": c.timestamps,
+                    "values": c.values,
+                }
+            )
+        newest = latest(steps, stamps)
+        value = values[newest]
+        latest_rows.append(
+            {
+                "run_id": run_id,
+                "key": key,
+                "value": None if math.isnan(value) else value,
+                "step": steps[newest],
+                "timestamp": stamps[newest],
+            }
+        )
+    if chunks:
+        conn.execute(_INSERT_CHUNK, chunks)
+        conn.execute(_latest_upsert(db), latest_rows)
 
 
-def _latest_rows(run_id: str, points: list[Point]) -> list[dict[str, Any]]:
-    latest: dict[str, Point] = {}
-    for point in points:
-        current = latest.get(point[0])
-        if current is None or (point[2], point[3]) >= (current[2], current[3]):
-            latest[point[0]] = point
-    return [
-        {
-            "run_id": run_id,
-            "key": k,
-            "value": None if math.isnan(v) else v,
-            "step": s,
-            "timestamp": ts,
-        }
-        for k, v, s, ts in latest.values()
-    ]
+_INSERT_CHUNK = t.metric_chunks.insert()
 
 
 def _latest_upsert(db: Database) -> Any:
-    table = t.latest_metrics
     return db.upsert(
-        table,
-        ["run_id", "key"],
-        ["value", "step", "timestamp"],
-        where=lambda new: (
-            (new.step > table.c.step)
-            | ((new.step == table.c.step) & (new.timestamp >= table.c.timestamp))
-        ),
+        t.latest_metrics, ["run_id", "key"], ["value", "step", "timestamp"], where=_is_newer
+    )
+
+
+def _is_newer(new: Any) -> Any:
+    table = t.latest_metrics
+    return (new.step > table.c.step) | (
+        (new.step == table.c.step) & (new.timestamp >= table.c.timestamp)
     )
 
 

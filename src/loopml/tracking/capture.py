@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,9 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import metadata
 from pathlib import Path
+
+from loopml.tracking.treewatch import TreeWatch
 
 CAPTURE_TIMEOUT_S = 5.0
 GIT_TIMEOUT_S = 4.0
@@ -70,6 +72,9 @@ class Environment:
         return json.dumps(body, indent=2, sort_keys=True).encode()
 
 
+_ENVIRONMENTS: dict[tuple[tuple[str, ...], str], Environment] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Capture:
     """Everything captured for one run."""
@@ -97,24 +102,82 @@ def capture(folder: Path | None = None) -> Capture:
     return Capture(git_state(folder or code_dir()), environment())
 
 
+def cached_capture(folder: Path | None = None) -> Capture | None:
+    """Return the capture of ``folder`` from this process's caches if still valid, else ``None``.
+
+    Never runs ``git``: a run whose capture is cached records it when it starts, without a
+    background thread.
+    """
+    git = cached_git_state(folder or code_dir())
+    return None if git is None else Capture(git, environment())
+
+
 def git_state(folder: Path) -> GitState:
     """Return commit, branch, dirty flag and full uncommitted diff of the repo at ``folder``.
 
-    One ``git status`` call answers a clean tree; a dirty tree's diff is computed once and
-    reused while the changed files keep their size and modification time.
+    The state is cached per process and reused while ``HEAD``, the branch it points at and
+    the index keep their stamps and a :class:`~loopml.tracking.treewatch.TreeWatch` over
+    the work tree reports no change, so a loop of short runs pays ``git status`` once.
     """
     if shutil.which("git") is None:
         return GitState()
     located = _locate(folder)
     if located is None:
         return GitState()
-    top, git_dir = located
-    status = _git(top, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
+    top, git_dir, common_dir = located
+    signature = _signature(git_dir, common_dir)
+    with _STATES_LOCK:
+        cached = _STATES.get(top)
+    if cached is not None and cached.signature == signature and not cached.watch.changed():
+        return cached.state
+    watch = TreeWatch(top, _tracked(top, signature))  # armed before git status reads the tree
+    state, untracked = _read_state(top, git_dir)
+    if untracked and watch.kind != "none":
+        watch.close()
+        watch = TreeWatch(top, [*_tracked(top, signature), *untracked])
+        state, _ = _read_state(top, git_dir)
+    with _STATES_LOCK:
+        previous = _STATES.get(top)
+        if previous is not None:
+            previous.watch.close()
+        _STATES[top] = _CachedState(signature, state, watch)
+    return state
+
+
+def cached_git_state(folder: Path) -> GitState | None:
+    """Return the cached git state of ``folder`` if it is still valid, else ``None``.
+
+    Costs a few ``stat`` calls and one non-blocking read; never runs ``git``. A folder
+    outside any repository answers an empty state once it has been looked up.
+    """
+    if folder not in _LOCATED:
+        return None
+    located = _LOCATED[folder]
+    if located is None:
+        return GitState()
+    top, git_dir, common_dir = located
+    with _STATES_LOCK:
+        cached = _STATES.get(top)
+    if cached is None or cached.signature != _signature(git_dir, common_dir):
+        return None
+    return None if cached.watch.changed() else cached.state
+
+
+def _read_state(top: Path, git_dir: Path) -> tuple[GitState, list[str]]:
+    status = _git(
+        top,
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "-z",
+        "--untracked-files=all",
+        env=_read_only_env(),
+    )
     if status is None:
-        return GitState(root=str(top))
+        return GitState(root=str(top)), []
     commit, branch, changed, untracked = parse_status(status)
     if not changed and not untracked:
-        return GitState(commit, branch, False, b"", str(top))
+        return GitState(commit, branch, False, b"", str(top)), []
     small, skipped = _pick_untracked(top, untracked)
     key = (str(top), commit, _stamp(top, changed + small))
     with _DIFF_LOCK:
@@ -124,7 +187,56 @@ def git_state(folder: Path) -> GitState:
         with _DIFF_LOCK:
             _DIFFS.clear()  # keep one entry: the current state of the tree
             _DIFFS[key] = diff
-    return GitState(commit, branch, bool(diff), diff, str(top), tuple(skipped))
+    state = GitState(commit, branch, bool(diff), diff, str(top), tuple(skipped))
+    return state, untracked
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedState:
+    signature: tuple[object, ...]
+    state: GitState
+    watch: TreeWatch
+
+
+_STATES: dict[Path, _CachedState] = {}
+_STATES_LOCK = threading.Lock()
+_TRACKED: dict[tuple[Path, tuple[object, ...]], tuple[str, ...]] = {}
+
+
+def _read_only_env() -> dict[str, str]:
+    # git status may otherwise refresh the user's index; capture only reads the repository.
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+
+
+def _signature(git_dir: Path, common_dir: Path) -> tuple[object, ...]:
+    """Stamps of what a commit, checkout, reset or ``git add`` changes: HEAD, ref, index."""
+    try:
+        head = (git_dir / "HEAD").read_bytes()
+    except OSError:
+        head = b""
+    ref = head[5:].strip().decode(errors="replace") if head.startswith(b"ref: ") else ""
+    paths = [git_dir / "index", common_dir / "packed-refs", common_dir / "info" / "exclude"]
+    if ref:
+        paths.append(common_dir / ref)
+    stamps: list[object] = [head]
+    for path in paths:
+        try:
+            info = path.stat()
+            stamps.append((info.st_size, info.st_mtime_ns, info.st_ino))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+def _tracked(top: Path, signature: tuple[object, ...]) -> tuple[str, ...]:
+    key = (top, signature)
+    found = _TRACKED.get(key)
+    if found is None:
+        listed = _git(top, "ls-files", "-z", env=_read_only_env()) or b""
+        found = tuple(name for name in listed.decode(errors="replace").split("\0") if name)
+        _TRACKED.clear()
+        _TRACKED[key] = found
+    return found
 
 
 def parse_status(raw: bytes) -> tuple[str | None, str | None, list[str], list[str]]:
@@ -168,27 +280,94 @@ def _stamp(top: Path, paths: list[str]) -> tuple[tuple[str, int, int], ...]:
     return tuple(stamps)
 
 
-@cache
-def _locate(folder: Path) -> tuple[Path, Path] | None:
-    found = _git(folder, "rev-parse", "--show-toplevel", "--absolute-git-dir")
-    if found is None:
-        return None
-    lines = found.decode().strip().splitlines()
-    return (Path(lines[0]), Path(lines[1])) if len(lines) == 2 else None
+_LOCATED: dict[Path, tuple[Path, Path, Path] | None] = {}
+
+
+def _locate(folder: Path) -> tuple[Path, Path, Path] | None:
+    """Return (top, git dir, common git dir) of the repository holding ``folder``."""
+    if folder in _LOCATED:
+        return _LOCATED[folder]
+    found = _git(folder, "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir")
+    located = None
+    if found is not None:
+        lines = found.decode().strip().splitlines()
+        if len(lines) == 3:
+            top, git_dir = Path(lines[0]), Path(lines[1])
+            common = Path(lines[2]) if Path(lines[2]).is_absolute() else folder / lines[2]
+            located = (top, git_dir, common.resolve())
+    _LOCATED[folder] = located
+    return located
 
 
 @cache
 def _packages() -> tuple[str, ...]:
-    found = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            found[name.lower()] = f"{name}=={dist.version}"
+    """Installed distributions as ``name==version``, read once per process.
+
+    Names and versions come from the ``*.dist-info`` folder names (PEP 376/427), which
+    needs one directory listing per ``sys.path`` entry; only distributions without such a
+    folder (old egg installs) have their metadata file parsed.
+    """
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as listing:
+                names = [e.name for e in listing if e.name.endswith((".dist-info", ".egg-info"))]
+        except OSError:
+            continue
+        for name in names:
+            spec = _from_folder_name(name) or _from_metadata(Path(entry or ".") / name)
+            if spec is not None:
+                found.setdefault(_normalise(spec[0]), f"{spec[0]}=={spec[1]}")
     return tuple(found[k] for k in sorted(found))
 
 
+def _from_folder_name(name: str) -> tuple[str, str] | None:
+    if not name.endswith(".dist-info"):
+        return None
+    stem = name.removesuffix(".dist-info")
+    project, sep, version = stem.rpartition("-")
+    return (project, version) if sep and project and version else None
+
+
+def _from_metadata(folder: Path) -> tuple[str, str] | None:
+    """Read ``Name`` and ``Version`` from an egg-info's PKG-INFO (or a METADATA file)."""
+    found: dict[str, str] = {}
+    for candidate in (folder / "PKG-INFO", folder / "METADATA", folder):
+        try:
+            with candidate.open(encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    if not line.strip():
+                        break  # headers end at the first blank line
+                    field_name, sep, value = line.partition(":")
+                    if sep and field_name in {"Name", "Version"}:
+                        found.setdefault(field_name, value.strip())
+        except OSError:
+            continue
+        if "Name" in found and "Version" in found:
+            return found["Name"], found["Version"]
+    return None
+
+
+def _normalise(project: str) -> str:
+    return re.sub(r"[-_.]+", "-", project).lower()
+
+
 def environment() -> Environment:
-    """Return the interpreter, platform and installed packages (packages are read once)."""
+    """Return the interpreter, platform and installed packages (packages are read once).
+
+    The same object is returned while ``sys.argv`` and the working directory stay the same,
+    so its requirement and description bytes are built once per process.
+    """
+    key = (tuple(sys.argv), os.getcwd())
+    cached = _ENVIRONMENTS.get(key)
+    if cached is None:
+        cached = _environment()
+        _ENVIRONMENTS.clear()
+        _ENVIRONMENTS[key] = cached
+    return cached
+
+
+def _environment() -> Environment:
     return Environment(
         python_version=platform.python_version(),
         platform=platform.platform(),

@@ -9,10 +9,11 @@ from __future__ import annotations
 import sys
 from array import array
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
 MAX_CHUNK_POINTS = 100_000
 _SWAP = sys.byteorder != "little"
@@ -31,22 +32,79 @@ class Chunk:
     values: bytes
 
 
-def pack(points: Iterable[tuple[str, float, int, int]]) -> list[Chunk]:
+def pack(points: Sequence[tuple[str, float, int, int]]) -> list[Chunk]:
     """Group ``(key, value, step, timestamp)`` points by key into chunks, keeping order."""
-    by_key: dict[str, tuple[array[int], array[int], array[float]]] = {}
-    for key, value, step, timestamp in points:
-        arrays = by_key.get(key)
-        if arrays is None:
-            arrays = by_key[key] = (array("q"), array("q"), array("d"))
-        arrays[0].append(step)
-        arrays[1].append(timestamp)
-        arrays[2].append(value)
-    chunks = []
-    for key, (steps, stamps, values) in by_key.items():
-        for start in range(0, len(steps), MAX_CHUNK_POINTS):
-            end = start + MAX_CHUNK_POINTS
-            chunks.append(_chunk(key, steps[start:end], stamps[start:end], values[start:end]))
-    return chunks
+    return [
+        chunk
+        for key, (steps, stamps, values) in columns(points).items()
+        for chunk in pack_columns(key, steps, stamps, values)
+    ]
+
+
+def pack_columns(
+    key: str, steps: Sequence[int], stamps: Sequence[int], values: Sequence[float]
+) -> list[Chunk]:
+    """Pack one key's columns into chunks of at most ``MAX_CHUNK_POINTS`` points."""
+    return [
+        _chunk(
+            key,
+            array("q", steps[start : start + MAX_CHUNK_POINTS]),
+            array("q", stamps[start : start + MAX_CHUNK_POINTS]),
+            array("d", values[start : start + MAX_CHUNK_POINTS]),
+        )
+        for start in range(0, len(steps), MAX_CHUNK_POINTS)
+    ]
+
+
+_KEY, _VALUE, _STEP, _STAMP = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
+Columns = tuple[tuple[int, ...], tuple[int, ...], tuple[float, ...]]
+
+
+def columns(points: Sequence[tuple[str, float, int, int]]) -> dict[str, Columns]:
+    """Split points into per-key ``(steps, timestamps, values)`` tuples, keeping order.
+
+    The work is done by C-level builtins (``zip``, ``sorted``, ``itemgetter``), not a
+    Python loop per point: one key (the usual case) costs a transpose.
+    """
+    if not points:
+        return {}
+    keys = tuple(map(_KEY, points))
+    values = tuple(map(_VALUE, points))
+    steps = tuple(map(_STEP, points))
+    stamps = tuple(map(_STAMP, points))
+    first = keys[0]
+    if keys.count(first) == len(keys):
+        return {first: (steps, stamps, values)}
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: order kept per key
+    grouped: dict[str, Columns] = {}
+    start = 0
+    for key in sorted(dict.fromkeys(keys)):
+        end = start + keys.count(key)
+        pick = order[start:end]
+        grouped[key] = (_take(steps, pick), _take(stamps, pick), _take(values, pick))
+        start = end
+    return {key: grouped[key] for key in dict.fromkeys(keys)}
+
+
+def latest(steps: Sequence[int], stamps: Sequence[int]) -> int:
+    """Return the index of the newest point: highest step, then timestamp, then the last."""
+    top = max(steps)
+    best = position = steps.index(top)
+    if steps.count(top) == 1:
+        return best
+    while True:
+        try:
+            position = steps.index(top, position + 1)
+        except ValueError:
+            return best
+        if stamps[position] >= stamps[best]:
+            best = position
+
+
+def _take(column: tuple[Any, ...], pick: list[int]) -> tuple[Any, ...]:
+    if len(pick) == 1:
+        return (column[pick[0]],)
+    return itemgetter(*pick)(column)  # type: ignore[no-any-return]
 
 
 def _chunk(key: str, steps: array[int], stamps: array[int], values: array[float]) -> Chunk:

@@ -90,16 +90,51 @@ def _compile(node: s.Node) -> ColumnElement[bool]:
     return _keyed(node)
 
 
-def _keyed(node: s.Compare | s.InList | s.Like | s.IsNull) -> ColumnElement[bool]:
+def split_drivers(node: s.Node | None) -> tuple[list[Select[Any]], s.Node | None]:
+    """Split off the run-id sets that a filter's top-level AND requires.
+
+    Returns ``(drivers, rest)``: each driver selects the ``run_id`` of the runs that have a
+    metric, param or tag matching one predicate; a run matches the filter when it is in
+    every driver and satisfies ``rest``. Searching from the intersection of the drivers
+    reads only matching runs (through the key-leading indexes) whatever the planner
+    would guess without table statistics.
+    """
+    items = node.items if isinstance(node, s.And) else (() if node is None else (node,))
+    drivers: list[Select[Any]] = []
+    rest: list[s.Node] = []
+    for item in items:
+        found = _member_of(item)
+        if found is None:
+            rest.append(item)
+        else:
+            drivers.append(found)
+    if not drivers:
+        return [], node
+    return drivers, (None if not rest else rest[0] if len(rest) == 1 else s.And(tuple(rest)))
+
+
+def _member_of(node: s.Node) -> Select[Any] | None:
+    if isinstance(node, s.And | s.Or | s.Not) or node.field.kind == "attributes":
+        return None
+    if isinstance(node, s.IsNull) and not node.negated:
+        return None  # "is null" means the run lacks the key: not a membership
+    return _keyed_runs(node)
+
+
+def _keyed_runs(node: s.Compare | s.InList | s.Like | s.IsNull) -> Select[Any]:
     field = node.field
     table = {"metrics": t.latest_metrics, "params": t.params, "tags": t.tags}[field.kind]
     has_key = table.c.key == field.key
     if isinstance(node, s.IsNull):
-        present = t.runs.c.id.in_(select(table.c.run_id).where(has_key))
-        return present if node.negated else not_(present)
-    condition = _value_condition(field, node, table)
-    matching = t.runs.c.id.in_(select(table.c.run_id).where(has_key, condition))
-    return matching
+        return select(table.c.run_id).where(has_key)
+    return select(table.c.run_id).where(has_key, _value_condition(field, node, table))
+
+
+def _keyed(node: s.Compare | s.InList | s.Like | s.IsNull) -> ColumnElement[bool]:
+    present = t.runs.c.id.in_(_keyed_runs(node))
+    if isinstance(node, s.IsNull) and not node.negated:
+        return not_(present)
+    return present
 
 
 def _value_condition(field: s.Field, node: s.Compare | s.InList | s.Like, table: Any) -> Any:

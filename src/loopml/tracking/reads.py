@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import (
+    Double,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    intersect,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 
 from loopml._utils.clock import now_ms
 from loopml.errors import ArtifactNotFound, InvalidInput, RunNotFound
 from loopml.store.tables import tracking as t
 from loopml.tracking.entities import ArtifactInfo, Metric, RunInfo
 from loopml.tracking.packing import unpack
-from loopml.tracking.query import compile_filter, order_columns
+from loopml.tracking.query import compile_filter, order_columns, split_drivers
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -23,7 +36,31 @@ if TYPE_CHECKING:
 
 MAX_PAGE = 50_000
 _RUN_FROM = t.runs.join(t.experiments, t.runs.c.experiment_id == t.experiments.c.id)
-_RUN_COLUMNS = (*t.runs.c, t.experiments.c.name.label("experiment_name"))
+# In the order of RunInfo's fields, so a row becomes a RunInfo positionally.
+_RUN_COLUMNS = (
+    t.runs.c.id,
+    t.runs.c.experiment_id,
+    t.experiments.c.name.label("experiment_name"),
+    t.runs.c.name,
+    t.runs.c.status,
+    t.runs.c.start_time,
+    t.runs.c.end_time,
+    t.runs.c.user_name,
+    t.runs.c.parent_id,
+    t.runs.c.pipeline_run_id,
+    t.runs.c.step_name,
+    t.runs.c.source,
+    t.runs.c.git_commit,
+    t.runs.c.git_branch,
+    t.runs.c.git_dirty,
+    t.runs.c.git_diff_digest,
+    t.runs.c.env_digest,
+    t.runs.c.python_version,
+    t.runs.c.platform,
+    t.runs.c.seed,
+    t.runs.c.error,
+    t.runs.c.deleted_at,
+)
 
 
 def get_run(db: Database, run_id: str) -> RunInfo:
@@ -60,7 +97,7 @@ def search(
     include_deleted: bool = False,
 ) -> tuple[list[RunInfo], bool]:
     """Run a compiled search; return one page of runs and whether more pages follow."""
-    if not 1 <= limit <= MAX_PAGE:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
     query = _search_query(
         node,
@@ -95,7 +132,14 @@ def _search_query(
     cached = _QUERIES.get(key)
     if cached is not None:
         return cached
-    query = select(*_RUN_COLUMNS).select_from(_RUN_FROM).where(compile_filter(node))
+    drivers, rest = split_drivers(node)
+    source: Any = _RUN_FROM
+    if drivers:
+        hits = (drivers[0] if len(drivers) == 1 else intersect(*drivers)).subquery("hits")
+        source = hits.join(t.runs, t.runs.c.id == hits.c.run_id).join(
+            t.experiments, t.runs.c.experiment_id == t.experiments.c.id
+        )
+    query: Select[Any] = select(*_RUN_COLUMNS).select_from(source).where(compile_filter(rest))
     if experiment_ids is not None:
         query = query.where(t.runs.c.experiment_id.in_(list(experiment_ids)))
     if not include_deleted:
@@ -109,63 +153,45 @@ def _search_query(
 
 
 _IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
-_PARAMS_OF = select(t.params.c.run_id, t.params.c.key, t.params.c.value).where(
-    t.params.c.run_id.in_(_IDS)
-)
-_TAGS_OF = select(t.tags.c.run_id, t.tags.c.key, t.tags.c.value).where(t.tags.c.run_id.in_(_IDS))
-_METRICS_OF = select(
-    t.latest_metrics.c.run_id, t.latest_metrics.c.key, t.latest_metrics.c.value
-).where(t.latest_metrics.c.run_id.in_(_IDS))
+
+
+def _details_of(ids: Any) -> Select[Any]:
+    """Params, tags and latest metrics of some runs in one round trip (kind 0, 1, 2)."""
+    text_null, number_null = cast(null(), Text), cast(null(), Double)
+    return union_all(
+        select(literal(0), t.params.c.run_id, t.params.c.key, t.params.c.value, number_null).where(
+            t.params.c.run_id.in_(ids)
+        ),
+        select(literal(1), t.tags.c.run_id, t.tags.c.key, t.tags.c.value, number_null).where(
+            t.tags.c.run_id.in_(ids)
+        ),
+        select(
+            literal(2),
+            t.latest_metrics.c.run_id,
+            t.latest_metrics.c.key,
+            text_null,
+            t.latest_metrics.c.value,
+        ).where(t.latest_metrics.c.run_id.in_(ids)),
+    )  # type: ignore[return-value]
+
+
+_DETAILS_OF = _details_of(_IDS)
 
 
 def attach(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
     """Build :class:`RunInfo` objects for ``rows``, reading their params, metrics and tags."""
     if not rows:
         return []
-    ids = [row.id for row in rows]
-    params: dict[str, dict[str, str]] = {i: {} for i in ids}
-    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
-    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-    for query, target in ((_PARAMS_OF, params), (_TAGS_OF, tags)):
-        for run_id, key, value in conn.execute(query, {"ids": ids}).all():
-            target[run_id][key] = value
+    details: dict[str, tuple[dict[str, str], dict[str, float], dict[str, str]]] = {
+        row[0]: ({}, {}, {}) for row in rows
+    }
     nan = float("nan")
-    for run_id, key, value in conn.execute(_METRICS_OF, {"ids": ids}).all():
-        metrics[run_id][key] = nan if value is None else value
-    return [_run_info(row, params[row.id], metrics[row.id], tags[row.id]) for row in rows]
-
-
-def _run_info(
-    row: Any, params: dict[str, str], metrics: dict[str, float], tags: dict[str, str]
-) -> RunInfo:
-    m = row._mapping
-    return RunInfo(
-        id=m["id"],
-        experiment_id=m["experiment_id"],
-        experiment=m["experiment_name"],
-        name=m["name"],
-        status=m["status"],
-        start_time=m["start_time"],
-        end_time=m["end_time"],
-        user=m["user_name"],
-        parent_id=m["parent_id"],
-        pipeline_run_id=m["pipeline_run_id"],
-        step_name=m["step_name"],
-        source=m["source"],
-        git_commit=m["git_commit"],
-        git_branch=m["git_branch"],
-        git_dirty=m["git_dirty"],
-        git_diff_digest=m["git_diff_digest"],
-        env_digest=m["env_digest"],
-        python_version=m["python_version"],
-        platform=m["platform"],
-        seed=m["seed"],
-        error=m["error"],
-        deleted_at=m["deleted_at"],
-        params=params,
-        metrics=metrics,
-        tags=tags,
-    )
+    for kind, run_id, key, text, number in conn.execute(_DETAILS_OF, {"ids": list(details)}):
+        if kind == 2:
+            details[run_id][1][key] = nan if number is None else number
+        else:
+            details[run_id][0 if kind == 0 else 2][key] = text
+    return [RunInfo(*row, *details[row[0]]) for row in rows]  # type: ignore[call-arg]
 
 
 def metric_history(db: Database, run_id: str, key: str) -> tuple[Any, Any, Any]:

@@ -17,7 +17,7 @@ from loopml._utils.clock import now_ms
 from loopml._utils.ids import new_id
 from loopml.errors import Conflict, InvalidInput, ParamConflict, RunNotActive
 from loopml.store.tables import tracking as t
-from loopml.tracking import experiments as ex, reads, validation as v
+from loopml.tracking import experiments as ex, provenance, reads, validation as v
 from loopml.tracking.buffer import Point, write_points
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from loopml.store import BlobRef, Store
+    from loopml.tracking.capture import Capture
     from loopml.tracking.entities import ArtifactInfo, RunInfo
 
 ENDED = ("FINISHED", "FAILED", "KILLED")
@@ -207,6 +208,14 @@ def artifact_path(name: str) -> str:
             "without '..'"
         )
     return path
+
+
+def record_capture(store: Store, run_id: str, captured: Capture) -> None:
+    """Record git state and environment captured elsewhere (a remote client) on a run."""
+    found = provenance.provenance(store, captured)
+    with store.db.write() as conn:
+        reads.require_run(conn, store.db, run_id)
+        provenance.write(conn, store, run_id, found, now_ms(), columns=True)
 
 
 def get_run(store: Store, run_id: str) -> RunInfo:

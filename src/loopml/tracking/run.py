@@ -10,21 +10,30 @@ from __future__ import annotations
 
 import atexit
 import logging
+import re
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
+from time import time_ns
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from loopml._utils.clock import now_ms, to_ms
 from loopml.errors import Conflict, InvalidInput, ParamConflict, RunNotActive
+from loopml.store.hooks import STATES, LifecycleEvent, notify
 from loopml.store.tables import tracking as t
-from loopml.tracking import artifacts as codec, capture as cap, validation as v
-from loopml.tracking.buffer import MetricBuffer, Point, write_points
+from loopml.tracking import (
+    artifacts as codec,
+    capture as cap,
+    heartbeat as beats,
+    provenance as prov,
+    validation as v,
+)
+from loopml.tracking.buffer import FLUSH_SIZE, MetricBuffer, Point, write_points
 from loopml.tracking.entities import ArtifactInfo
 
 if TYPE_CHECKING:
@@ -38,6 +47,7 @@ if TYPE_CHECKING:
     from loopml.models.packages import ModelPackage
     from loopml.store import BlobRef, Store
     from loopml.tracking.entities import Experiment
+    from loopml.tracking.heartbeat import HeartbeatSettings
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +87,7 @@ class Run:
         capture: bool = True,
         code_dir: Path | None = None,
         model_logger: ModelLogger | None = None,
+        heartbeat: HeartbeatSettings | None = None,
     ) -> None:
         self.store = store
         self._model_logger = model_logger
@@ -90,8 +101,11 @@ class Run:
         self._keys: set[str] = set()
         self._buffer = MetricBuffer(store.db, run_id)
         self._ended = threading.Event()
+        self._captured: prov.Provenance | None = None
         self._capture_thread: threading.Thread | None = None
         if capture:
+            # Capture not already recorded by start_run (not cached): compute it in the
+            # background; end() waits for it and records it in its own transaction.
             self._capture_thread = threading.Thread(
                 target=self._capture,
                 args=(code_dir,),
@@ -99,6 +113,8 @@ class Run:
                 daemon=True,
             )
             self._capture_thread.start()
+        if heartbeat is not None:
+            beats.beat_for(store.db, run_id, heartbeat)
         _track_open(self)
 
     def __repr__(self) -> str:
@@ -216,20 +232,32 @@ class Run:
             step: position in the series; defaults to one past the last step of ``key``.
             timestamp: epoch milliseconds or a datetime; defaults to now.
         """
-        if self._ended.is_set():
-            self._check_active()
+        # The hot path: a few dict lookups and one append. A run that has ended has no
+        # admitted keys, so the first branch also refuses points after the end.
         if key not in self._keys:
-            v.check_key("metric", key)
-            self._keys.add(key)
-        number = value if type(value) is float else v.metric_value(key, value)
+            self._admit(key)
+        if type(value) is not float:
+            value = v.metric_value(key, value)
+        next_step = self._next_step
+        expected = next_step.get(key, 0)
         if step is None:
-            step = self._next_step.get(key, 0)
+            step = expected
         elif type(step) is not int:
             step = _step(key, step)
-        if step >= self._next_step.get(key, 0):
-            self._next_step[key] = step + 1
-        stamp = now_ms() if timestamp is None else to_ms(timestamp)
-        self._buffer.add(key, number, step, stamp)
+        if step >= expected:
+            next_step[key] = step + 1
+        buffer = self._buffer
+        buffer.push(
+            (key, value, step, time_ns() // 1_000_000 if timestamp is None else to_ms(timestamp))
+        )
+        pending = len(buffer)
+        if pending % FLUSH_SIZE == 0:
+            buffer.pressure(pending)
+
+    def _admit(self, key: str) -> None:
+        self._check_active()
+        v.check_key("metric", key)
+        self._keys.add(key)
 
     def log_metrics(
         self,
@@ -328,6 +356,8 @@ class Run:
         root = Path(folder)
         if not root.is_dir():
             raise InvalidInput(f"{root} is not a folder; use run.log_artifact for a single file")
+        if prefix:
+            prefix = _artifact_path(prefix.rstrip("/") or prefix)
         entries = []
         for file in sorted(p for p in root.rglob("*") if p.is_file()):
             relative = file.relative_to(root).as_posix()
@@ -460,21 +490,38 @@ class Run:
             raise InvalidInput(f"a run ends FINISHED, FAILED or KILLED, not {status!r}")
         if self._ended.is_set():
             return
-        self._buffer.close()
-        if self._capture_thread is not None:
-            self._capture_thread.join(cap.CAPTURE_TIMEOUT_S)
-            if self._capture_thread.is_alive():
-                logger.warning("run %s: environment capture timed out", self.id)
-                self.set_tags({"loopml.capture": "timed out"})
-        with self.store.db.write() as conn:
+        captured = self._wait_for_capture()
+        beats.stop(self.id)
+        db = self.store.db
+        # Buffered points, the capture and the final status in one transaction.
+        with self._buffer.pending() as points, db.write() as conn:
+            if points:
+                write_points(conn, db, self.id, points)
+            if captured is not None:
+                prov.write(conn, self.store, self.id, captured, now_ms(), columns=True)
             conn.execute(
-                update(t.runs)
-                .where(t.runs.c.id == self.id)
-                .values(status=status, end_time=now_ms(), error=error)
+                _END_RUN, {"run": self.id, "status": status, "end": now_ms(), "error": error}
             )
+        self._buffer.close()
         self.status = status
         self._ended.set()
+        self._keys = set()
         _forget(self)
+        if self.store.hooks:
+            event = LifecycleEvent("run", self.id, STATES[status], now_ms(), self.experiment.name)
+            notify(self.store, event)
+
+    def _wait_for_capture(self) -> prov.Provenance | None:
+        thread = self._capture_thread
+        if thread is None:
+            return None
+        thread.join(cap.CAPTURE_TIMEOUT_S)
+        if thread.is_alive():
+            logger.warning("run %s: environment capture timed out", self.id)
+            self.set_tags({"loopml.capture": "timed out"})
+            return None
+        self._capture_thread = None
+        return self._captured
 
     def _check_active(self) -> None:
         if self._ended.is_set():
@@ -485,66 +532,16 @@ class Run:
 
     def _capture(self, code_dir: Path | None) -> None:
         try:
-            captured = cap.capture(code_dir)
-            record_capture(self.store, self.id, captured)
+            self._captured = prov.provenance(self.store, cap.capture(code_dir))
         except Exception:  # capture must never break a run
             logger.warning("run %s: environment capture failed", self.id, exc_info=True)
 
 
-def record_capture(store: Store, run_id: str, captured: cap.Capture) -> None:
-    """Store the captured environment and git state on the run (artifacts + columns)."""
-    git, env = captured.git, captured.environment
-    requirements = store.blobs.put_bytes(env.requirements(), codec.TEXT)
-    environment = store.blobs.put_bytes(env.describe(), codec.JSON)
-    entries = [
-        ("_loopml/requirements.txt", requirements),
-        ("_loopml/environment.json", environment),
-    ]
-    diff_digest = None
-    if git.diff:
-        diff = store.blobs.put_bytes(git.diff, "text/x-diff")
-        entries.append(("_loopml/git.diff", diff))
-        diff_digest = diff.digest
-    now = now_ms()
-    with store.db.write() as conn:
-        for _, ref in entries:
-            store.record_blob(conn, ref)
-        conn.execute(
-            store.db.upsert(t.run_artifacts, ["run_id", "path"], ["digest", "size", "media_type"]),
-            [
-                {
-                    "run_id": run_id,
-                    "path": p,
-                    "digest": r.digest,
-                    "size": r.size,
-                    "media_type": r.media_type,
-                    "created_at": now,
-                }
-                for p, r in entries
-            ],
-        )
-        conn.execute(
-            update(t.runs)
-            .where(t.runs.c.id == run_id)
-            .values(
-                git_commit=git.commit,
-                git_branch=git.branch,
-                git_dirty=git.dirty,
-                git_diff_digest=diff_digest,
-                env_digest=requirements.digest,
-                python_version=env.python_version,
-                platform=env.platform[:256],
-            )
-        )
-        if git.skipped_untracked:
-            conn.execute(
-                store.db.upsert(t.tags, ["run_id", "key"], ["value"]),
-                {
-                    "run_id": run_id,
-                    "key": "loopml.git.skipped_untracked",
-                    "value": v.tag_value("x", ", ".join(git.skipped_untracked))[:8000],
-                },
-            )
+_END_RUN = (
+    update(t.runs)
+    .where(t.runs.c.id == bindparam("run"))
+    .values(status=bindparam("status"), end_time=bindparam("end"), error=bindparam("error"))
+)
 
 
 # ---------------------------------------------------------------------- active runs
@@ -641,14 +638,37 @@ def _step(key: str, step: object) -> int:
     return step
 
 
-def _artifact_path(name: str) -> str:
-    path = name.replace("\\", "/").strip("/")
-    if not path or ".." in path.split("/") or len(path) > 1024:
+def _artifact_path(name: object) -> str:
+    """Return ``name`` as a clean relative artifact path, or raise :class:`InvalidInput`.
+
+    Refused: anything but a string, empty names, absolute paths (``/x``, ``C:/x``,
+    ``//host/x``), ``.``, ``..`` or empty segments, NUL or control characters, and paths
+    over 1024 characters. ``\\`` counts as a separator, so ``..\\x`` is refused too.
+    """
+    if not isinstance(name, str):
+        raise InvalidInput(f"artifact name must be a string, got {type(name).__name__}")
+    path = name.replace("\\", "/")
+    problem = None
+    if not path:
+        problem = "is empty"
+    elif path.startswith("/") or _DRIVE.match(path):
+        problem = "is absolute"
+    elif any(segment in {"", ".", ".."} for segment in path.split("/")):
+        problem = "has an empty, '.' or '..' segment"
+    elif _CONTROL.search(path):
+        problem = "holds a control character"
+    elif len(path) > 1024:
+        problem = f"has {len(path)} characters"
+    if problem is not None:
         raise InvalidInput(
-            f"artifact name {name!r} must be a relative path of at most 1024 characters "
-            "without '..'"
+            f"artifact name {name[:200]!r} {problem}; use a relative path of at most 1024 "
+            "characters such as 'plots/roc.png' (no '.', '..', empty or absolute parts)"
         )
     return path
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _artifact_info(row: Mapping[str, Any]) -> ArtifactInfo:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from loopml.errors import InvalidFilter
+from loopml.tracking import search_limits as limits
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -211,8 +212,16 @@ def tokenize(text: str) -> list[Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
+            char = text[position]
+            if char in "'\"`":
+                raise InvalidFilter(
+                    f"unterminated {'name' if char == '`' else 'string'} starting at position "
+                    f"{position}; close it with {char}",
+                    text=text,
+                    position=position,
+                )
             raise InvalidFilter(
-                f"unexpected character {text[position]!r} at position {position}",
+                f"unexpected character {char!r} at position {position}",
                 text=text,
                 position=position,
             )
@@ -234,7 +243,9 @@ def parse_filter(text: str | None) -> Node | None:
         >>> str(parse_filter("metrics.acc > 0.9 and params.model = 'gbm'"))
         "metrics.acc > 0.9 and params.model = 'gbm'"
     """
-    if text is None or not text.strip():
+    if text is None:
+        return None
+    if not limits.check_text(text).strip():
         return None
     parser = _Parser(text)
     node = parser.or_expr()
@@ -248,9 +259,14 @@ def parse_order_by(items: Sequence[str] | str | None) -> list[OrderBy]:
         return []
     if isinstance(items, str):
         items = [items]
+    if not isinstance(items, list | tuple):
+        raise InvalidFilter(
+            f"order_by must be a string or a list of strings such as ['metrics.acc desc'], "
+            f"got {type(items).__name__}"
+        )
     result = []
     for item in items:
-        parser = _Parser(item)
+        parser = _Parser(limits.check_text(item, "order_by item"))
         field = parser.field()
         descending = False
         token = parser.peek()
@@ -266,6 +282,9 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.index = 0
+        self.depth = 0
+        self.predicates = 0
+        self.values = 0
 
     def peek(self) -> Token:
         return self.tokens[self.index]
@@ -303,17 +322,28 @@ class _Parser:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def not_expr(self) -> Node:
+        if self.is_keyword("not") or self.peek().text == "(":
+            self.depth += 1
+            if self.depth > limits.MAX_DEPTH:
+                raise self.error(
+                    f"parentheses and 'not' nest more than {limits.MAX_DEPTH} deep; "
+                    "flatten the filter"
+                )
+            node = self.nested()
+            self.depth -= 1
+            return node
+        return self.predicate()
+
+    def nested(self) -> Node:
         if self.is_keyword("not"):
             self.advance()
             return Not(self.not_expr())
-        if self.peek().text == "(":
-            self.advance()
-            node = self.or_expr()
-            if self.peek().text != ")":
-                raise self.error("expected ')' to close the parenthesis")
-            self.advance()
-            return node
-        return self.predicate()
+        self.advance()
+        node = self.or_expr()
+        if self.peek().text != ")":
+            raise self.error("expected ')' to close the parenthesis")
+        self.advance()
+        return node
 
     def field(self) -> Field:
         token = self.advance()
@@ -357,6 +387,36 @@ class _Parser:
         raise self.error("expected a key after the '.'", token)
 
     def predicate(self) -> Node:
+        start = self.peek()
+        self.predicates += 1
+        if self.predicates > limits.MAX_PREDICATES:
+            raise self.error(
+                f"the filter has more than {limits.MAX_PREDICATES} predicates; use IN lists "
+                "or split the search",
+                start,
+            )
+        node = self.bare_predicate()
+        if isinstance(node, Compare | InList | Like):
+            self.check(node, start)
+        return node
+
+    def check(self, node: Compare | InList | Like, start: Token) -> None:
+        field = node.field
+        if isinstance(node, Like):
+            values: tuple[Value, ...] = (node.pattern,)
+        else:
+            values = node.values if isinstance(node, InList) else (node.value,)
+        limits.check_values(
+            field.kind,
+            field.key,
+            values,
+            is_like=isinstance(node, Like),
+            op=node.op if isinstance(node, Compare) else "=",
+            text=self.text,
+            position=start.position,
+        )
+
+    def bare_predicate(self) -> Compare | InList | Like | IsNull:
         field = self.field()
         token = self.peek()
         if token.kind == "op":
@@ -392,6 +452,9 @@ class _Parser:
         raise self.error("expected a comparison (=, !=, <, <=, >, >=), IN, LIKE or IS NULL")
 
     def literal(self) -> Value:
+        self.values += 1
+        if self.values > limits.MAX_VALUES:
+            raise self.error(f"the filter has more than {limits.MAX_VALUES} values")
         token = self.advance()
         if token.kind == "number":
             return _number(token.text)
@@ -416,8 +479,12 @@ class _Parser:
 
 
 def _number(text: str) -> int | float:
-    if re.fullmatch(r"[-+]?\d+", text):
-        return int(text)
+    # Integers beyond 64 bits compare as floats (metrics and params are doubles anyway);
+    # int() of a very long digit string is also refused by Python itself.
+    if re.fullmatch(r"[-+]?\d{1,19}", text):
+        number = int(text)
+        if -limits.INT64_MAX - 1 <= number <= limits.INT64_MAX:
+            return number
     return float(text)
 
 

@@ -5,6 +5,8 @@ Limits (documented in docs/tracking.md):
 * keys (params, metrics, tags): 1-250 characters of letters, digits, ``_ - . / : `` and space;
 * param values: at most 6,000 characters once converted with ``str``;
 * tag values: at most 8,000 characters;
+* names, param and tag values: no NUL or lone surrogate characters (refused the same
+  way on SQLite and PostgreSQL);
 * metric values: real numbers (``int``, ``float``, ``bool``, numpy scalars). NaN and
   ±infinity are accepted and kept; NaN never matches a search comparison.
 """
@@ -40,9 +42,33 @@ def check_key(kind: str, key: object) -> str:
     return key
 
 
+def storable(what: str, text: str) -> str:
+    """Return ``text`` if every backend can store it: no NUL, no lone surrogate.
+
+    PostgreSQL refuses NUL in text and no driver encodes a lone surrogate, so both are
+    refused up front, the same way on SQLite and PostgreSQL.
+    """
+    if text.isascii():
+        if "\x00" not in text:
+            return text
+    elif _UNSTORABLE.search(text) is None:
+        return text
+    bad = _UNSTORABLE.search(text)
+    index = bad.start() if bad is not None else -1
+    name = "a NUL character" if text[index] == "\x00" else "a lone surrogate character"
+    raise InvalidInput(
+        f"{what} holds {name} at position {index} ({text[:60]!r}); text stored by loopml "
+        "cannot contain NUL or unpaired surrogates. Remove it, or log the raw bytes as an "
+        "artifact."
+    )
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def param_value(key: str, value: object) -> str:
     """Return the stored text of a param value (``str(value)``), enforcing the length limit."""
-    text = value if isinstance(value, str) else str(value)
+    text = storable(f"param {key!r}", value if isinstance(value, str) else str(value))
     if len(text) > MAX_PARAM_LENGTH:
         raise InvalidInput(
             f"param {key!r} has a value of {len(text)} characters; the limit is "
@@ -53,7 +79,7 @@ def param_value(key: str, value: object) -> str:
 
 def tag_value(key: str, value: object) -> str:
     """Return the stored text of a tag value, enforcing the length limit."""
-    text = value if isinstance(value, str) else str(value)
+    text = storable(f"tag {key!r}", value if isinstance(value, str) else str(value))
     if len(text) > MAX_TAG_LENGTH:
         raise InvalidInput(
             f"tag {key!r} has a value of {len(text)} characters; the limit is {MAX_TAG_LENGTH}. "
@@ -89,4 +115,4 @@ def check_name(kind: str, name: object) -> str:
         raise InvalidInput(f"{kind} name must be a non-empty string, got {name!r}")
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"{kind} name has {len(name)} characters; use at most {MAX_NAME_LENGTH}")
-    return name
+    return storable(f"{kind} name", name)

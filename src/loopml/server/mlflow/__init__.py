@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from loopml.server.mlflow import artifacts, registry, tracking
+from typing import TYPE_CHECKING
 
-ROUTERS = (tracking.router, registry.router, artifacts.router)
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.server.mlflow.every import ROUTERS as ROUTERS
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

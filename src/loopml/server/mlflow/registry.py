@@ -33,6 +33,7 @@ from loopml.server.mlflow.messages import (
     VersionTag,
 )
 from loopml.server.mlflow.tracking import _offset, _token
+from loopml.server.routers._shared import version_number, version_ref
 
 if TYPE_CHECKING:
     from loopml.client import Client
@@ -162,7 +163,9 @@ def delete_registered_model_tag(request: Request, body: ModelTag) -> Empty:
 )
 def set_alias(request: Request, body: SetAlias) -> Empty:
     """Point an alias at a version (recorded in the alias history)."""
-    _client(request).models.set_alias(body.name, body.alias, body.version, by=_by(request))
+    _client(request).models.set_alias(
+        body.name, body.alias, version_ref(body.version), by=_by(request)
+    )
     return Empty()
 
 
@@ -226,7 +229,7 @@ def get_model_version(
     version: Annotated[str, Query(max_length=32, pattern=r"^\d+$")],
 ) -> ModelVersionOut:
     """Return one version."""
-    found = _client(request).models.get_model_version(name, int(version))
+    found = _client(request).models.get_model_version(name, _number(version))
     return ModelVersionOut(model_version=convert.model_version(found))
 
 
@@ -312,7 +315,7 @@ def get_download_uri(
 ) -> DownloadUriOut:
     """Return where the version's files are (an ``mlflow-artifacts:`` URI)."""
     client = _client(request)
-    found = client.models.get_model_version(name, int(version))
+    found = client.models.get_model_version(name, _number(version))
     run_id, folder = _source(found.source, found.run_id)
     if run_id is None:
         return DownloadUriOut(artifact_uri=found.source)
@@ -335,9 +338,7 @@ def _is_package(client: Client, run_id: str, folder: str) -> bool:
 
 
 def _number(version: str) -> int:
-    if not version.isdigit():
-        raise InvalidFilter(f"version must be a number, got {version!r}")
-    return int(version)
+    return version_number(version)
 
 
 _CLAUSE = re.compile(r"""^\s*(name|run_id)\s*=\s*(?:'([^']*)'|"([^"]*)")\s*$""", re.IGNORECASE)

@@ -37,6 +37,7 @@ from loopml.server.mlflow.messages import (
     UpdateExperiment,
     UpdateRun,
 )
+from loopml.server.routers._shared import name_or_id
 from loopml.tracking import records
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def _experiment(client: Client, experiment_id: str) -> Experiment:
         return client.runs.set_experiment(client.runs.default_experiment)
     if not experiment_id.isdigit():
         raise ExperimentNotFound(f"no experiment with id {experiment_id!r}; ids are numbers")
-    return client.runs.get_experiment(int(experiment_id))
+    return client.runs.get_experiment(name_or_id(experiment_id))
 
 
 # ---------------------------------------------------------------------- experiments

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from loopml.server.routers import (
-    blobs,
-    datasets,
-    deployments,
-    experiments,
-    features,
-    models,
-    monitors,
-    pipelines,
-    runs,
-)
+from typing import TYPE_CHECKING
 
-ROUTERS = (
-    experiments.router,
-    runs.router,
-    models.router,
-    datasets.router,
-    pipelines.router,
-    features.router,
-    monitors.router,
-    deployments.router,
-    blobs.router,
-)
+from loopml._utils import lazy
+
+if TYPE_CHECKING:
+    from loopml.server.routers.every import ROUTERS as ROUTERS
+else:
+    __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

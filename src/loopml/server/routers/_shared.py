@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from loopml.errors import InvalidInput
+
 if TYPE_CHECKING:
     from fastapi import Request
 
     from loopml.client import Client
+
+#: the largest integer the databases store (signed 64 bits)
+MAX_INT = 2**63 - 1
+#: the largest version number (registry versions are 32-bit integers)
+MAX_VERSION = 2**31 - 1
 
 
 def client_of(request: Request) -> Client:
@@ -16,6 +23,26 @@ def client_of(request: Request) -> Client:
     return client
 
 
-def version_ref(version: str) -> int | str:
-    """A version path segment: a number, ``latest`` or another reference."""
-    return int(version) if version.isdigit() else version
+def version_ref(version: str | int) -> int | str:
+    """A version reference: a number, ``latest``, an alias or another reference."""
+    if isinstance(version, int) or version.isdigit():
+        return version_number(version)
+    return version
+
+
+def version_number(version: str | int) -> int:
+    """A version number within range, or :class:`InvalidInput`."""
+    number = int(version) if isinstance(version, int) or version.isdigit() else -1
+    if not 1 <= number <= MAX_VERSION:
+        raise InvalidInput(f"version must be a number from 1 to {MAX_VERSION}, got {version!r}")
+    return number
+
+
+def name_or_id(value: str | int) -> str | int:
+    """An experiment reference: digits are an id (within range), anything else a name."""
+    if isinstance(value, int) or value.isdigit():
+        number = int(value)
+        if number > MAX_INT:
+            raise InvalidInput(f"experiment id {value} is out of range; ids are below 2**63")
+        return number
+    return value

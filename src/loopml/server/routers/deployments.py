@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
 READ = [Depends(requires("deployments:read"))]
-LIST_DEPLOYMENTS = "loopml.monitoring.feedback:list_deployments"
+LIST_DEPLOYMENTS = "loopml.store.predlog.feedback:list_deployments"
 
 
 @router.get("", response_model=list[str], dependencies=READ, responses=error_responses())

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from loopml.server.access import requires
 from loopml.server.errors import error_responses
+from loopml.server.routers._shared import name_or_id
 from loopml.server.schemas.tracking import (
     CountOut,
     ExperimentCreate,
@@ -26,8 +27,8 @@ def _client(request: Request) -> Client:
     return client
 
 
-def _key(name_or_id: str) -> str | int:
-    return int(name_or_id) if name_or_id.isdigit() else name_or_id
+def _key(value: str) -> str | int:
+    return name_or_id(value)
 
 
 @router.get(

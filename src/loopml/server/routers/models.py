@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from loopml.server.access import principal_name, requires
 from loopml.server.errors import error_responses
+from loopml.server.routers._shared import version_ref
 from loopml.server.schemas.common import Deleted
 from loopml.server.schemas.models import (
     AliasChangeOut,
@@ -124,8 +125,7 @@ def list_versions(request: Request, name: str) -> list[ModelVersionOut]:
 )
 def get_version(request: Request, name: str, version: str) -> ModelVersionOut:
     """Return a version by number, by alias, or ``latest``."""
-    key: int | str = int(version) if version.isdigit() else version
-    return ModelVersionOut.of(_client(request).models.get_model_version(name, key))
+    return ModelVersionOut.of(_client(request).models.get_model_version(name, version_ref(version)))
 
 
 @router.patch(
@@ -138,7 +138,9 @@ def update_version(
     request: Request, name: str, version: str, body: DescriptionUpdate
 ) -> ModelVersionOut:
     """Set the description of one version."""
-    updated = _client(request).models.update_model_version(name, version, body.description)
+    updated = _client(request).models.update_model_version(
+        name, version_ref(version), body.description
+    )
     return ModelVersionOut.of(updated)
 
 
@@ -151,8 +153,9 @@ def update_version(
 def set_version_tags(request: Request, name: str, version: str, body: TagsSet) -> ModelVersionOut:
     """Set tags on one version."""
     client = _client(request)
-    client.models.set_model_tags(name, body.tags, version)
-    return ModelVersionOut.of(client.models.get_model_version(name, version))
+    ref = version_ref(version)
+    client.models.set_model_tags(name, body.tags, ref)
+    return ModelVersionOut.of(client.models.get_model_version(name, ref))
 
 
 @router.delete(
@@ -163,7 +166,7 @@ def set_version_tags(request: Request, name: str, version: str, body: TagsSet) -
 )
 def delete_version_tag(request: Request, name: str, version: str, key: str) -> Deleted:
     """Delete a tag of one version."""
-    _client(request).models.delete_model_tag(name, key, version)
+    _client(request).models.delete_model_tag(name, key, version_ref(version))
     return Deleted()
 
 
@@ -175,7 +178,7 @@ def delete_version_tag(request: Request, name: str, version: str, key: str) -> D
 )
 def delete_version(request: Request, name: str, version: str) -> Deleted:
     """Delete a version no alias points at (its number is never reused)."""
-    _client(request).models.delete_model_version(name, version)
+    _client(request).models.delete_model_version(name, version_ref(version))
     return Deleted()
 
 
@@ -188,7 +191,7 @@ def delete_version(request: Request, name: str, version: str) -> Deleted:
 def set_alias(request: Request, name: str, alias: str, body: AliasSet) -> AliasChangeOut | None:
     """Point ``alias`` at a version (a promotion); ``null`` when it already pointed there."""
     change = _client(request).models.set_alias(
-        name, alias, body.version, reason=body.reason, by=principal_name(request)
+        name, alias, version_ref(body.version), reason=body.reason, by=principal_name(request)
     )
     return None if change is None else AliasChangeOut.model_validate(change)
 

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from loopml.errors import InvalidInput
 from loopml.server.access import requires
 from loopml.server.errors import error_responses
+from loopml.server.routers._shared import name_or_id
 from loopml.server.schemas.common import Deleted
 from loopml.server.schemas.tracking import (
     ArtifactOut,
@@ -28,7 +29,7 @@ from loopml.server.schemas.tracking import (
 )
 from loopml.server.uploads import store_body
 from loopml.store import BlobRef
-from loopml.tracking import capture as cap, records, run as tracking_run
+from loopml.tracking import capture as cap, records
 
 if TYPE_CHECKING:
     from loopml.client import Client
@@ -314,7 +315,7 @@ def record_capture(request: Request, run_id: str, body: CaptureIn) -> RunOut:
     environment = cap.Environment(
         env.python_version, env.platform, env.executable, tuple(env.packages), dict(env.details)
     )
-    tracking_run.record_capture(client.store, run_id, cap.Capture(git, environment))
+    records.record_capture(client.store, run_id, cap.Capture(git, environment))
     return _run(client, run_id)
 
 
@@ -327,4 +328,4 @@ def raise_missing(digest: str) -> None:
 
 
 def _key(value: str | int) -> str | int:
-    return int(value) if isinstance(value, str) and value.isdigit() else value
+    return name_or_id(value)

@@ -144,12 +144,21 @@ class PredictionLog:
             self._thread.start()
 
     def close(self) -> None:
-        """Stop the writer and write what is left."""
+        """Stop the writer and write what is left (rows that cannot be written are counted)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
-        self.flush()
+        try:
+            self.flush()
+        except Exception:
+            logger.exception(
+                "prediction log of %s: %d rows could not be written at shutdown",
+                self.deployment,
+                self._pending,
+            )
+            self.stats.flush_errors += 1
+            self.stats.dropped_rows += self._pending
 
     def _run(self) -> None:
         while not self._stop.wait(self.flush_interval):

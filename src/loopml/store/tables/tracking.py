@@ -52,11 +52,14 @@ runs = Table(
     Column("seed", BigInteger, nullable=True),
     Column("error", Text, nullable=True),
     Column("deleted_at", BigInteger, nullable=True),
+    # Heartbeat lease: a RUNNING run whose lease expired lost its process (see tracking.heartbeat).
+    Column("alive_until", BigInteger, nullable=True),
     Index("ix_runs_experiment_start", "experiment_id", "start_time"),
     Index("ix_runs_experiment_status", "experiment_id", "status"),
     Index("ix_runs_parent", "parent_id"),
     Index("ix_runs_pipeline_run", "pipeline_run_id"),
     Index("ix_runs_name", "name"),
+    Index("ix_runs_status_alive", "status", "alive_until"),
 )
 
 params = Table(

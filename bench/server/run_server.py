@@ -1,0 +1,287 @@
+"""Platform server benchmark: start-up, REST search over 10,000 runs, MLflow log_batch.
+
+Prints one JSON object per measurement group. loopml's server is started as a real
+``loopml up`` subprocess. With ``--mlflow-python`` (a venv holding full ``mlflow``, which
+provides ``mlflow server``) MLflow's server is measured in the same sitting, interleaved:
+its start-up, and the same MLflow client script logging batches of 1,000 metrics to each.
+
+    python bench/server/run_server.py
+    python bench/server/run_server.py --mlflow-python scratch/mlflow-full/bin/python
+    python bench/server/run_server.py --smoke            # tiny sizes, for CI
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+
+import loopml as lm
+from loopml.tracking import records
+
+URL_LINE = re.compile(r"loopml is up at (http://\S+)")
+QUERY = "metrics.acc > 0.9 and params.model = 'gbm'"
+
+LOG_BATCH_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    points, repeats = int(sys.argv[1]), int(sys.argv[2])
+    client = MlflowClient()
+    experiment = client.create_experiment(f"bench-{time.time_ns()}")
+    run = client.create_run(experiment)
+    times = []
+    for r in range(repeats):
+        now = int(time.time() * 1000)
+        metrics = [Metric(f"m{i % 10}", float(i), now, r * points + i) for i in range(points)]
+        start = time.perf_counter()
+        client.log_batch(run.info.run_id, metrics=metrics)
+        times.append(time.perf_counter() - start)
+    client.set_terminated(run.info.run_id)
+    stored = len(client.get_metric_history(run.info.run_id, "m0"))
+    print(json.dumps({"seconds": times, "m0_points": stored}))
+    """
+)
+
+
+def stats(values: list[float], scale: float = 1.0) -> dict[str, float]:
+    ordered = sorted(v * scale for v in values)
+    return {
+        "p50": round(statistics.median(ordered), 3),
+        "p90": round(ordered[int(0.9 * (len(ordered) - 1))], 3),
+        "min": round(ordered[0], 3),
+        "max": round(ordered[-1], 3),
+        "n": len(ordered),
+    }
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_health(url: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.02)
+    raise RuntimeError(f"{url} never became healthy")
+
+
+def start_loopml(home: Path) -> tuple[subprocess.Popen[str], str, float, float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")}
+    env["LOOPML_HOME"] = str(home)
+    command = [
+        sys.executable,
+        "-c",
+        "from loopml.cli.main import main; main()",
+        "up",
+        "--port",
+        "0",
+    ]
+    start = time.monotonic()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    url = ""
+    for line in process.stdout:
+        match = URL_LINE.search(line)
+        if match:
+            url = match.group(1)
+            break
+    printed = time.monotonic() - start
+    wait_health(url, time.monotonic() + 120)
+    return process, url, printed, time.monotonic() - start
+
+
+def start_mlflow(python: str, work: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+    port = free_port()
+    mlflow = str(Path(python).parent / "mlflow")
+    command = [
+        mlflow, "server", "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
+        "--default-artifact-root", str(work / "artifacts"), "--host", "127.0.0.1",
+        "--port", str(port),
+    ]  # fmt: skip
+    start = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_health(url, time.monotonic() + 300)
+    return process, url, time.monotonic() - start
+
+
+def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def populate(home: Path, runs: int) -> None:
+    """``runs`` runs in one experiment: 5 params and 5 final metrics each (seeded)."""
+    rng = random.Random(7)
+    client = lm.Client(home=home)
+    store = client.store
+    for i in range(runs):
+        run_id = records.create_run(store, records.NewRun("search", f"run-{i}", "bench"))
+        params = {"model": rng.choice(["gbm", "rf", "lr"]), "lr": str(rng.random()),
+                  "depth": str(rng.randint(2, 12)), "seed": str(i), "data": "v1"}  # fmt: skip
+        metrics = [(k, rng.random(), 0, 1000 + i) for k in ("acc", "f1", "auc", "loss", "rmse")]
+        records.log_batch(store, run_id, metrics, params)
+        records.update_run(store, run_id, status="FINISHED")
+    client.close()
+
+
+def bench_search(url: str, repeats: int) -> dict[str, object]:
+    body = {"experiments": ["search"], "filter": QUERY, "order_by": ["metrics.acc desc"],
+            "limit": 100}  # fmt: skip
+    mlflow_body = {"experiment_ids": ["1"], "filter": QUERY, "order_by": ["metrics.acc DESC"],
+                   "max_results": 100}  # fmt: skip
+    out: dict[str, object] = {}
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for name, path, payload in (
+            ("rest_search_ms", "/api/v1/runs/search", body),
+            ("mlflow_api_search_ms", "/api/2.0/mlflow/runs/search", mlflow_body),
+        ):
+            http.post(path, json=payload).raise_for_status()  # warm
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                response = http.post(path, json=payload)
+                times.append(time.perf_counter() - start)
+                response.raise_for_status()
+            out[name] = stats(times, 1000)
+            out[name.replace("_ms", "_results")] = len(next(iter(response.json().values())))
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            http.get(
+                "/api/v1/runs", params={"experiment": "search", "limit": 50}
+            ).raise_for_status()
+            times.append(time.perf_counter() - start)
+        out["rest_first_page_ms"] = stats(times, 1000)
+    return out
+
+
+def log_batch(python: str, url: str, points: int, repeats: int, script: Path) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOPML_", "PYTHONPATH"))}
+    env["MLFLOW_TRACKING_URI"] = url
+    done = subprocess.run(
+        [python, str(script), str(points), str(repeats)],
+        env=env, capture_output=True, text=True, timeout=600, check=True,
+    )  # fmt: skip
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"log_batch_s": stats(result["seconds"]), "m0_points": result["m0_points"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--searches", type=int, default=50)
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--points", type=int, default=1000)
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--mlflow-python", help="venv python with full mlflow (mlflow server)")
+    parser.add_argument("--mlflow-client-python", help="venv python with the mlflow client")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (CI)")
+    args = parser.parse_args()
+    if args.smoke:
+        args.runs, args.searches, args.starts, args.batches = 50, 3, 1, 2
+    client_python = args.mlflow_client_python or args.mlflow_python
+    host = {"python": platform.python_version(), "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="loopml-bench-server-") as tmp:
+        work = Path(tmp)
+        starts: dict[str, list[float]] = {"loopml_url": [], "loopml_health": [], "mlflow": []}
+        for i in range(args.starts):
+            before = load()
+            process, _, printed, healthy = start_loopml(work / f"start-{i}")
+            stop(process)
+            starts["loopml_url"].append(printed)
+            starts["loopml_health"].append(healthy)
+            if args.mlflow_python:
+                (work / f"mlflow-{i}").mkdir()
+                mlflow_process, _, seconds = start_mlflow(args.mlflow_python, work / f"mlflow-{i}")
+                stop(mlflow_process)
+                starts["mlflow"].append(seconds)
+            print(json.dumps({"group": "startup_sample", "i": i, "load_before": before}))
+        startup = {
+            "group": "startup", "loopml_url_printed_s": stats(starts["loopml_url"]),
+            "loopml_health_s": stats(starts["loopml_health"]), "load": load(), **host,
+        }  # fmt: skip
+        if starts["mlflow"]:
+            startup["mlflow_server_health_s"] = stats(starts["mlflow"])
+        print(json.dumps(startup))
+
+        home = work / "search"
+        begin = time.monotonic()
+        populate(home, args.runs)
+        populated = round(time.monotonic() - begin, 1)
+        process, url, _, _ = start_loopml(home)
+        try:
+            found = bench_search(url, args.searches)
+            print(json.dumps({"group": "search", "runs": args.runs, "query": QUERY,
+                              "populate_s": populated, **found, "load": load()}))  # fmt: skip
+            if client_python:
+                script = work / "log_batch.py"
+                script.write_text(LOG_BATCH_SCRIPT)
+                rows: dict[str, object] = {"group": "mlflow_log_batch", "points": args.points}
+                mlflow_process = None
+                if args.mlflow_python:
+                    (work / "mlflow-batch").mkdir()
+                    mlflow_process, mlflow_url, _ = start_mlflow(
+                        args.mlflow_python, work / "mlflow-batch"
+                    )
+                try:
+                    # Interleaved: loopml, MLflow, loopml, MLflow.
+                    for round_ in (1, 2):
+                        rows[f"loopml_{round_}"] = log_batch(
+                            client_python, url, args.points, args.batches, script
+                        )
+                        if mlflow_process is not None:
+                            rows[f"mlflow_{round_}"] = log_batch(
+                                client_python, mlflow_url, args.points, args.batches, script
+                            )
+                finally:
+                    if mlflow_process is not None:
+                        stop(mlflow_process)
+                if mlflow_process is not None:
+                    ours = statistics.median(
+                        [rows[f"loopml_{r}"]["log_batch_s"]["p50"] for r in (1, 2)]  # type: ignore[index]
+                    )
+                    theirs = statistics.median(
+                        [rows[f"mlflow_{r}"]["log_batch_s"]["p50"] for r in (1, 2)]  # type: ignore[index]
+                    )
+                    rows["mlflow_over_loopml"] = round(theirs / ours, 2)
+                rows["load"] = load()
+                print(json.dumps(rows))
+        finally:
+            stop(process)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Issue 16 items 1 and 2: short runs and a fresh process, loopml beside MLflow.
+
+* ``short``: N short runs (start, one metric, end) in one process, with environment
+  capture on, from a temporary folder (no git) and from inside this repository's work
+  tree (git state recorded). Each measurement is a fresh interpreter; systems alternate.
+* ``fresh``: wall time of a fresh process that imports the library, starts a run, logs
+  one metric and ends it (median of ``--fresh-reps``).
+
+Prints one JSON line per measurement and a summary line with medians, ratios and the
+load average before and after. ``--compare-src`` adds a second loopml source tree
+(e.g. a checkout of main) to the same interleaved sitting.
+
+    python bench/tracking/short_runs.py --peer-python /work/scratch/mlflow/bin/python
+    python bench/tracking/short_runs.py --smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FRESH_LOOPML = (
+    "import sys, loopml as lm\n"
+    "lm.configure(home=sys.argv[1])\n"
+    "with lm.start_run('fresh') as run:\n"
+    "    run.log_metric('m', 1.0)\n"
+)
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def systems(args: argparse.Namespace) -> list[tuple[str, list[str], dict[str, str]]]:
+    here_src = str(HERE.parents[1] / "src")
+    found = [("loopml", [sys.executable], {"PYTHONPATH": here_src})]
+    if args.compare_src:
+        found.append(("loopml-compare", [sys.executable], {"PYTHONPATH": args.compare_src}))
+    if args.peer_python:
+        found.append(("mlflow", [args.peer_python], {}))
+    return found
+
+
+def short(name: str, python: list[str], env: dict[str, str], where: str, args) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="bench-short-"))
+    folder = work / "code" if where == "tmp" else HERE
+    folder.mkdir(exist_ok=True)
+    script = "peer_mlflow.py" if name == "mlflow" else "short_child.py"
+    if where == "tmp":
+        shutil.copy(HERE / script, folder / script)
+    command = [*python, str(folder / script)]
+    if name == "mlflow":
+        command += ["short", "--runs", str(args.runs), "--store", str(work), "--cwd", str(folder)]
+    else:
+        command += ["--runs", str(args.runs), "--home", str(work / "home")]
+    done = subprocess.run(
+        command, cwd=folder, env={**os.environ, **env}, capture_output=True, text=True
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"system": name, "where": where, "error": done.stderr[-1500:]}
+    return {**json.loads(lines[-1]), "system": name, "where": where}
+
+
+def fresh(name: str, python: list[str], env: dict[str, str]) -> float | None:
+    for _ in range(3):  # a shared machine sometimes kills a start-up (seen: SIGBUS)
+        work = Path(tempfile.mkdtemp(prefix="bench-fresh-"))
+        if name == "mlflow":
+            command = [*python, str(HERE / "peer_mlflow.py"), "fresh", "--store", str(work)]
+        else:
+            command = [*python, "-c", FRESH_LOOPML, str(work / "home")]
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=work, env={**os.environ, **env}, capture_output=True)
+        elapsed = time.perf_counter() - start
+        shutil.rmtree(work, ignore_errors=True)
+        if done.returncode == 0:
+            return elapsed
+        print(json.dumps({"system": name, "fresh_error": done.returncode}), flush=True)
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--fresh-reps", type=int, default=7)
+    parser.add_argument("--peer-python")
+    parser.add_argument("--compare-src", help="src folder of another loopml checkout")
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    if args.smoke:
+        args.runs, args.reps, args.fresh_reps = 20, 1, 1
+    before = load()
+    rates: dict[tuple[str, str], list[float]] = {}
+    walls: dict[str, list[float]] = {}
+    for _ in range(args.reps):
+        for where in ("tmp", "repo"):
+            for name, python, env in systems(args):
+                result = short(name, python, env, where, args)
+                print(json.dumps(result), flush=True)
+                if "runs_per_s" in result:
+                    rates.setdefault((name, where), []).append(result["runs_per_s"])
+    for _ in range(args.fresh_reps):
+        for name, python, env in systems(args):
+            wall = fresh(name, python, env)
+            if wall is not None:
+                walls.setdefault(name, []).append(wall)
+    summary: dict = {"summary": "short runs/s (median) and fresh-process wall s (median)"}
+    for (name, where), values in rates.items():
+        summary[f"{name}_{where}_runs_per_s"] = statistics.median(values)
+    for name, values in walls.items():
+        summary[f"{name}_fresh_s"] = round(statistics.median(values), 3)
+    for where in ("tmp", "repo"):
+        ours, peer = rates.get(("loopml", where)), rates.get(("mlflow", where))
+        if ours and peer:
+            summary[f"ratio_{where}"] = round(statistics.median(ours) / statistics.median(peer), 1)
+    summary["load_before"], summary["load_after"] = before, load()
+    print(json.dumps(summary), flush=True)
+
+
+if __name__ == "__main__":
+    main()

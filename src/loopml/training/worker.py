@@ -1,0 +1,156 @@
+"""Run trials of one study until its budget is spent: the loop every executor runs.
+
+A worker opens its own store and Optuna storage from the settings, so the same function
+runs in this process, in a process pool or on a Dask worker. Each trial is one child run
+of the study's run: parameters logged before the objective starts, the objective's value
+(or values) logged as metrics, intermediate values as metric history, the final state
+(COMPLETE, PRUNED, FAIL) as a tag and in Optuna.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from loopml.store import Store
+from loopml.tracking import Tracking
+from loopml.training.space import distributions
+from loopml.training.storage import open_storage
+from loopml.training.trial import Trial
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    import optuna
+
+    from loopml.config import Settings
+
+logger = logging.getLogger(__name__)
+
+STUDY_TAG = "loopml.tune.study"
+TRIAL_TAG = "loopml.tune.trial"
+STATE_TAG = "loopml.tune.state"
+RUN_ATTR = "loopml_run_id"
+PID_ATTR = "loopml_pid"
+HOST_ATTR = "loopml_host"
+RELEASED_ATTR = "loopml_released"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOrder:
+    """What a worker needs to run trials (picklable: sent to processes and Dask workers)."""
+
+    settings: Settings
+    study: str
+    parent_run_id: str
+    experiment: str
+    objective: Callable[[Trial], Any]
+    space: Mapping[str, Any]
+    metric: str
+    n_trials: int
+    catch: tuple[type[BaseException], ...] = ()
+    sampler: Any = None
+    pruner: Any = None
+
+
+def run_trials(order: WorkOrder) -> int:
+    """Run trials until the study holds ``n_trials`` finished or running; return how many ran."""
+    import optuna
+
+    store = Store.from_settings(order.settings)
+    storage = open_storage(store.db.url)
+    try:
+        study = optuna.load_study(
+            study_name=order.study, storage=storage, sampler=order.sampler, pruner=order.pruner
+        )
+        tracking = Tracking(store, order.experiment)
+        fixed = distributions(order.space)
+        ran = 0
+        while budget_left(study, order.n_trials):
+            run_one(study, tracking, order, fixed)
+            ran += 1
+        return ran
+    finally:
+        storage.engine.dispose()
+        store.close()
+
+
+def budget_left(study: optuna.Study, n_trials: int) -> bool:
+    """Whether the study holds fewer than ``n_trials`` trials (running ones included).
+
+    Trials released after their process died do not count: their replacements do.
+    """
+    import optuna
+
+    waiting = optuna.trial.TrialState.WAITING
+    counted = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state != waiting and not t.user_attrs.get(RELEASED_ATTR)
+    ]
+    return len(counted) < n_trials
+
+
+def run_one(
+    study: optuna.Study, tracking: Tracking, order: WorkOrder, fixed: Mapping[str, Any]
+) -> optuna.trial.FrozenTrial:
+    """Ask for one trial, run the objective in a child run, tell the outcome."""
+    import optuna
+
+    optuna_trial = study.ask(dict(fixed))
+    number = optuna_trial.number
+    run = tracking.start_run(
+        order.experiment,
+        f"{order.study}-trial-{number}",
+        parent_id=order.parent_run_id,
+        params=optuna_trial.params,
+        tags={STUDY_TAG: order.study, TRIAL_TAG: number},
+        capture=False,
+    )
+    storage = study._storage
+    trial_id = optuna_trial._trial_id
+    storage.set_trial_user_attr(trial_id, RUN_ATTR, run.id)
+    storage.set_trial_user_attr(trial_id, PID_ATTR, os.getpid())
+    storage.set_trial_user_attr(trial_id, HOST_ATTR, socket.gethostname())
+    trial = Trial(optuna_trial, run, order.metric)
+    with run:
+        try:
+            outcome = order.objective(trial)
+        except optuna.TrialPruned:
+            run.set_tag(STATE_TAG, "PRUNED")
+            return study.tell(optuna_trial, state=optuna.trial.TrialState.PRUNED)
+        except order.catch as err:
+            logger.warning("trial %s of %s failed: %s", number, order.study, err)
+            run.set_tags({STATE_TAG: "FAIL", "loopml.tune.error": traceback.format_exc()[-4000:]})
+            return study.tell(optuna_trial, state=optuna.trial.TrialState.FAIL)
+        except BaseException:
+            run.set_tag(STATE_TAG, "FAIL")
+            study.tell(optuna_trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        values = _values(outcome, order.metric, len(study.directions))
+        run.log_metrics(dict(zip(_metric_names(order.metric, len(values)), values, strict=True)))
+        run.set_tag(STATE_TAG, "COMPLETE")
+        return study.tell(optuna_trial, values if len(values) > 1 else values[0])
+
+
+def _values(outcome: Any, metric: str, count: int) -> list[float]:
+    if isinstance(outcome, dict):
+        names = _metric_names(metric, count)
+        missing = [n for n in names if n not in outcome]
+        if missing:
+            raise KeyError(f"the objective returned {sorted(outcome)}, without {missing}")
+        return [float(outcome[n]) for n in names]
+    if isinstance(outcome, list | tuple):
+        return [float(v) for v in outcome]
+    return [float(outcome)]
+
+
+def _metric_names(metric: str, count: int) -> list[str]:
+    names = [m.strip() for m in metric.split(",")]
+    if len(names) == count:
+        return names
+    return [metric] if count == 1 else [f"{metric}_{i}" for i in range(count)]
