@@ -47,7 +47,6 @@ BUILTIN: dict[str, dict[str, str]] = {
     # see loopml.pipelines.scheduler for the protocol. (The client adds monitors'.)
     "scheduled_jobs": {
         "pipelines": "loopml.pipelines.jobs:pipeline_jobs",
-        "loops": "loopml.loop.jobs:loop_jobs",
     },
     # Pipeline executors: name or URL scheme -> "module:Class" (see loopml.pipelines.executors).
     "executors": {

@@ -172,7 +172,7 @@ class Client:
             max_workers=max_workers,
             run_queued=run_queued,
             settings=self.settings,
-            job_sources={"monitors": _monitor_jobs},
+            job_sources={"monitors": _monitor_jobs, "loops": _loop_jobs},
         )
         return scheduler
 
@@ -299,6 +299,12 @@ class Client:
 #: ``/metrics`` collectors of other components that model servers expose (by string, so
 #: that worker processes can import them and serving never imports monitoring).
 METRICS_COLLECTORS = {"monitoring": "loopml.monitoring.prometheus:collector"}
+
+
+def _loop_jobs(store: Store) -> JobSource:
+    # Loops sit above the scheduler too: the client hands their job source down.
+    source: JobSource = _registry.import_target("loopml.loop.jobs:loop_jobs")(store)
+    return source
 
 
 def _monitor_jobs(store: Store) -> JobSource:

@@ -96,7 +96,7 @@ def test_a_dead_schedulers_run_in_gating_is_resumed(deployed) -> None:
                         status="QUEUED")  # fmt: skip
     _stale(client, run.id, status="GATING", champion_version=1, challenger_version=version)
 
-    scheduler = lm.Scheduler(client.store, sources=["loops"], run_queued=False)
+    scheduler = client.scheduler(sources=["loops"], run_queued=False)
     [future] = scheduler.tick(wait=True)
     scheduler.close()
 
@@ -115,7 +115,7 @@ def test_a_dead_schedulers_run_in_training_is_marked_failed(deployed) -> None:
                         status="QUEUED")  # fmt: skip
     _stale(client, run.id, status="TRAINING", champion_version=1)
 
-    scheduler = lm.Scheduler(client.store, sources=["loops"], run_queued=False)
+    scheduler = client.scheduler(sources=["loops"], run_queued=False)
     scheduler.tick(wait=True)
     scheduler.close()
 

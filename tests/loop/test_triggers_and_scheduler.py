@@ -25,7 +25,7 @@ def test_two_schedulers_never_fire_a_loop_twice(deployed_on_each_db) -> None:
     drifted_traffic(deployed)
     client.monitors.run(MODEL)
     schedulers = [
-        lm.Scheduler(client.store, sources=["loops"], run_queued=False, holder=name, lease_ttl=60)
+        client.scheduler(sources=["loops"], run_queued=False, holder=name, lease_ttl=60)
         for name in ("scheduler-a", "scheduler-b")
     ]
     barrier = threading.Barrier(2)
@@ -107,7 +107,7 @@ def test_a_queued_http_trigger_runs_in_the_scheduler(deployed) -> None:
     assert body["status"] == "QUEUED"
     assert body["cause"]["trigger"] == "http"
 
-    scheduler = lm.Scheduler(client.store, sources=["loops"], run_queued=False)
+    scheduler = client.scheduler(sources=["loops"], run_queued=False)
     scheduler.tick(wait=True)
     scheduler.close()
 

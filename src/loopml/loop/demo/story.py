@@ -23,13 +23,13 @@ from loopml.loop.definition import Loop, Rollout, TrainingData, Trigger
 from loopml.loop.demo import scenario
 from loopml.loop.demo.traffic import Traffic
 from loopml.monitoring import Monitor, Rule
-from loopml.pipelines.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from loopml.config import Settings
     from loopml.loop.api import Loops
+    from loopml.pipelines.scheduler import Scheduler
     from loopml.serving.api import Serving
     from loopml.serving.server import Built
     from loopml.tracking import Tracking
@@ -75,6 +75,8 @@ class Demo:
         runs: the tracking API (logs the champion's package).
         settings: the client's settings (the scheduler's pipeline runs use them).
         on_line: narration callback.
+        make_scheduler: builds the scheduler that runs the monitor and the loop
+            (``client.scheduler(sources=["monitors", "loops"])``).
         rate_hz: client requests per second.
         acts: 1 tells only drift -> promotion (the L1 benchmark); 3 adds the blocked
             challenger and the rolled-back canary.
@@ -88,6 +90,7 @@ class Demo:
         settings: Settings,
         on_line: Callable[[str, str], None] | None = None,
         *,
+        make_scheduler: Callable[[], Scheduler],
         rate_hz: float = 25.0,
         acts: int = 3,
     ) -> None:
@@ -95,6 +98,7 @@ class Demo:
         self.parts = loops.parts
         self.on_line = on_line or (lambda stage, text: None)
         self.rate_hz = rate_hz
+        self.make_scheduler = make_scheduler
         self.acts = acts
         self.summary = DemoSummary()
         self.started_ms = now_ms()
@@ -142,8 +146,7 @@ class Demo:
         server = _Server(built)
         traffic = Traffic(server.url, rows_per_request=20, rate_hz=self.rate_hz,
                           seed=int(time.time()))  # fmt: skip
-        scheduler = Scheduler(self.parts.store, sources=["monitors", "loops"], poll_interval=0.5,
-                              lease_ttl=15, settings=self.settings)  # fmt: skip
+        scheduler = self.make_scheduler()
         runner = threading.Thread(target=scheduler.run_forever, name="loopml-demo-scheduler",
                                   daemon=True)  # fmt: skip
         try:
