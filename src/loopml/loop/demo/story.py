@@ -202,8 +202,8 @@ class Demo:
         self.wait_for({"blocked", "promoted", "failed"}, 60)
         self.stage("canary breach")
         champion = self.parts.models.get_model_version(MODEL, "champion")
-        slow = scenario.SlowModel(self.parts.models.load_model(champion.uri).native, 0.1)
-        self._register_by_hand(slow, "the champion with a 100 ms latency bug")
+        slow = scenario.SlowModel(self.parts.models.load_model(champion.uri).native, 0.2)
+        self._register_by_hand(slow, "the champion with a 200 ms latency bug")
         self.wait_for({"rolled_back", "promoted", "blocked", "failed"}, 90)
 
     def _deploy(self) -> int:
@@ -289,7 +289,7 @@ def demo_loop() -> Loop:
         gates=[CompatibleSignature(), BeatsChampion(margin=-0.02, alpha=1.0, min_labels=60),
                MetricFloor("accuracy", min=0.8, min_labels=60),
                LatencyBudget(p95_ms=500, calls=20)],
-        rollout=Rollout(canary_percent=30, duration="15s", min_requests=40, latency_margin_ms=40,
+        rollout=Rollout(canary_percent=30, duration="15s", min_requests=40, latency_margin_ms=60,
                         quality_margin=0.05, min_labels=40, min_latency_requests=15, poll_s=0.5),
         training=TrainingData(dataset="demo-training", min_labels=400, holdout=0.3,
                               after_trigger=True, wait="60s"),
