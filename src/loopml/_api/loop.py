@@ -79,6 +79,9 @@ def run_demo(
         on_line,
         rate_hz=rate_hz,
         acts=acts,
+        make_scheduler=lambda: client.scheduler(
+            sources=["monitors", "loops"], poll_interval=0.5, lease_ttl=15
+        ),
     )
     summary: DemoSummary = demo.run()
     return summary

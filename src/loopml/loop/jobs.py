@@ -1,6 +1,7 @@
 """Loops as a source of scheduled jobs: they run unattended inside ``loopml scheduler``.
 
-Registered as ``_registry.BUILTIN["scheduled_jobs"]["loops"]``. Only the scheduler that
+The client hands ``loop_jobs`` to the scheduler as source ``loops``
+(``client.scheduler()``). Only the scheduler that
 holds the lease asks for due jobs, and each ``(job, tick)`` is claimed once in the
 database, so two schedulers never fire a loop twice; a run in flight is also unique per
 loop in the database. Jobs:

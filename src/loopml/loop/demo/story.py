@@ -23,13 +23,13 @@ from loopml.loop.definition import Loop, Rollout, TrainingData, Trigger
 from loopml.loop.demo import scenario
 from loopml.loop.demo.traffic import Traffic
 from loopml.monitoring import Monitor, Rule
-from loopml.pipelines.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from loopml.config import Settings
     from loopml.loop.api import Loops
+    from loopml.pipelines.scheduler import Scheduler
     from loopml.serving.api import Serving
     from loopml.serving.server import Built
     from loopml.tracking import Tracking
@@ -75,6 +75,8 @@ class Demo:
         runs: the tracking API (logs the champion's package).
         settings: the client's settings (the scheduler's pipeline runs use them).
         on_line: narration callback.
+        make_scheduler: builds the scheduler that runs the monitor and the loop
+            (``client.scheduler(sources=["monitors", "loops"])``).
         rate_hz: client requests per second.
         acts: 1 tells only drift -> promotion (the L1 benchmark); 3 adds the blocked
             challenger and the rolled-back canary.
@@ -88,6 +90,7 @@ class Demo:
         settings: Settings,
         on_line: Callable[[str, str], None] | None = None,
         *,
+        make_scheduler: Callable[[], Scheduler],
         rate_hz: float = 25.0,
         acts: int = 3,
     ) -> None:
@@ -95,6 +98,7 @@ class Demo:
         self.parts = loops.parts
         self.on_line = on_line or (lambda stage, text: None)
         self.rate_hz = rate_hz
+        self.make_scheduler = make_scheduler
         self.acts = acts
         self.summary = DemoSummary()
         self.started_ms = now_ms()
@@ -142,8 +146,7 @@ class Demo:
         server = _Server(built)
         traffic = Traffic(server.url, rows_per_request=20, rate_hz=self.rate_hz,
                           seed=int(time.time()))  # fmt: skip
-        scheduler = Scheduler(self.parts.store, sources=["monitors", "loops"], poll_interval=0.5,
-                              lease_ttl=15, settings=self.settings)  # fmt: skip
+        scheduler = self.make_scheduler()
         runner = threading.Thread(target=scheduler.run_forever, name="loopml-demo-scheduler",
                                   daemon=True)  # fmt: skip
         try:
@@ -199,8 +202,8 @@ class Demo:
         self.wait_for({"blocked", "promoted", "failed"}, 60)
         self.stage("canary breach")
         champion = self.parts.models.get_model_version(MODEL, "champion")
-        slow = scenario.SlowModel(self.parts.models.load_model(champion.uri).native, 0.1)
-        self._register_by_hand(slow, "the champion with a 100 ms latency bug")
+        slow = scenario.SlowModel(self.parts.models.load_model(champion.uri).native, 0.2)
+        self._register_by_hand(slow, "the champion with a 200 ms latency bug")
         self.wait_for({"rolled_back", "promoted", "blocked", "failed"}, 90)
 
     def _deploy(self) -> int:
@@ -286,7 +289,7 @@ def demo_loop() -> Loop:
         gates=[CompatibleSignature(), BeatsChampion(margin=-0.02, alpha=1.0, min_labels=60),
                MetricFloor("accuracy", min=0.8, min_labels=60),
                LatencyBudget(p95_ms=500, calls=20)],
-        rollout=Rollout(canary_percent=30, duration="15s", min_requests=40, latency_margin_ms=40,
+        rollout=Rollout(canary_percent=30, duration="15s", min_requests=40, latency_margin_ms=60,
                         quality_margin=0.05, min_labels=40, min_latency_requests=15, poll_s=0.5),
         training=TrainingData(dataset="demo-training", min_labels=400, holdout=0.3,
                               after_trigger=True, wait="60s"),
