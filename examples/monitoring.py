@@ -1,9 +1,10 @@
 """Monitoring: drift, data quality and live accuracy of a served model, with alerts.
 
 Trains a classifier on scikit-learn's breast-cancer data inside a tracked run (the training
-table is the monitor's reference), logs six hours of predictions to the prediction log
-(what the model server does), shifts two features from hour four on, sends ground-truth
-labels back, evaluates the monitor hour by hour, and writes an HTML report.
+table is the monitor's reference), logs six hours of batch predictions to the prediction
+log (``lm.log_predictions``; a model server logs its requests the same way), shifts two
+features from hour four on, sends ground-truth labels back, evaluates the monitor hour by
+hour, and writes an HTML report.
 
 Run it with ``python examples/monitoring.py`` (``make demo`` does).
 """
@@ -11,11 +12,9 @@ Run it with ``python examples/monitoring.py`` (``make demo`` does).
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -23,8 +22,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import loopml as lm
-from loopml.store.events import EventLog
-from loopml.store.streams import predictions_stream
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,8 +41,8 @@ def train() -> tuple[object, pd.DataFrame, pd.DataFrame, str]:
     return model, X_train, live, run.id
 
 
-def serve_hour(log: EventLog, model, live: pd.DataFrame, hour: int, drift: bool) -> list[dict]:
-    """Log one hour of predictions; return the labels that come back later."""
+def serve_hour(model, live: pd.DataFrame, hour: int, drift: bool) -> list[dict]:
+    """Log one hour of batch predictions; return the labels that come back later."""
     rng = np.random.default_rng(hour)
     batch = live.sample(120, random_state=hour).reset_index(drop=True)
     inputs = batch[FEATURES].copy()
@@ -53,26 +50,14 @@ def serve_hour(log: EventLog, model, live: pd.DataFrame, hour: int, drift: bool)
         inputs["mean texture"] *= 1.4
         inputs["worst area"] += 400
     score = model.predict_proba(inputs)[:, 1]
-    ids = [uuid.uuid4().hex for _ in range(len(batch))]
     start = START + dt.timedelta(hours=hour)
-    log.append(
-        predictions_stream("cancer"),
-        pa.table(
-            {
-                "time": [
-                    start + dt.timedelta(seconds=int(s)) for s in rng.integers(0, 3600, len(batch))
-                ],
-                "prediction_id": ids,
-                "deployment": ["cancer"] * len(batch),
-                "model_name": ["cancer"] * len(batch),
-                "model_version": [1] * len(batch),
-                "latency_ms": rng.uniform(1, 3, len(batch)),
-                "inputs": inputs.to_dict("records"),
-                "prediction": (score > 0.5).astype(float),
-                "score": score,
-                "shadow": [False] * len(batch),
-            }
-        ),
+    scored = inputs.assign(
+        time=[start + dt.timedelta(seconds=int(s)) for s in rng.integers(0, 3600, len(batch))],
+        prediction=(score > 0.5).astype(float),
+        score=score,
+    )
+    ids = lm.log_predictions(
+        "cancer", scored, score="score", time="time", model_name="cancer", model_version=1
     )
     return [
         {"prediction_id": i, "label": int(t)} for i, t in zip(ids, batch["target"], strict=True)
@@ -96,9 +81,8 @@ def main() -> None:
     )
     opened = []
     subscription = lm.subscribe_alerts(opened.append)
-    log = EventLog.from_store(client.store)
     for hour in range(6):
-        labels = serve_hour(log, model, live, hour, drift=hour >= 3)
+        labels = serve_hour(model, live, hour, drift=hour >= 3)
         lm.log_feedback_batch(labels, deployment="cancer")
         result = lm.run_monitor("cancer", at=START + dt.timedelta(hours=hour + 1))
         accuracy = result.metrics.get("performance.accuracy")

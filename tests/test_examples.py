@@ -91,3 +91,25 @@ def test_pipelines_example_caches_and_explains(tmp_path: Path) -> None:
     assert "second run: {'CACHED': 9}" in done.stdout
     assert "param c changed (1.0 -> 10.0)" in done.stdout
     assert "loopml pipelines graph" in done.stdout
+
+
+def test_examples_use_only_the_public_api() -> None:
+    """Examples import ``loopml`` as ``lm`` and nothing private or internal."""
+    import ast
+
+    for path in sorted((ROOT / "examples").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("loopml"):
+                raise AssertionError(f"{path.name}:{node.lineno} imports from {node.module}")
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert alias.name == "loopml" or not alias.name.startswith("loopml"), (
+                        f"{path.name}:{node.lineno} imports {alias.name}"
+                    )
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "lm"
+            ):
+                assert not node.attr.startswith("_"), f"{path.name}: lm.{node.attr}"

@@ -97,6 +97,7 @@ if TYPE_CHECKING:
         list_monitors as list_monitors,
         log_feedback as log_feedback,
         log_feedback_batch as log_feedback_batch,
+        log_predictions as log_predictions,
         monitor_results as monitor_results,
         run_monitor as run_monitor,
         save_monitor as save_monitor,

@@ -95,6 +95,10 @@ class _FunctionsFirst(types.ModuleType):
 
     _kept: frozenset[str] = frozenset()
 
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        # Pickled by name like any module (a model that refers to `lm` stays picklable).
+        return importlib.import_module, (self.__name__,)
+
     def __setattr__(self, name: str, value: object) -> None:
         if name in self._kept and isinstance(value, types.ModuleType):
             return  # the subpackage stays reachable through sys.modules and `from ... import`

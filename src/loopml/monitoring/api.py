@@ -26,7 +26,7 @@ from loopml.monitoring.records import WindowResult
 from loopml.monitoring.rules import confirmed
 from loopml.store.events import EventLog
 from loopml.store.lineage import Edge, Node, record_edges
-from loopml.store.predlog import feedback as fb, reading as labels_reading
+from loopml.store.predlog import feedback as fb, imports, reading as labels_reading
 from loopml.store.tables import monitoring as t
 
 if TYPE_CHECKING:
@@ -376,7 +376,43 @@ class Monitoring:
         text = report_html.render(info, self._summary(info), period, history, recent)
         return report_html.MonitorReport(text, period, history, recent).save(path)
 
-    # ------------------------------------------------------------------ feedback
+    # ------------------------------------------------------------------ predictions, feedback
+    def log_predictions(
+        self,
+        deployment: str,
+        data: pd.DataFrame,
+        *,
+        prediction: str = "prediction",
+        score: str | None = None,
+        time: str | None = None,
+        prediction_id: str | None = None,
+        model_name: str | None = None,
+        model_version: int | None = None,
+    ) -> builtins.list[str]:
+        """Log predictions made outside a model server (a batch job); return their ids.
+
+        The rows join ``deployment``'s prediction log as a server would write them, so
+        monitors, ``log_feedback`` and ``get_performance`` see them. Every column not named
+        below is an input.
+
+        Args:
+            deployment: the deployment (prediction log) to append to.
+            data: one row per prediction.
+            prediction: the column holding the prediction.
+            score: the column holding the positive-class score, if any.
+            time: the column holding when each prediction was made (default: now).
+            prediction_id: the column holding ids (default: new random ids).
+            model_name: the model that predicted (default: the deployment name).
+            model_version: its version, if known.
+
+        Raises:
+            InvalidInput: a named column is missing, or there are no rows or inputs.
+        """
+        return imports.log_predictions(
+            self.log, deployment, data, prediction=prediction, score=score, time=time,
+            prediction_id=prediction_id, model_name=model_name, model_version=model_version,
+        )  # fmt: skip
+
     def log_feedback(
         self,
         prediction_id: str,
