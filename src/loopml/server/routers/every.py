@@ -8,6 +8,7 @@ from loopml.server.routers import (
     deployments,
     experiments,
     features,
+    loops,
     models,
     monitors,
     pipelines,
@@ -23,5 +24,6 @@ ROUTERS = (
     features.router,
     monitors.router,
     deployments.router,
+    loops.router,
     blobs.router,
 )
