@@ -61,7 +61,7 @@ def test_status_lists_what_is_stale_quickly(client, trained):
 
         ref = run.log_model(DummyClassifier().fit([[0], [1]], [0, 1]), "model", example=[[0.0]])
     newer = lm.register_model(ref, "churn")
-    lm.set_alias("churn", "champion", newer.version)
+    lm.set_alias("churn", "champion", newer.version, force=True)  # other inputs on purpose
     # an overdue monitor with an open alert
     client.store.db  # noqa: B018 - the store is open
     from sqlalchemy import insert
