@@ -15,27 +15,15 @@ from typing import Any
 
 from fastapi import Request
 
-RESOURCES: tuple[str, ...] = (
-    "experiments",
-    "runs",
-    "datasets",
-    "models",
-    "pipelines",
-    "features",
-    "deployments",
-    "monitors",
-    "loops",
-    "users",
-    "audit",
-)
-VERBS: tuple[str, ...] = ("read", "write", "delete")
-#: permissions beyond the resource x verb grid
-SPECIAL: tuple[str, ...] = ("models:promote", "deployments:deploy")
+from loopml.auth import permissions as vocabulary
+
+#: the vocabulary is loopml.auth's (resources x verbs, plus promote and deploy)
+RESOURCES: tuple[str, ...] = vocabulary.RESOURCES
+VERBS: tuple[str, ...] = vocabulary.VERBS
+SPECIAL: tuple[str, ...] = vocabulary.SPECIAL
 
 #: every permission a route may require, sorted
-PERMISSIONS: tuple[str, ...] = tuple(
-    sorted([f"{r}:{v}" for r in RESOURCES for v in VERBS] + list(SPECIAL))
-)
+PERMISSIONS: tuple[str, ...] = tuple(sorted(vocabulary.PERMISSIONS))
 
 Authorizer = Callable[[Request, str], Any]
 
