@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from prometheus_client.parser import text_string_to_metric_families
 
+from loopml.client import METRICS_COLLECTORS
 from loopml.monitoring import Monitor, Monitoring
 from loopml.serving.server import ServeConfig, build
 from loopml.store.events import EventLog
@@ -21,7 +22,12 @@ def test_served_traffic_is_monitored_and_exported_on_metrics(store, tmp_path) ->
     monitoring = Monitoring(store)
     reference = pd.DataFrame(rng.normal(size=(2000, len(COLUMNS))), columns=list(COLUMNS))
     monitoring.save(Monitor("churn", reference=reference, rules=["drift.share > 0.3:critical"]))
-    config = ServeConfig("churn@champion", poll_interval=0.05, flush_interval=0.1)
+    config = ServeConfig(
+        "churn@champion",
+        poll_interval=0.05,
+        flush_interval=0.1,
+        collectors=METRICS_COLLECTORS,  # what the client hands a server it builds
+    )
     with LiveServer(build(config, source)) as server:
         rows = rng.normal(1.5, 1.0, size=(300, len(COLUMNS)))  # every feature shifted
         reply = server.client.post("/predict", json={"instances": rows.tolist()})
