@@ -92,9 +92,7 @@ def _install_optional(app: FastAPI, client: Client) -> None:
     """
     for name in ("loopml.server.auth", "loopml.server.ui"):
         if importlib.util.find_spec(name) is not None:
-            # The module, not the package attribute: once ``<pkg>.install`` (the module) is
-            # imported, Python sets it on the package under the same name as the function.
-            module = importlib.import_module(f"{name}.install")
+            module = importlib.import_module(f"{name}.installing")
             module.install(app, client)
 
 

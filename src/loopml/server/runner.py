@@ -25,7 +25,7 @@ APP_MODULE = "loopml.server.app"
 SCHEDULER_MODULE = "loopml.pipelines.scheduler"
 SCHEDULER_DELAY_S = 1.0
 # Refuses a non-loopback address while auth is off (no users).
-AUTH_MODULE = "loopml.server.auth.install"
+AUTH_MODULE = "loopml.server.auth.installing"
 
 
 class PlatformServer:

@@ -13,6 +13,6 @@ from loopml._utils import lazy
 
 if TYPE_CHECKING:
     from loopml.server.auth.authorizer import Authorizer as Authorizer, is_loopback as is_loopback
-    from loopml.server.auth.install import check_bind as check_bind, install as install
+    from loopml.server.auth.installing import check_bind as check_bind, install as install
 else:
     __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)

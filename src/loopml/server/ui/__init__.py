@@ -12,6 +12,6 @@ from typing import TYPE_CHECKING
 from loopml._utils import lazy
 
 if TYPE_CHECKING:
-    from loopml.server.ui.install import install as install
+    from loopml.server.ui.installing import install as install
 else:
     __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)
