@@ -98,6 +98,16 @@ def test_token_cannot_widen_its_users_roles(auth: Auth) -> None:
         auth.create_token("ds", roles=["admin"])
 
 
+@pytest.mark.parametrize("lifetime", ["0000000000000000", "-5d", "0s", "1e300w", "soon"])
+def test_token_lifetime_that_is_not_a_positive_duration_is_refused(
+    auth: Auth, lifetime: str
+) -> None:
+    auth.add_user("ds", roles=["data_scientist"])
+    with pytest.raises(InvalidCredentials, match="token lifetime"):
+        auth.create_token("ds", expires_in=lifetime)
+    assert auth.list_tokens("ds") == []
+
+
 def test_revoked_expired_and_disabled_tokens_stop_working(auth: Auth) -> None:
     auth.add_user("ds", roles=["data_scientist"])
     revoked = auth.create_token("ds")

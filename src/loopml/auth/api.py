@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from loopml._utils.clock import now_ms, parse_duration, to_ms
 from loopml.auth import audit, permissions as perms, secrets, tokens, users
 from loopml.auth.entities import AuditEntry, NewToken, Principal, Role, Token, User
-from loopml.auth.errors import Unauthenticated
+from loopml.auth.errors import InvalidCredentials, Unauthenticated
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 SESSION_TTL = dt.timedelta(hours=12)
 # "last used" is kept to the minute: at most one write per token per minute.
 _TOUCH_EVERY_MS = 60_000
+_LONGEST_LIFETIME_S = 36_500 * 86_400
 _BAD_LOGIN = "wrong user name or password (or the user is disabled)"
 
 
@@ -288,7 +289,18 @@ def _os_user() -> str:
 
 
 def _ms(value: str | dt.timedelta) -> int:
-    return int(parse_duration(value).total_seconds() * 1000)
+    """Read a token lifetime; refuse what is not a positive duration of at most 100 years."""
+    try:
+        seconds = parse_duration(value).total_seconds()
+    except (ValueError, OverflowError) as exc:
+        raise InvalidCredentials(
+            f"cannot read token lifetime {value!r}: write a number and a unit such as '90d'"
+        ) from exc
+    if not 0 < seconds <= _LONGEST_LIFETIME_S:
+        raise InvalidCredentials(
+            f"token lifetime {value!r} must be positive and at most 100 years (36500d)"
+        )
+    return int(seconds * 1000)
 
 
 def _since(value: dt.datetime | str | None) -> int | None:
