@@ -8,6 +8,8 @@ PIP    := $(PY) -m pip
 CORE   := $(VENV)/.installed-core
 DEV    := $(VENV)/.installed-dev
 PIP_FLAGS := --quiet --disable-pip-version-check -c constraints.txt
+# two test processes: the suite waits on servers and subprocesses as much as it computes
+PYTEST_ARGS ?= -n 2 --dist loadfile --durations=25
 
 .PHONY: demo demo-tour dev test lint typecheck layers pytest lock bench-smoke clean
 
