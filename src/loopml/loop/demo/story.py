@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 MODEL = "demo-churn"
 LOOP = "demo"
 WINDOW_S = 5  # the monitor's window, in seconds
+#: two of the three columns must drift: one column alone drifts by chance now and then
+#: once the reference is the (smaller) training set of the new champion
+DRIFT_RULE = "drift.share > 0.5"
 
 
 @dataclass
@@ -227,12 +230,12 @@ class Demo:
         if any(m.name == MODEL for m in monitors.list()):
             monitors.delete(MODEL)  # re-runs start from a clean monitor (no open alert)
         monitors.save(Monitor(MODEL, reference=features, window=f"{WINDOW_S}s",
-                              rules=[Rule("drift.share > 0.3", severity="critical")]))  # fmt: skip
+                              rules=[Rule(DRIFT_RULE, severity="critical")]))  # fmt: skip
         self.loops.apply(demo_loop())
         self._event_cursor = max((e.id for e in self.loops.events(LOOP, limit=1)), default=0)
         self.summary.champion_before = version.version
         self.say(f"trained and registered {MODEL} v{version.version}; monitor {MODEL!r} "
-                 "(5 s windows, drift.share > 0.3) and loop 'demo' applied")  # fmt: skip
+                 f"({WINDOW_S} s windows, {DRIFT_RULE}) and loop 'demo' applied")  # fmt: skip
         return version.version
 
     def _clean_window(self, started: float) -> None:
@@ -309,7 +312,7 @@ def demo_loop() -> Loop:
                LatencyBudget(p95_ms=500, calls=20)],
         rollout=Rollout(canary_percent=30, duration="15s", min_requests=40, latency_margin_ms=120,
                         quality_margin=0.05, min_labels=40, min_latency_requests=15, poll_s=0.5),
-        training=TrainingData(dataset="demo-training", min_labels=400, holdout=0.3,
+        training=TrainingData(dataset="demo-training", min_labels=1000, holdout=0.3, window="2m",
                               after_trigger=True, wait="60s"),
         cooldown="0s", stale_after="15s",
     )  # fmt: skip
