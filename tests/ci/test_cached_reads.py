@@ -49,3 +49,14 @@ def test_the_cache_keeps_to_its_byte_budget_and_forgets_deleted_files() -> None:
     assert not log.backend.exists(keys[0])
     with pytest.raises(ValueError, match="must not be negative"):
         CachedEventFiles(log.backend, max_bytes=-1)
+
+
+def test_local_event_files_are_read_through_the_cache_too(tmp_path) -> None:
+    log = EventLog(open_backend(str(tmp_path / "artifacts")))
+    log.append("s", [{"time": 1_700_000_000_000, "x": 1}])
+    cached = cached_event_log(log)
+    files = cached.backend
+    assert isinstance(files, CachedEventFiles)
+    assert cached.read("s").num_rows == 1
+    assert cached.read("s").num_rows == 1
+    assert (files.hits, files.misses) == (1, 1)

@@ -5,7 +5,8 @@ check every ``poll_s``). Event files are written once, whole, and never changed
 (:mod:`loopml.store.events`), so a file read before is the same file now: this blob
 backend view keeps the event files it has read, up to a byte budget, and asks the real
 backend only for listings and for files it has not seen. On object storage that turns
-each check from hundreds of GETs into a listing plus the files written since.
+each check from hundreds of GETs into a listing plus the files written since; on a local
+folder, from hundreds of file opens into a directory walk.
 """
 
 from __future__ import annotations
@@ -106,8 +107,8 @@ class CachedEventFiles:
         self.backend.delete(key)
 
     def local_path(self, key: str) -> Path | None:
-        """The real backend's local path, if any."""
-        return self.backend.local_path(key)
+        """``None`` for event files, so readers go through :meth:`get_bytes` (the cache)."""
+        return None if key.endswith(".parquet") else self.backend.local_path(key)
 
 
 def cached_event_log(log: EventLog, max_bytes: int = MAX_BYTES) -> EventLog:
