@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from pathlib import Path
 
 from sklearn.datasets import load_breast_cancer
@@ -47,6 +48,7 @@ def train(name: str, model, X_train, X_test, y_train, y_test) -> lm.ModelVersion
 
 
 def main() -> None:
+    started_ms = int(time.time() * 1000)
     data = load_breast_cancer(as_frame=True)
     X_train, X_test, y_train, y_test = train_test_split(
         data.data, data.target, test_size=0.3, random_state=0, stratify=data.target
@@ -96,6 +98,8 @@ def main() -> None:
     print(f"cancer-strict ({strict_model.flavor}) predicts {strict_model.predict(X_test[:3])}")
 
     for change in lm.alias_history("cancer"):
+        if change.at < started_ms:  # moves of earlier runs on this home
+            continue
         print(
             f"history: {change.alias} {change.action} {change.previous_version} -> "
             f"{change.version} by {change.by}"

@@ -9,6 +9,8 @@ Run it with ``python examples/quickstart.py`` (``make demo`` does).
 
 from __future__ import annotations
 
+import uuid
+
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -23,9 +25,12 @@ import loopml as lm
 EXPERIMENT = "quickstart"
 
 
-def train_one(model_name: str, strength: float, X_train, X_test, y_train, y_test) -> str:
+def train_one(
+    model_name: str, strength: float, X_train, X_test, y_train, y_test, session: str
+) -> str:
     """Train one model inside a tracked run and return the run id."""
-    with lm.start_run(EXPERIMENT, name=f"{model_name}-{strength}") as run:
+    name = f"{model_name}-{strength}"
+    with lm.start_run(EXPERIMENT, name=name, tags={"session": session}) as run:
         run.log_params({"model": model_name, "strength": strength, "rows": len(X_train)})
         if model_name == "logreg":
             model = make_pipeline(StandardScaler(), LogisticRegression(C=strength, max_iter=500))
@@ -58,10 +63,16 @@ def main() -> None:
         data.data, data.target, test_size=0.25, random_state=42, stratify=data.target
     )
     grid = [("logreg", 0.1), ("logreg", 1.0), ("gbm", 0.1), ("gbm", 0.3)]
+    session = uuid.uuid4().hex[:12]  # this run's grid, not the runs of earlier runs on this home
     for model_name, strength in grid:
-        train_one(model_name, strength, X_train, X_test, y_train, y_test)
+        train_one(model_name, strength, X_train, X_test, y_train, y_test, session)
 
-    best = lm.search_runs(EXPERIMENT, "metrics.auc > 0.9", order_by=["metrics.auc desc"], limit=3)
+    best = lm.search_runs(
+        EXPERIMENT,
+        f"metrics.auc > 0.9 and tags.session = '{session}'",
+        order_by=["metrics.auc desc"],
+        limit=3,
+    )
     print(best[["name", "params.model", "params.strength", "metrics.acc", "metrics.auc"]])
     top = lm.get_run(best["run_id"].iloc[0])
     settings = lm.get_client().settings

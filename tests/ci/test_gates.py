@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sklearn.dummy import DummyClassifier
 
@@ -131,3 +133,44 @@ def test_gate_specs_round_trip_and_bad_ones_are_refused() -> None:
     assert [g.to_dict()["type"] for g in gates] == ["signature", "beats_champion", "latency"]
     with pytest.raises(InvalidInput, match="needs min= or max="):
         lm.MetricFloor("accuracy")
+
+
+class _StallingModel:
+    """Answers in no time, except during the first timed round (a busy machine)."""
+
+    def __init__(self, stall_calls: int) -> None:
+        self.calls = 0
+        self.stall_calls = stall_calls
+
+    def predict(self, row):
+        self.calls += 1
+        if 5 < self.calls <= 5 + self.stall_calls:  # after the five warm-up calls
+            time.sleep(0.02)
+        return [0] * len(row)
+
+
+class _Context:
+    """The part of a gate context the latency gate reads."""
+
+    def __init__(self, model) -> None:
+        self.challenger = model
+        self.load_fresh = lambda: model
+        self.evaluation = scenario.rows(10, seed=1)
+
+    def inputs(self):
+        return self.evaluation[FEATURES]
+
+
+def test_the_latency_gate_retimes_a_disturbed_round_but_fails_a_slow_model() -> None:
+    gate = lm.LatencyBudget(p95_ms=10, calls=20)
+    disturbed = gate.check(_Context(_StallingModel(stall_calls=20)))
+    assert disturbed.passed, disturbed.reason
+    assert len(disturbed.evidence["round_p95_ms"]) >= 2  # 3 if the machine is busy too
+    assert disturbed.evidence["round_p95_ms"][0] > 10
+    assert "rounds)" in disturbed.reason
+
+    slow = gate.check(_Context(_StallingModel(stall_calls=10_000)))
+    assert not slow.passed
+    assert len(slow.evidence["round_p95_ms"]) == 3
+    with pytest.raises(InvalidInput, match="rounds >= 1"):
+        lm.LatencyBudget(rounds=0)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from loopml.ci import labelled as lab
+from loopml.ci.cached_reads import cached_event_log
 from loopml.ci.context import GateContext
 from loopml.ci.evaluation import evaluate_gates, read_verdicts, save_verdict
 from loopml.ci.gates import default_gates, gates_from
@@ -39,7 +40,7 @@ class ModelCI:
         self.store = store
         self.models = models
         self.datasets = datasets
-        self.log = EventLog.from_store(store)
+        self.log = cached_event_log(EventLog.from_store(store))
 
     def __repr__(self) -> str:
         return f"ModelCI({self.store!r})"

@@ -271,34 +271,57 @@ class SliceFloor:
 
 @dataclass
 class LatencyBudget:
-    """p95 latency of one-row predictions of the freshly loaded package is within budget."""
+    """p95 latency of one-row predictions of the freshly loaded package is within budget.
+
+    After a few warm-up calls, ``calls`` single-row predictions are timed; a round whose
+    p95 is over budget is timed again, up to ``rounds`` rounds, and the gate passes when one
+    round is within budget. A model that is slow fails every round; a round disturbed by a
+    busy machine (another process taking the CPU) does not fail the gate on its own.
+    """
 
     p95_ms: float = 50.0
     calls: int = 200
+    rounds: int = 3
     name: str = "latency_p95"
 
+    def __post_init__(self) -> None:
+        if self.calls < 1 or self.rounds < 1:
+            raise InvalidInput(
+                f"the latency gate needs calls >= 1 and rounds >= 1, not {self.calls}, "
+                f"{self.rounds}"
+            )
+
     def check(self, ctx: GateContext) -> GateResult:
-        """Load the package anew and time ``calls`` single-row predictions."""
+        """Load the package anew and time single-row predictions (see the class doc)."""
         started = time.perf_counter()
         model = ctx.load_fresh() if ctx.load_fresh is not None else ctx.challenger
         load_s = time.perf_counter() - started
         rows = _sample_rows(ctx)
-        times = []
-        for i in range(self.calls):
-            row = rows.iloc[[i % len(rows)]]
-            t0 = time.perf_counter()
-            model.predict(row)
-            times.append((time.perf_counter() - t0) * 1000)
-        p95 = float(np.percentile(times, 95))
+        for i in range(min(5, self.calls)):  # first calls fill caches; not what serving sees
+            model.predict(rows.iloc[[i % len(rows)]])
+        p95s: list[float] = []
+        times: list[float] = []
+        while len(p95s) < self.rounds and (not p95s or p95s[-1] > self.p95_ms):
+            times = []
+            for i in range(self.calls):
+                row = rows.iloc[[i % len(rows)]]
+                t0 = time.perf_counter()
+                model.predict(row)
+                times.append((time.perf_counter() - t0) * 1000)
+            p95s.append(float(np.percentile(times, 95)))
+        p95 = min(p95s)
         ok = p95 <= self.p95_ms
         evidence = {"p50_ms": float(np.percentile(times, 50)), "p95_ms": p95,
-                    "calls": self.calls, "load_s": load_s}  # fmt: skip
+                    "round_p95_ms": p95s, "calls": self.calls, "load_s": load_s}  # fmt: skip
         reason = f"p95 {p95:.2f} ms {'within' if ok else 'over'} the {self.p95_ms} ms budget"
+        if len(p95s) > 1:
+            reason += f" (best of {len(p95s)} rounds)"
         return GateResult(self.name, ok, p95, self.p95_ms, evidence, reason)
 
     def to_dict(self) -> dict[str, Any]:
         """Spec."""
-        return {"type": "latency", "p95_ms": self.p95_ms, "calls": self.calls}
+        return {"type": "latency", "p95_ms": self.p95_ms, "calls": self.calls,
+                "rounds": self.rounds}  # fmt: skip
 
 
 def _sample_rows(ctx: GateContext) -> Any:

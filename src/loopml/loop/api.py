@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -13,6 +14,7 @@ import yaml
 
 from loopml._utils.clock import now_ms, to_ms
 from loopml._utils.ids import new_id
+from loopml.ci.cached_reads import cached_event_log
 from loopml.errors import InvalidInput, NotFound
 from loopml.loop import promotion as pr, records as rec
 from loopml.loop.definition import Loop, TrainingData
@@ -42,9 +44,10 @@ class Loops:
     """
 
     def __init__(self, parts: Parts) -> None:
-        self.parts = parts
+        # canary checks and gates read the same window again and again: keep its files
+        self.parts = dataclasses.replace(parts, log=cached_event_log(parts.log))
         self.db = parts.store.db
-        self.sources = TriggerSources(parts.store, parts.models, parts.datasets, parts.log)
+        self.sources = TriggerSources(parts.store, parts.models, parts.datasets, self.parts.log)
         self.holder = holder_id()
 
     def __repr__(self) -> str:

@@ -141,9 +141,11 @@ class Rollout:
     """How a challenger that passed its gates reaches traffic.
 
     Args:
-        canary_percent: share of traffic for the canary (0: promote at once). Servers
-            started with ``--canary <model>@<canary_alias>:<percent>`` send that share to
-            whatever ``canary_alias`` points at.
+        canary_percent: share of traffic for the canary (0: promote at once). The loop
+            points ``canary_alias`` at the challenger and sets this share on the running
+            deployment; its servers pick it up at their next alias poll (like a hot swap)
+            and drop the canary route when the canary ends. A server started with
+            ``--canary`` keeps its own fixed route instead.
         duration: how long the canary runs before promotion.
         min_requests: promote as soon as the canary answered this many requests.
         max_error_rate_increase: roll back when the canary's error rate exceeds the

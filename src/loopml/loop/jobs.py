@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 
 from loopml.ci import ModelCI
 from loopml.data import Datasets
+from loopml.features.api import FeatureStore
 from loopml.loop.api import Loops
 from loopml.loop.runner import Parts
+from loopml.loop.training_data import LazyFeatures
 from loopml.models import Models
 from loopml.monitoring import Monitoring
 from loopml.pipelines.api import Pipelines, settings_for
@@ -55,8 +57,18 @@ def build_parts(store: Store, settings: Settings | None = None) -> Parts:
     models = Models(store)
     datasets = Datasets(store)
     pipelines = Pipelines(store, settings or settings_for(store))
+    resolved = settings or settings_for(store)
     return Parts(store, models, datasets, Monitoring(store), pipelines,
-                 ModelCI(store, models, datasets), EventLog.from_store(store))  # fmt: skip
+                 ModelCI(store, models, datasets), EventLog.from_store(store),
+                 LazyFeatures(lambda: FeatureStore(_Host(store, resolved))))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Host:
+    """What a feature store needs of a client: the store and the settings."""
+
+    store: Store
+    settings: Settings
 
 
 class LoopJobs:

@@ -1,8 +1,10 @@
 """Alias moves of the loop: promote, start and end a canary, roll back.
 
 Servers follow aliases (hot swap), so every rollout step is one alias move, recorded in
-the alias history with its reason. After a promotion the monitor's reference follows the
-champion: it becomes the new champion's training set.
+the alias history with its reason. A canary also sets its share of traffic on the
+running deployment (:mod:`loopml.serving.canary_share`): servers pick it up at their next
+alias poll, and drop the canary route when the share is cleared. After a promotion the
+monitor's reference follows the champion: it becomes the new champion's training set.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from loopml.errors import Conflict, NotFound
 from loopml.monitoring import Monitor
+from loopml.serving.canary_share import format_share, tag_key
 
 if TYPE_CHECKING:
     from loopml.models import AliasChange, Models
@@ -37,6 +40,28 @@ def move(models: Models, model: str, alias: str, version: int, reason: str) -> A
     change = models.set_alias(model, alias, version, reason=reason, by="loopml-loop")
     logger.info("%s@%s -> version %s (%s)", model, alias, version, reason)
     return change
+
+
+def set_canary_share(
+    models: Models, model: str, deployment: str, alias: str, percent: float
+) -> None:
+    """Send ``percent`` % of ``deployment``'s traffic to ``model@alias`` (servers follow)."""
+    models.set_model_tags(model, {tag_key(deployment): format_share(alias, percent)})
+    logger.info("%s: %g%% of traffic to %s@%s", deployment, percent, model, alias)
+
+
+def clear_canary_share(models: Models, model: str, deployment: str) -> None:
+    """End the canary share of ``deployment`` (servers drop the canary route)."""
+    models.delete_model_tag(model, tag_key(deployment))
+    logger.info("%s: canary share cleared", deployment)
+
+
+def canary_share(models: Models, model: str, deployment: str) -> str | None:
+    """The canary share set on ``deployment`` (``"challenger:30"``), or ``None``."""
+    try:
+        return models.get_registered_model(model).tags.get(tag_key(deployment))
+    except NotFound:
+        return None
 
 
 def previous_version(models: Models, model: str, alias: str) -> int | None:

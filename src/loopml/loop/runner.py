@@ -94,6 +94,7 @@ class Runner:
             except Exception as err:
                 detail = traceback.format_exc()
                 logger.exception("loop %s run %s failed", self.loop.name, self.run.id)
+                self._abandon_canary()
                 self._end("FAILED", f"{type(err).__name__}: {err}", error=detail)
         return self.run
 
@@ -282,6 +283,8 @@ class Runner:
         pr.move(self.parts.models, self.loop.model, policy.canary_alias, version,
                 f"canary of loop {self.loop.name} run {self.run.id[:12]}")  # fmt: skip
         self._update(status="CANARY", state=state)
+        pr.set_canary_share(self.parts.models, self.loop.model, str(self.loop.deployment),
+                            policy.canary_alias, policy.canary_percent)  # fmt: skip
         self.event("canary", f"version {version} takes {policy.canary_percent:g}% of traffic "
                    f"via {self.loop.model}@{policy.canary_alias}")  # fmt: skip
 
@@ -294,13 +297,15 @@ class Runner:
         assert challenger is not None
         since = dt.datetime.fromtimestamp(started, tz=dt.UTC)
         while True:
+            # judged as of when the read began: a slow read must not pass for a quiet canary
+            seen_at = time.time()
             old, new = cn.read_arms(self.parts.log, str(self.loop.deployment), since,
                                     champion or -1, challenger)  # fmt: skip
             if policy.servers:
                 counts = cn.scrape(policy.servers, str(self.loop.deployment))
                 old, new = cn.with_errors(old, counts, start_counts), cn.with_errors(
                     new, counts, start_counts)  # fmt: skip
-            decision = cn.judge(policy, old, new, time.time() - started)
+            decision = cn.judge(policy, old, new, seen_at - started)
             logger.info("loop %s canary check: champion %s, canary %s: %s", self.loop.name,
                         old, new, decision.reason)  # fmt: skip
             if decision.action != "wait":
@@ -316,9 +321,19 @@ class Runner:
         return True
 
     def _end_canary(self, champion: int | None, reason: str) -> None:
+        pr.clear_canary_share(self.parts.models, self.loop.model, str(self.loop.deployment))
         if champion is not None:
             pr.move(self.parts.models, self.loop.model, self.loop.policy.canary_alias, champion,
                     reason)  # fmt: skip
+
+    def _abandon_canary(self) -> None:
+        """A run that fails during its canary gives the canary's traffic back to the champion."""
+        if self.run.status != "CANARY":
+            return
+        try:
+            self._end_canary(self.run.champion_version, "canary ended: its loop run failed")
+        except Exception:  # the failure itself is what gets recorded
+            logger.exception("loop %s run %s: cannot end the canary", self.loop.name, self.run.id)
 
     # ------------------------------------------------------------------ promotion
     def _promote(self) -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from loopml.ci import labelled as lab
 from loopml.ci.verdicts import too_few_labels
+from loopml.errors import InvalidInput
 from loopml.store.lineage import Node
 
 if TYPE_CHECKING:
@@ -121,7 +122,12 @@ def build_training_set(
         )
     keep = list(columns) if columns else lab.input_columns(rows)
     frame = rows[[*keep, "label"]]
-    if spec.features and features is not None:
+    if spec.features:
+        if features is None:
+            raise InvalidInput(
+                f"the training spec asks for point-in-time features {list(spec.features)} "
+                "but no feature store was handed over; pass features= (lm.FeatureStore())"
+            )
         frame = _with_features(rows, frame, spec, features)
     frame = frame.rename(columns={"label": spec.label})
     cut = round(len(frame) * (1 - spec.holdout))
@@ -150,12 +156,22 @@ def build_training_set(
 def _with_features(
     rows: pd.DataFrame, frame: pd.DataFrame, spec: TrainingData, features: FeatureSource
 ) -> pd.DataFrame:
-    spine = pd.DataFrame(
-        {str(spec.entity): rows[str(spec.entity)], "event_timestamp": rows["time"]}
-    )
+    entity = str(spec.entity)
+    if entity not in rows.columns:
+        raise InvalidInput(
+            f"point-in-time features need the entity column {entity!r} among the logged "
+            f"inputs; the prediction log has {sorted(lab.input_columns(rows))}"
+        )
+    spine = pd.DataFrame({entity: rows[entity], "event_timestamp": rows["time"]})
     joined = features.get_historical_features(spine, list(spec.features))
-    added = joined.drop(columns=[str(spec.entity), "event_timestamp"])
-    return pd.concat([frame.drop(columns=["label"]), added, frame[["label"]]], axis=1)
+    if len(joined) != len(frame):
+        raise InvalidInput(
+            f"the feature store returned {len(joined)} rows for {len(frame)} predictions"
+        )
+    added = joined.drop(columns=[entity, "event_timestamp"]).reset_index(drop=True)
+    added.index = frame.index  # the retrieval keeps the spine's order, one row per row
+    kept = frame.drop(columns=["label", *[c for c in added.columns if c in frame.columns]])
+    return pd.concat([kept, added, frame[["label"]]], axis=1)
 
 
 def _split_ref(ref: str) -> tuple[str, str | None]:

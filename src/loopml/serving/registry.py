@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from loopml import _registry, config
+from loopml.serving.canary_share import parse_share, tag_key
 from loopml.store import Store
 from loopml.store.events import EventLog
 
@@ -76,6 +77,11 @@ class StoreModelSource:
             logger.warning("cannot read the example rows of %s: %s", model.name, err)
             return None
         return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else None
+
+    def canary_share(self, model: str, deployment: str) -> tuple[Target, float] | None:
+        """The canary share set on ``deployment`` (a tag of the registered model), if any."""
+        tags = self.registry.get_registered_model(model).tags
+        return parse_share(model, tags.get(tag_key(deployment)))
 
     def record_refused_swap(self, deployment: str, refusal: RefusedSwap) -> None:
         """Append the refusal to the ``swaps/<deployment>`` event stream."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from loopml.errors import InvalidInput
 from loopml.serving.asgi import ServingApp
+from loopml.serving.canary_share import CanaryShares
 from loopml.serving.metrics import Exposition, ServingMetrics
 from loopml.serving.multiprocess import (
     METRICS_DIR_ENV,
@@ -57,7 +58,9 @@ class ServeConfig:
     Args:
         target: the model, ``churn@champion`` (follows the alias), ``churn/3`` or ``churn``.
         deployment: name of the deployment (prediction-log stream); default the model name.
-        canary: ``churn@challenger:10`` sends 10 % of requests to that target.
+        canary: ``churn@challenger:10`` sends 10 % of requests to that target. Without
+            it the server follows the canary share a loop sets on the deployment
+            (:mod:`loopml.serving.canary_share`).
         canary_mode: ``hash`` (stable by routing key, random without one) or ``random``.
         shadow: a target that scores a copy of every request (logged, never returned).
         host: interface to bind (loopback by default).
@@ -210,6 +213,7 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
         metrics=metrics,
         examples=source.example_rows,
         on_refused=lambda refusal: source.record_refused_swap(deployment, refusal),
+        canary_share=_canary_share(config, source),
     )
     swapper.load_all()
     predlog = PredictionLog(
@@ -260,6 +264,16 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
 
     app = ServingApp(service, on_startup=start, on_shutdown=stop)
     return Built(app, service, routes, swapper, predlog, metrics)
+
+
+def _canary_share(
+    config: ServeConfig, source: ModelSource
+) -> Callable[[], tuple[Target, float] | None] | None:
+    """Follow the canary share set on the deployment, unless ``--canary`` fixed the route."""
+    if config.canary is not None or not isinstance(source, CanaryShares):
+        return None
+    model, deployment = parse_target(config.target).name, config.deployment_name
+    return lambda: source.canary_share(model, deployment)
 
 
 @dataclass(frozen=True, slots=True)

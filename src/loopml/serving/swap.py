@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loopml.serving.errors import WarmUpFailed
+from loopml.serving.runtime import Route
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from loopml.serving.metrics import ServingMetrics
     from loopml.serving.protocols import ServableModel
     from loopml.serving.routing import Target
-    from loopml.serving.runtime import Role, Route, Routes, Served
+    from loopml.serving.runtime import Role, Routes, Served
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class Swapper:
         metrics: load events are counted here.
         examples: ``model -> example rows`` (the rows logged with it) for the warm-up.
         on_refused: called with each :class:`RefusedSwap` (records it).
+        canary_share: ``() -> (target, percent) | None``, the canary share set on the
+            deployment now; the canary route follows it (``None``: the routes are fixed).
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class Swapper:
         metrics: ServingMetrics | None = None,
         examples: Callable[[ServableModel], list[dict[str, Any]] | None] | None = None,
         on_refused: Callable[[RefusedSwap], None] | None = None,
+        canary_share: Callable[[], tuple[Target, float] | None] | None = None,
     ) -> None:
         self.routes = routes
         self.resolve = resolve
@@ -83,6 +87,7 @@ class Swapper:
         self.metrics = metrics
         self.examples = examples
         self.on_refused = on_refused
+        self.canary_share = canary_share
         #: the latest refusals, newest last (at most 100)
         self.refused: list[RefusedSwap] = []
         self._failed: dict[tuple[str, int], float] = {}
@@ -94,12 +99,15 @@ class Swapper:
         for route in self.routes.all():
             version = self._version_of(route)
             self._install(route, version)
+        if self.canary_share is not None:  # a server started during a canary joins it
+            self._follow_canary(self.canary_share)
 
     def start(self) -> None:
         """Start polling aliases in a background thread (no-op without alias routes)."""
         if self._thread is not None or self.poll_interval <= 0:
             return
-        if not any(route.target.follows_alias for route in self.routes.all()):
+        follows = any(route.target.follows_alias for route in self.routes.all())
+        if not follows and self.canary_share is None:
             return
         self._thread = threading.Thread(target=self._run, name="loopml-hot-swap", daemon=True)
         self._thread.start()
@@ -148,7 +156,59 @@ class Swapper:
                 continue
             self._swap(route, served, time.perf_counter() - started)
             switched.append((route, version))
+        if self.canary_share is not None:  # after the primary: a promotion swaps it first
+            installed = self._follow_canary(self.canary_share)
+            if installed is not None:
+                switched.append(installed)
         return switched
+
+    def _follow_canary(
+        self, canary_share: Callable[[], tuple[Target, float] | None]
+    ) -> tuple[Route, int] | None:
+        """Add, re-weigh or drop the canary route after the deployment's canary share."""
+        try:
+            wanted = canary_share()
+        except Exception as err:
+            logger.warning("cannot read the canary share, keep the routes: %s", err)
+            return None
+        route = self.routes.canary
+        if wanted is None:
+            if route is not None:
+                self.routes.canary = None
+                if self.metrics is not None:
+                    self.metrics.serving.pop("canary", None)
+                logger.info("canary route %s removed (the deployment's share ended)", route.target)
+            return None
+        target, percent = wanted
+        if route is not None and route.target == target:
+            route.percent = percent
+            return None
+        fresh = Route("canary", target, percent)
+        try:
+            version = self.resolve(target)
+        except Exception as err:
+            logger.warning("cannot resolve canary %s, no canary yet: %s", target, err)
+            return None
+        failed_at = self._failed.get((target.name, version))
+        if failed_at is not None and time.monotonic() - failed_at < self.retry_after:
+            return None
+        started = time.perf_counter()
+        try:
+            served = self._prepare(fresh, version)
+        except Exception as err:
+            self._refuse(fresh, version, "warm_up" if _is_warm_up(err) else "load", err)
+            return None
+        primary = self.routes.primary.current
+        if primary is not None and _inputs(primary) != _inputs(served):
+            why = (
+                f"canary version {version} takes {_describe(served)} but the primary version "
+                f"{primary.version} takes {_describe(primary)}; no canary on this server"
+            )
+            self._refuse(fresh, version, "signature", why)
+            return None
+        self._swap(fresh, served, time.perf_counter() - started)
+        self.routes.canary = fresh  # one assignment: the next request may pick it
+        return fresh, version
 
     def _refuse(self, route: Route, version: int, kind: str, err: object) -> None:
         self._failed[(route.target.name, version)] = time.monotonic()

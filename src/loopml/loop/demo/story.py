@@ -22,6 +22,7 @@ from loopml.ci.gates import BeatsChampion, CompatibleSignature, LatencyBudget, M
 from loopml.loop.definition import Loop, Rollout, TrainingData, Trigger
 from loopml.loop.demo import scenario
 from loopml.loop.demo.traffic import Traffic
+from loopml.loop.promotion import clear_canary_share
 from loopml.monitoring import Monitor, Rule
 
 if TYPE_CHECKING:
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 MODEL = "demo-churn"
 LOOP = "demo"
+WINDOW_S = 5  # the monitor's window, in seconds
+#: two of the three columns must drift: one column alone drifts by chance now and then
+#: once the reference is the (smaller) training set of the new champion
+DRIFT_RULE = "drift.share > 0.5"
 
 
 @dataclass
@@ -78,6 +83,7 @@ class Demo:
         make_scheduler: builds the scheduler that runs the monitor and the loop
             (``client.scheduler(sources=["monitors", "loops"])``).
         rate_hz: client requests per second.
+        seed: seeds the client's rows (the same seed sends the same stream).
         acts: 1 tells only drift -> promotion (the L1 benchmark); 3 adds the blocked
             challenger and the rolled-back canary.
     """
@@ -93,6 +99,7 @@ class Demo:
         make_scheduler: Callable[[], Scheduler],
         rate_hz: float = 25.0,
         acts: int = 3,
+        seed: int = 7,
     ) -> None:
         self.loops, self.serving, self.runs, self.settings = loops, serving, runs, settings
         self.parts = loops.parts
@@ -100,6 +107,7 @@ class Demo:
         self.rate_hz = rate_hz
         self.make_scheduler = make_scheduler
         self.acts = acts
+        self.seed = seed
         self.summary = DemoSummary()
         self.started_ms = now_ms()
         self._event_cursor = 0
@@ -140,23 +148,21 @@ class Demo:
         self.stage("deploy the champion")
         champion = self._deploy()
         built = self.serving.build(
-            f"{MODEL}@champion", deployment=MODEL, canary=f"{MODEL}@challenger:30",
-            poll_interval=0.1, flush_interval=1.0,
-        )  # fmt: skip
+            f"{MODEL}@champion", deployment=MODEL, poll_interval=0.1, flush_interval=1.0
+        )
         server = _Server(built)
         traffic = Traffic(server.url, rows_per_request=20, rate_hz=self.rate_hz,
-                          seed=int(time.time()))  # fmt: skip
+                          seed=self.seed)  # fmt: skip
         scheduler = self.make_scheduler()
         runner = threading.Thread(target=scheduler.run_forever, name="loopml-demo-scheduler",
                                   daemon=True)  # fmt: skip
         try:
             server.start()
             self.summary.server = server.url
-            self.say(f"{MODEL} v{champion} serves on {server.url} (30% canary route follows "
-                     f"{MODEL}@challenger); scheduler runs monitors and the loop")  # fmt: skip
+            self.say(f"{MODEL} v{champion} serves on {server.url}; the scheduler runs the "
+                     "monitor and the loop, which sets the canary share itself")  # fmt: skip
             traffic.start()
-            runner.start()
-            self._acts(traffic, built)
+            self._acts(traffic, built, runner)
         except TimeoutError as err:
             self.summary.error = str(err)
             self.say(f"stopped: {err}")
@@ -164,14 +170,18 @@ class Demo:
             self.stage("")
             traffic.stop()
             scheduler.stop()
-            runner.join(timeout=60)
+            if runner.ident is not None:
+                runner.join(timeout=60)
             server.stop()
         self._totals(traffic)
         return self.summary
 
-    def _acts(self, traffic: Traffic, built: Built) -> None:
+    def _acts(self, traffic: Traffic, built: Built, runner: threading.Thread) -> None:
         self.stage("traffic before drift")
-        time.sleep(5)
+        self._clean_window(time.time())
+        runner.start()
+        self.say("the scheduler starts: the monitor's windows hold only this run's traffic")
+        time.sleep(2)
         self.stage("drift -> detection")
         onset = time.time()
         traffic.drifted, traffic.phase = True, "during"
@@ -215,18 +225,29 @@ class Demo:
         models = self.parts.models
         version = models.register_model(package, MODEL, "demo champion, fitted before the drift")
         models.set_alias(MODEL, "champion", version.version, reason="demo: first champion")
-        models.set_alias(MODEL, "challenger", version.version, reason="demo: canary route idle")
+        clear_canary_share(models, MODEL, MODEL)  # a re-run after an interrupted canary
         monitors = self.parts.monitors
         if any(m.name == MODEL for m in monitors.list()):
             monitors.delete(MODEL)  # re-runs start from a clean monitor (no open alert)
-        monitors.save(Monitor(MODEL, reference=features, window="5s",
-                              rules=[Rule("drift.share > 0.3", severity="critical")]))  # fmt: skip
+        monitors.save(Monitor(MODEL, reference=features, window=f"{WINDOW_S}s",
+                              rules=[Rule(DRIFT_RULE, severity="critical")]))  # fmt: skip
         self.loops.apply(demo_loop())
         self._event_cursor = max((e.id for e in self.loops.events(LOOP, limit=1)), default=0)
         self.summary.champion_before = version.version
         self.say(f"trained and registered {MODEL} v{version.version}; monitor {MODEL!r} "
-                 "(5 s windows, drift.share > 0.3) and loop 'demo' applied")  # fmt: skip
+                 f"({WINDOW_S} s windows, {DRIFT_RULE}) and loop 'demo' applied")  # fmt: skip
         return version.version
+
+    def _clean_window(self, started: float) -> None:
+        """Wait until the monitor's latest window began after this run's traffic did.
+
+        The prediction log keeps earlier runs' traffic (drifted, at the end of a run); a
+        scheduler started at once could judge a window that still holds it and fire
+        before this run's drift. Waiting one window makes a re-run tell the same story.
+        """
+        step = WINDOW_S
+        while (time.time() // step) * step - step < started:
+            time.sleep(0.1)
 
     def _wait_alert(self, onset: float) -> None:
         deadline = time.monotonic() + 60
@@ -289,9 +310,9 @@ def demo_loop() -> Loop:
         gates=[CompatibleSignature(), BeatsChampion(margin=-0.02, alpha=1.0, min_labels=60),
                MetricFloor("accuracy", min=0.8, min_labels=60),
                LatencyBudget(p95_ms=500, calls=20)],
-        rollout=Rollout(canary_percent=30, duration="15s", min_requests=40, latency_margin_ms=60,
+        rollout=Rollout(canary_percent=30, duration="15s", min_requests=40, latency_margin_ms=120,
                         quality_margin=0.05, min_labels=40, min_latency_requests=15, poll_s=0.5),
-        training=TrainingData(dataset="demo-training", min_labels=400, holdout=0.3,
+        training=TrainingData(dataset="demo-training", min_labels=1000, holdout=0.3, window="2m",
                               after_trigger=True, wait="60s"),
         cooldown="0s", stale_after="15s",
     )  # fmt: skip
