@@ -8,15 +8,16 @@ tracking writer produces) by PostgreSQL ``COPY``; predictions and labels as parq
 through the event log. One real model (trained, logged with its dataset, registered and
 aliased) is the model every logged prediction names, so lineage walks a real graph.
 
-Then a fresh process (so its peak RSS is the queries', not the seeding's) times:
+Then fresh processes (so each peak RSS is the queries', not the seeding's) time:
 
 * search: ``metrics.acc > 0.9 and params.model = 'gbm'`` ordered by ``metrics.acc desc``,
   100 results (median of ``--repeat``);
 * metric history: every point of one metric of one run (median);
 * a monitoring window: the predictions of one hour with their latest labels (median);
 * lineage of random prediction ids (p50, p95);
-* the feedback join over the whole prediction log, streamed in record batches
-  (``loopml.store.predlog.streamed.labelled_batches``: rows counted, never held);
+* in a process of its own, the feedback join over the whole prediction log, streamed in
+  record batches (``loopml.store.predlog.streamed.labelled_batches``: rows counted,
+  never held);
 
 each line with the load average, CPU seconds and the measuring process's peak RSS.
 ``--frame-join`` adds, in one more process, the same join into one DataFrame
@@ -231,7 +232,6 @@ def seed_stream(client, n_predictions: int, n_labels: int, version: int) -> list
 def measure(a: argparse.Namespace) -> None:
     import loopml as lm
     from loopml.store.events import EventLog
-    from loopml.store.predlog.streamed import labelled_batches
 
     client = lm.configure(home=a.home, db_url=a.url, artifacts=f"{a.home}/artifacts")
     info = json.loads(Path(a.home, "seeded.json").read_text())
@@ -245,6 +245,9 @@ def measure(a: argparse.Namespace) -> None:
         emit({"phase": "feedback-join-frame", "rows": len(frame),
               "labelled": int(frame["label"].notna().sum()),
               "seconds": round(time.perf_counter() - started, 2)})  # fmt: skip
+        return
+    if a.phase == "streamed-join":
+        streamed_join(log, whole)
         return
     search = lambda: client.runs.search_runs(  # noqa: E731
         "scale", "metrics.acc > 0.9 and params.model = 'gbm'",
@@ -274,6 +277,12 @@ def measure(a: argparse.Namespace) -> None:
         seconds.append(time.perf_counter() - started)
     emit({"phase": "lineage-prediction", "first_s": round(first, 3), "nodes": len(graph.nodes),
           **percentiles(seconds)})  # fmt: skip
+    client.close()
+
+
+def streamed_join(log, whole) -> None:
+    from loopml.store.predlog.streamed import labelled_batches
+
     started = time.perf_counter()
     rows = labelled = batches = 0
     for batch in labelled_batches(log, MODEL, *whole):
@@ -282,7 +291,6 @@ def measure(a: argparse.Namespace) -> None:
         batches += 1
     emit({"phase": "feedback-join-all", "streamed": True, "rows": rows, "labelled": labelled,
           "batches": batches, "seconds": round(time.perf_counter() - started, 2)})  # fmt: skip
-    client.close()
 
 
 def child(a: argparse.Namespace, url: str, home: str, phase: str) -> None:
@@ -333,6 +341,7 @@ def main() -> None:
             seeded = {"runs": n["runs"], "history_run": history_run, "sample": sample}
             Path(home, "seeded.json").write_text(json.dumps(seeded))
             child(a, url, home, "queries")
+            child(a, url, home, "streamed-join")
             if a.frame_join:
                 child(a, url, home, "frame-join")
     finally:

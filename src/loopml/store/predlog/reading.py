@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from loopml.errors import ArtifactNotFound, InvalidInput
 from loopml.store.events import TIME_TYPE
-from loopml.store.predlog.streamed import LATEST_LABELS_SQL, feedback_reader
+from loopml.store.predlog.streamed import feedback_reader, latest_labels_sql
 from loopml.store.streams import FEEDBACK_STREAM, PREDICTION_COLUMNS, predictions_stream
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def read_predictions(
         # labels are streamed into DuckDB file by file, never loaded whole
         tables["fb"] = feedback_reader(log, low, deployment, label_files)
         select += ["l.label", "l.label_time"]
-        join = f" LEFT JOIN ({LATEST_LABELS_SQL}) l USING (prediction_id)"
+        join = f" LEFT JOIN ({latest_labels_sql('p')}) l USING (prediction_id)"
     where = "" if shadow is None else f" WHERE p.shadow = {'true' if shadow else 'false'}"
     order = " ORDER BY p.time DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
     sql = f"SELECT * FROM (SELECT {', '.join(select)} FROM p{join}{where}{order}) ORDER BY time"
@@ -200,7 +200,7 @@ def latest_feedback(
         frame: pd.DataFrame = _no_labels().to_pandas()
         return frame
     labels = feedback_reader(log, since, deployment, files)
-    found: pd.DataFrame = _run(LATEST_LABELS_SQL, {"fb": labels})
+    found: pd.DataFrame = _run(latest_labels_sql(), {"fb": labels})
     return found
 
 

@@ -59,12 +59,20 @@ READ_BATCH_ROWS = 65_536
 #: The sequence number of a label is below 2**40 (its logged order, across files).
 _SEQ_BITS = 40
 
-#: DuckDB expression: the latest label per prediction id of the ``fb`` reader.
-LATEST_LABELS_SQL = (
-    "SELECT prediction_id, arg_max(label, _k) AS label, arg_max(time, _k) AS label_time "
-    f"FROM (SELECT prediction_id, label, time, CAST(epoch_ms(time) AS HUGEINT) * "
-    f"{1 << _SEQ_BITS} + _seq AS _k FROM fb) GROUP BY prediction_id"
-)
+
+
+def latest_labels_sql(among: str | None = None) -> str:
+    """DuckDB query: the latest label per prediction id of the ``fb`` reader.
+
+    With ``among`` (the name of a table that DuckDB may scan more than once), only
+    the labels of the prediction ids in that table are aggregated.
+    """
+    where = f" WHERE prediction_id IN (SELECT prediction_id FROM {among})" if among else ""
+    return (
+        "SELECT prediction_id, arg_max(label, _k) AS label, arg_max(time, _k) AS label_time "
+        f"FROM (SELECT prediction_id, label, time, CAST(epoch_ms(time) AS HUGEINT) * "
+        f"{1 << _SEQ_BITS} + _seq AS _k FROM fb{where}) GROUP BY prediction_id"
+    )
 
 
 def labelled_batches(
@@ -76,7 +84,7 @@ def labelled_batches(
     shadow: bool | None = None,
     columns: Sequence[str] = JOIN_COLUMNS,
     batch_rows: int = 65_536,
-    memory_limit: str = "256MB",
+    memory_limit: str = "128MB",
 ) -> Iterator[pa.RecordBatch]:
     """Yield the predictions of ``deployment`` with ``since <= time < until`` and their labels.
 
@@ -118,7 +126,7 @@ def labelled_batches(
             select = ", ".join(f'p."{c}"' for c in columns)
             result = connection.sql(
                 f"SELECT {select}, l.label, l.label_time FROM p "
-                f"LEFT JOIN ({LATEST_LABELS_SQL}) l USING (prediction_id)"
+                f"LEFT JOIN ({latest_labels_sql()}) l USING (prediction_id)"
             )
             for batch in result.to_arrow_reader(batch_rows):
                 yield _times_in_contract(batch)
