@@ -100,9 +100,10 @@ def read_predictions(
     has_feedback = bool(label_files)
     if has_feedback:
         # labels are streamed into DuckDB file by file, never loaded whole
-        tables["fb"] = feedback_reader(log, low, deployment, label_files)
+        ids = pc.unique(table["prediction_id"]).cast(pa.string())
+        tables["fb"] = feedback_reader(log, low, deployment, label_files, ids)
         select += ["l.label", "l.label_time"]
-        join = f" LEFT JOIN ({latest_labels_sql('p')}) l USING (prediction_id)"
+        join = f" LEFT JOIN ({latest_labels_sql()}) l USING (prediction_id)"
     where = "" if shadow is None else f" WHERE p.shadow = {'true' if shadow else 'false'}"
     order = " ORDER BY p.time DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
     sql = f"SELECT * FROM (SELECT {', '.join(select)} FROM p{join}{where}{order}) ORDER BY time"

@@ -61,17 +61,12 @@ _SEQ_BITS = 40
 
 
 
-def latest_labels_sql(among: str | None = None) -> str:
-    """DuckDB query: the latest label per prediction id of the ``fb`` reader.
-
-    With ``among`` (the name of a table that DuckDB may scan more than once), only
-    the labels of the prediction ids in that table are aggregated.
-    """
-    where = f" WHERE prediction_id IN (SELECT prediction_id FROM {among})" if among else ""
+def latest_labels_sql() -> str:
+    """DuckDB query: the latest label per prediction id of the ``fb`` reader."""
     return (
         "SELECT prediction_id, arg_max(label, _k) AS label, arg_max(time, _k) AS label_time "
         f"FROM (SELECT prediction_id, label, time, CAST(epoch_ms(time) AS HUGEINT) * "
-        f"{1 << _SEQ_BITS} + _seq AS _k FROM fb{where}) GROUP BY prediction_id"
+        f"{1 << _SEQ_BITS} + _seq AS _k FROM fb) GROUP BY prediction_id"
     )
 
 
@@ -167,13 +162,15 @@ def feedback_reader(
     since: dt.datetime | None,
     deployment: str | None,
     keys: list[str] | None = None,
+    ids: pa.Array | None = None,
 ) -> pa.RecordBatchReader:
     """Return labels since ``since`` in logged order, with their logged position ``_seq``.
 
     Columns: ``prediction_id``, ``label``, ``time``, ``_seq`` (int64, increasing in the
     order the labels were logged). With ``deployment``, only labels attributed to it or
     to none are read. Labels are text when some files hold text labels, else float64.
-    ``keys``: the feedback files, when the caller has listed them already.
+    ``keys``: the feedback files, when the caller has listed them already; ``ids``: read
+    only the labels of these prediction ids (a window's), dropped batch by batch.
     """
     since = _aware(since)
     listed = log.keys(FEEDBACK_STREAM, since) if keys is None else keys
@@ -191,6 +188,8 @@ def feedback_reader(
                 )
                 seq += batch.num_rows
                 numbered = _window(numbered, since, None)
+                if ids is not None:
+                    numbered = numbered.filter(pc.is_in(numbered["prediction_id"], ids))
                 if deployment is not None and "deployment" in numbered.schema.names:
                     owner = numbered["deployment"]
                     keep = pc.or_kleene(pc.is_null(owner), pc.equal(owner, deployment))
