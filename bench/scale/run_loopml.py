@@ -169,7 +169,7 @@ def seed_runs(client, n_runs: int, n_points: int) -> str:
                     copy.write_row((run_id, "acc", 0, now + i, float(acc[i])))
                     copy.write_row((run_id, "loss", per_run - 1, now + i, 0.0))
             with cur.copy(
-                'COPY metric_chunks (run_id, key, count, min_step, max_step, steps, timestamps, '
+                "COPY metric_chunks (run_id, key, count, min_step, max_step, steps, timestamps, "
                 '"values") FROM STDIN'
             ) as copy:
                 for run_id, i in zip(ids, part, strict=True):

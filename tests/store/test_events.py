@@ -127,8 +127,8 @@ def test_a_window_reads_only_the_row_groups_that_may_hold_it(tmp_path: Path) -> 
     log = EventLog(open_backend(str(tmp_path / "art")))
     start = 1_763_942_400_000  # midnight UTC; one row per second, all on one day
     rows = 3 * ROW_GROUP_ROWS
-    (key,) = log.append("clicks", pa.table({"time": pa.array(range(start, start + rows * 1000, 1000)),
-                                            "n": pa.array(range(rows))}))  # fmt: skip
+    times = pa.array(range(start, start + rows * 1000, 1000))
+    (key,) = log.append("clicks", pa.table({"time": times, "n": pa.array(range(rows))}))
     since = dt.datetime.fromtimestamp((start + 10_000 * 1000) / 1000, dt.UTC)
     until = since + dt.timedelta(seconds=100)
     decoded = log._read_file(key, None, ("time", since, until))

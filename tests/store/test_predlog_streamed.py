@@ -82,7 +82,8 @@ def test_latest_label_wins_ties_go_to_the_one_logged_last_and_others_are_not_see
     assert labels == {"a": 1.0, "b": 5.0, "c": None, "d": None, "e": 6.0}
     assert got["a"][1] == _moment(20)
     frame = read_predictions(log, "churn", with_feedback=True)
-    same = {p: None if pd.isna(v) else v for p, v in zip(frame.prediction_id, frame.label)}
+    pairs = zip(frame.prediction_id, frame.label, strict=True)
+    same = {p: None if pd.isna(v) else v for p, v in pairs}
     assert same == labels
 
 

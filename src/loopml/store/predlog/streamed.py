@@ -60,7 +60,6 @@ READ_BATCH_ROWS = 65_536
 _SEQ_BITS = 40
 
 
-
 def latest_labels_sql() -> str:
     """DuckDB query: the latest label per prediction id of the ``fb`` reader."""
     return (
