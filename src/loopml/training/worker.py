@@ -38,7 +38,6 @@ PID_TAG = "loopml.tune.pid"
 HOST_TAG = "loopml.tune.host"
 RUN_ATTR = "loopml_run_id"
 RELEASED_ATTR = "loopml_released"
-_HOST = socket.gethostname()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +108,7 @@ def run_one(
             STUDY_TAG: order.study,
             TRIAL_TAG: number,
             PID_TAG: os.getpid(),
-            HOST_TAG: _HOST,
+            HOST_TAG: socket.gethostname(),
         },
     )
     set_trial_attr(study, optuna_trial._trial_id, RUN_ATTR, run.id)
