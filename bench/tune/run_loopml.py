@@ -5,7 +5,9 @@ RDB storage in loopml's metadata database: a SQLite file, or with ``--db`` a fre
 database on a PostgreSQL server, dropped afterwards), interleaved in rounds; the
 difference per trial is what loopml adds (a child run with params, tags, the metric and
 the trial's run id in Optuna). Wall time and this process's CPU time per trial (medians
-over rounds); on PostgreSQL the server's CPU is not in the CPU figure. Prints JSON.
+over rounds); on PostgreSQL the server's CPU is not in the CPU figure. One more study
+times only loopml's own work per trial (the trial loop outside Optuna's ask and tell),
+steadier than the difference of two totals on a loaded machine. Prints JSON.
 
     python bench/tune/run_loopml.py --trials 100 --rounds 3
     python bench/tune/run_loopml.py --db postgresql://postgres@127.0.0.1:5432/test
@@ -60,6 +62,37 @@ def tracked(trials: int, name: str) -> tuple[float, float]:
     return _per_trial(started, cpu, trials)
 
 
+def own_cpu(trials: int, name: str) -> float:
+    """CPU ms per trial spent in loopml's trial loop outside Optuna's ask and tell.
+
+    Steadier than a difference of two totals on a loaded machine: one more tracked study
+    with ``run_one``, ``Study.ask`` and ``Study.tell`` timed (the objective is trivial).
+    """
+    import loopml.training.worker as worker
+
+    spent = {"run_one": 0.0, "optuna": 0.0}
+    originals = (worker.run_one, optuna.Study.ask, optuna.Study.tell)
+
+    def timing(function, bucket):
+        def timed(*args, **kwargs):
+            cpu = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[bucket] += time.process_time() - cpu
+
+        return timed
+
+    worker.run_one = timing(originals[0], "run_one")
+    optuna.Study.ask = timing(originals[1], "optuna")
+    optuna.Study.tell = timing(originals[2], "optuna")
+    try:
+        tracked(trials, name)
+    finally:
+        worker.run_one, optuna.Study.ask, optuna.Study.tell = originals
+    return (spent["run_one"] - spent["optuna"]) / trials * 1000
+
+
 def fresh_database(server: str) -> str:
     from loopml.store import Database
 
@@ -101,6 +134,7 @@ def main() -> None:
             for round_number in range(args.rounds):
                 bare_ms.append(bare(storage, args.trials, f"bare-{round_number}"))
                 loopml_ms.append(tracked(args.trials, f"loopml-{round_number}"))
+            own_ms = own_cpu(args.trials, "loopml-own")
             storage.engine.dispose()
             client.close()
     finally:
@@ -119,6 +153,7 @@ def main() -> None:
         "optuna_cpu_ms_per_trial": cpu[0],
         "loopml_cpu_ms_per_trial": cpu[1],
         "overhead_cpu_ms_per_trial": round(cpu[1] - cpu[0], 2),
+        "loopml_own_cpu_ms_per_trial": round(own_ms, 2),
         "load_average": [round(v, 2) for v in os.getloadavg()],
     }
     print(json.dumps(result))
