@@ -119,3 +119,20 @@ def test_bad_input_is_rejected(log: EventLog) -> None:
 
 def test_empty_stream_reads_as_empty_table(log: EventLog) -> None:
     assert log.read("nothing").num_rows == 0
+
+
+def test_a_window_reads_only_the_row_groups_that_may_hold_it(tmp_path: Path) -> None:
+    from loopml.store.events import ROW_GROUP_ROWS
+
+    log = EventLog(open_backend(str(tmp_path / "art")))
+    start = 1_763_942_400_000  # midnight UTC; one row per second, all on one day
+    rows = 3 * ROW_GROUP_ROWS
+    times = pa.array(range(start, start + rows * 1000, 1000))
+    (key,) = log.append("clicks", pa.table({"time": times, "n": pa.array(range(rows))}))
+    since = dt.datetime.fromtimestamp((start + 10_000 * 1000) / 1000, dt.UTC)
+    until = since + dt.timedelta(seconds=100)
+    decoded = log._read_file(key, None, ("time", since, until))
+    assert decoded.num_rows == ROW_GROUP_ROWS  # the first row group only
+    window = log.read("clicks", since, until)
+    assert window["n"].to_pylist() == list(range(10_000, 10_100))
+    assert log.read("clicks").num_rows == rows

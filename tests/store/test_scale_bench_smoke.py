@@ -33,6 +33,10 @@ def test_scale_bench_smoke():
     )
     records = [json.loads(line) for line in out.stdout.splitlines()]
     phases = {r["phase"]: r for r in records}
-    assert {"search", "metric-history", "monitoring-window-1h", "feedback-join-all"} <= set(phases)
-    assert phases["metric-history"]["points"] == 10_000
-    assert phases["feedback-join-all"]["labelled"] == 1000
+    wanted = {"search", "metric-history", "monitoring-window-1h", "lineage-prediction"}
+    assert wanted | {"feedback-join-all"} <= set(phases)
+    assert phases["metric-history"]["points"] == 100  # 10^7 points over 10^5 runs
+    assert phases["search"]["results"] > 0
+    assert phases["lineage-prediction"]["nodes"] >= 5  # prediction ... run, data, environment
+    join = phases["feedback-join-all"]
+    assert (join["rows"], join["labelled"], join["streamed"]) == (1000, 1000, True)

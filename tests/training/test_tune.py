@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -48,6 +49,10 @@ def test_study_is_a_parent_run_with_one_child_run_per_trial(client):
     assert float(best.params["x"]) == pytest.approx(result.best_params["x"])
     assert best.metrics["value"] == pytest.approx(result.best_value)
     assert study_run.tags["loopml.tune.best_run"] == result.best_run_id
+    assert best.tags["loopml.tune.pid"] == str(os.getpid())
+    # one attribute per trial in Optuna: the trial's run (the rest is on the run)
+    trials = optuna.load_study(study_name=name, storage=client.tuner.storage).trials
+    assert {tuple(t.user_attrs) for t in trials} == {("loopml_run_id",)}
 
 
 def test_optuna_tables_live_beside_loopml_without_tripping_migrations(client):
@@ -212,8 +217,6 @@ def test_study_needs_a_database_file(tmp_path):
 
 
 def test_trials_on_a_dask_cluster(client):
-    import os
-
     address = os.environ.get("LOOPML_TEST_DASK_URL")
     if not address:
         pytest.skip("LOOPML_TEST_DASK_URL is not set")
@@ -226,4 +229,6 @@ def test_trials_on_a_dask_cluster(client):
         objective, {"x": (-5.0, 5.0)}, n_trials=4, study=_name(), n_jobs=2, executor=executor
     )
     assert 4 <= result.n_trials <= 5
-    assert lm.get_run(result.best_run_id).parent_id == result.run_id
+    best = lm.get_run(result.best_run_id)
+    assert best.parent_id == result.run_id
+    assert int(best.tags["loopml.tune.pid"]) != os.getpid()  # ran in a Dask worker process

@@ -1,4 +1,4 @@
-"""Facts about nodes, read from the store tables in one query per node type.
+"""Facts about nodes, read from the store tables in one or two queries per node type.
 
 Besides the recorded edges, some links live in columns: a run's git commit, stored diff,
 environment lock, parent run and pipeline run; a model version's training run; a dataset
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from loopml.lineage.graph import LineageEdge, LineageNode, key
 from loopml.store.tables import (
@@ -43,25 +43,36 @@ def _label(node_type: str, node_id: str) -> str:
     return f"{node_type.replace('_', ' ')} {short}"
 
 
+#: The stored lock of a run and the pipeline step it executed, read with the run's row
+#: (one round trip for every run fact).
+_LOCK = (
+    select(tt.run_artifacts.c.digest)
+    .where(
+        tt.run_artifacts.c.run_id == tt.runs.c.id,
+        tt.run_artifacts.c.path == "_loopml/requirements.txt",
+    )
+    .scalar_subquery()
+    .label("lock_digest")
+)
+_STEP = (  # a step's run carries its pipeline run: the step_runs index finds it
+    select(func.max(pt.step_runs.c.id))
+    .where(
+        pt.step_runs.c.pipeline_run_id == tt.runs.c.pipeline_run_id,
+        pt.step_runs.c.run_id == tt.runs.c.id,
+    )
+    .scalar_subquery()
+    .label("step_run_id")
+)
+
+
 def _runs(conn: Connection, ids: list[str]) -> Described:
     rows = conn.execute(
-        select(tt.runs, tt.experiments.c.name.label("experiment"))
+        select(tt.runs, tt.experiments.c.name.label("experiment"), _LOCK, _STEP)
         .join(tt.experiments, tt.experiments.c.id == tt.runs.c.experiment_id)
         .where(tt.runs.c.id.in_(ids))
     ).all()
-    lock_paths = dict(
-        conn.execute(
-            select(tt.run_artifacts.c.run_id, tt.run_artifacts.c.digest).where(
-                tt.run_artifacts.c.run_id.in_(ids),
-                tt.run_artifacts.c.path == "_loopml/requirements.txt",
-            )
-        ).all()
-    )
-    steps = dict(
-        conn.execute(
-            select(pt.step_runs.c.run_id, pt.step_runs.c.id).where(pt.step_runs.c.run_id.in_(ids))
-        ).all()
-    )
+    lock_paths = {row.id: row.lock_digest for row in rows if row.lock_digest}
+    steps = {row.id: row.step_run_id for row in rows if row.step_run_id}
     nodes, edges = [], []
     for row in rows:
         run_key = key("run", row.id)

@@ -60,6 +60,9 @@ def resolve(store: Store, reference: str, index: PredictionIndex | None) -> Reso
             "an empty reference names nothing; pass a run id, a model version "
             "(churn/3, churn@champion), a dataset version or a prediction id"
         )
+    prediction = _prediction_id(text)
+    if prediction is not None:  # no database round trip before the log lookup
+        return _prediction(store, prediction, index)
     with store.db.read() as conn:
         node_type, node_id = _classify(conn, text)
     if node_type == "prediction":
@@ -78,6 +81,19 @@ _HINT = (
     "pass a run id, a pipeline run id, a model version (churn/3, churn@champion), "
     "a dataset version (datasets:/name/2) or a prediction id"
 )
+
+
+def _prediction_id(text: str) -> str | None:
+    """The prediction id ``text`` names when no other reference form matches it (pure)."""
+    if text.startswith("prediction:"):
+        return text.removeprefix("prediction:")
+    if text.startswith(("models:/", "datasets:/", "dataset:")):
+        return None
+    node_type, sep, _ = text.partition(":")
+    if sep and node_type in NODE_TYPES:
+        return None
+    patterns = (_ALIAS, _VERSIONED, _HEX32, _HEX64)
+    return None if any(p.match(text) for p in patterns) else text
 
 
 def _classify(conn: Connection, text: str) -> tuple[str, str]:

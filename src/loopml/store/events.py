@@ -135,9 +135,10 @@ class EventLog:
         Files written with different columns are unified (missing columns become null).
         """
         tables = []
+        window = (time_column, since, until) if since is not None or until is not None else None
         for key in self.keys(stream, since, until):
             try:
-                tables.append(self._read_file(key, columns))
+                tables.append(self._read_file(key, columns, window))
             except FileNotFoundError:  # compacted away between listing and reading
                 continue
         if not tables:
@@ -196,14 +197,23 @@ class EventLog:
         self.backend.delete(manifest)
         return output
 
-    def _read_file(self, key: str, columns: Sequence[str] | None) -> pa.Table:
+    def _read_file(
+        self,
+        key: str,
+        columns: Sequence[str] | None,
+        window: tuple[str, dt.datetime | None, dt.datetime | None] | None = None,
+    ) -> pa.Table:
+        """Read one file; with ``window``, only the row groups whose times may fall in it."""
         path = self.backend.local_path(key)
         source: Any = str(path) if path is not None else io.BytesIO(self.backend.get_bytes(key))
         file = pq.ParquetFile(source)
         wanted = None
         if columns is not None:
             wanted = [c for c in columns if c in file.schema_arrow.names]
-        return file.read(columns=wanted)
+        groups = _groups_in_window(file, window) if window is not None else None
+        if groups is None:
+            return file.read(columns=wanted)
+        return file.read_row_groups(groups, columns=wanted)
 
     def _stream_dir(self, stream: str) -> str:
         return f"{self.prefix}/{stream}/"
@@ -286,9 +296,43 @@ def _in_days(key: str, low: str | None, high: str | None) -> bool:
     return (low is None or day >= low) and (high is None or day <= high)
 
 
+def _groups_in_window(
+    file: pq.ParquetFile, window: tuple[str, dt.datetime | None, dt.datetime | None]
+) -> list[int] | None:
+    """Row groups whose time statistics overlap ``since <= time < until`` (``None``: all)."""
+    column, since, until = window
+    meta = file.metadata
+    names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    if column not in names or meta.num_row_groups < 2:
+        return None
+    position = names.index(column)
+    low = None if since is None else int(_aware(since).timestamp() * 1000)
+    high = None if until is None else int(_aware(until).timestamp() * 1000)
+    groups = []
+    for number in range(meta.num_row_groups):
+        stats = meta.row_group(number).column(position).statistics
+        if stats is None or not stats.has_min_max:
+            groups.append(number)
+            continue
+        first, last = (_epoch_ms(stats.min), _epoch_ms(stats.max))
+        if (low is None or last >= low) and (high is None or first < high):
+            groups.append(number)
+    return groups
+
+
+def _epoch_ms(value: Any) -> int:
+    if isinstance(value, dt.datetime):
+        return int(_aware(value).timestamp() * 1000)
+    return int(value)
+
+
+#: Rows per parquet row group: a lookup by id or a time window decodes at most this many.
+ROW_GROUP_ROWS = 16_384
+
+
 def _parquet_bytes(table: pa.Table) -> bytes:
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(table, sink, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     return sink.getvalue()
 
 

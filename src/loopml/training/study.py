@@ -297,16 +297,17 @@ def _release_dead_trials(study: optuna.Study, tracking: Tracking) -> None:
 
     host = socket.gethostname()
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        attrs = trial.user_attrs
-        if attrs.get(w.HOST_ATTR) != host or _alive(int(attrs.get(w.PID_ATTR, -1))):
+        run_id = trial.user_attrs.get(w.RUN_ATTR)
+        if not run_id:  # died before its run was recorded: nothing says where it ran
+            continue
+        tags = tracking.get_run(str(run_id)).tags
+        if tags.get(w.HOST_TAG) != host or _alive(int(tags.get(w.PID_TAG, -1))):
             continue
         study._storage.set_trial_user_attr(trial._trial_id, w.RELEASED_ATTR, True)
         study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
-        run_id = attrs.get(w.RUN_ATTR)
-        if run_id:
-            run = tracking.start_run(run_id=str(run_id))
-            run.set_tag(w.STATE_TAG, "FAIL")
-            run.end("KILLED", error="the process running this trial died; the study resumed")
+        run = tracking.start_run(run_id=str(run_id))
+        run.set_tag(w.STATE_TAG, "FAIL")
+        run.end("KILLED", error="the process running this trial died; the study resumed")
         logger.info(
             "study %s: trial %s was left running by a dead process; marked failed",
             study.study_name,

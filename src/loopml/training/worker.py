@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from loopml.store import Store
 from loopml.tracking import Tracking
 from loopml.training.space import distributions
-from loopml.training.storage import open_storage
+from loopml.training.storage import counted_trials, open_storage, set_trial_attr
 from loopml.training.trial import Trial
 
 if TYPE_CHECKING:
@@ -34,9 +34,9 @@ logger = logging.getLogger(__name__)
 STUDY_TAG = "loopml.tune.study"
 TRIAL_TAG = "loopml.tune.trial"
 STATE_TAG = "loopml.tune.state"
+PID_TAG = "loopml.tune.pid"
+HOST_TAG = "loopml.tune.host"
 RUN_ATTR = "loopml_run_id"
-PID_ATTR = "loopml_pid"
-HOST_ATTR = "loopml_host"
 RELEASED_ATTR = "loopml_released"
 
 
@@ -84,15 +84,7 @@ def budget_left(study: optuna.Study, n_trials: int) -> bool:
 
     Trials released after their process died do not count: their replacements do.
     """
-    import optuna
-
-    waiting = optuna.trial.TrialState.WAITING
-    counted = [
-        t
-        for t in study.get_trials(deepcopy=False)
-        if t.state != waiting and not t.user_attrs.get(RELEASED_ATTR)
-    ]
-    return len(counted) < n_trials
+    return counted_trials(study, RELEASED_ATTR) < n_trials
 
 
 def run_one(
@@ -107,15 +99,19 @@ def run_one(
         order.experiment,
         f"{order.study}-trial-{number}",
         parent_id=order.parent_run_id,
-        params=optuna_trial.params,
-        tags={STUDY_TAG: order.study, TRIAL_TAG: number},
         capture=False,
     )
-    storage = study._storage
-    trial_id = optuna_trial._trial_id
-    storage.set_trial_user_attr(trial_id, RUN_ATTR, run.id)
-    storage.set_trial_user_attr(trial_id, PID_ATTR, os.getpid())
-    storage.set_trial_user_attr(trial_id, HOST_ATTR, socket.gethostname())
+    # params, tags and the owning process in one transaction; one attribute in Optuna
+    run.log_batch(
+        params=optuna_trial.params,
+        tags={
+            STUDY_TAG: order.study,
+            TRIAL_TAG: number,
+            PID_TAG: os.getpid(),
+            HOST_TAG: socket.gethostname(),
+        },
+    )
+    set_trial_attr(study, optuna_trial._trial_id, RUN_ATTR, run.id)
     trial = Trial(optuna_trial, run, order.metric)
     with run:
         try:

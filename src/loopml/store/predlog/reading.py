@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from loopml.errors import ArtifactNotFound, InvalidInput
 from loopml.store.events import TIME_TYPE
+from loopml.store.predlog.streamed import feedback_reader, latest_labels_sql
 from loopml.store.streams import FEEDBACK_STREAM, PREDICTION_COLUMNS, predictions_stream
 
 if TYPE_CHECKING:
@@ -95,12 +96,14 @@ def read_predictions(
             alias = f"input_{name}" if name in PREDICTION_COLUMNS or name in ("label",) else name
             select.append(f'p.inputs."{_quote(name)}" AS "{_quote(alias)}"')
     join = ""
-    labels = latest_labels(read_feedback(log, low), deployment) if with_feedback else None
-    has_feedback = labels is not None and labels.num_rows > 0
+    label_files = log.keys(FEEDBACK_STREAM, low) if with_feedback else []
+    has_feedback = bool(label_files)
     if has_feedback:
-        tables["fb"] = labels
-        select += ["fb.label", "fb.label_time"]
-        join = " LEFT JOIN fb USING (prediction_id)"
+        # labels are streamed into DuckDB file by file, never loaded whole
+        ids = pc.unique(table["prediction_id"]).cast(pa.string())
+        tables["fb"] = feedback_reader(log, low, deployment, label_files, ids)
+        select += ["l.label", "l.label_time"]
+        join = f" LEFT JOIN ({latest_labels_sql()}) l USING (prediction_id)"
     where = "" if shadow is None else f" WHERE p.shadow = {'true' if shadow else 'false'}"
     order = " ORDER BY p.time DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
     sql = f"SELECT * FROM (SELECT {', '.join(select)} FROM p{join}{where}{order}) ORDER BY time"
@@ -189,9 +192,17 @@ def _no_labels() -> pa.Table:
 def latest_feedback(
     log: EventLog, since: dt.datetime | None, deployment: str | None
 ) -> pd.DataFrame:
-    """Return the latest label per prediction id recorded since ``since`` as a DataFrame."""
-    frame: pd.DataFrame = latest_labels(read_feedback(log, since), deployment).to_pandas()
-    return frame
+    """Return the latest label per prediction id recorded since ``since`` as a DataFrame.
+
+    The labels are streamed into DuckDB file by file (the rule of :func:`latest_labels`).
+    """
+    files = log.keys(FEEDBACK_STREAM, since)
+    if not files:
+        frame: pd.DataFrame = _no_labels().to_pandas()
+        return frame
+    labels = feedback_reader(log, since, deployment, files)
+    found: pd.DataFrame = _run(latest_labels_sql(), {"fb": labels})
+    return found
 
 
 def join_labels(predictions: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
