@@ -139,7 +139,7 @@ class Client:
     def serving(self) -> Serving:
         """Model servers, batch scoring and the prediction log."""
         serving: Serving = _registry.import_target("loopml.serving.api:Serving")(
-            self.store, self.settings, metrics_collectors=METRICS_COLLECTORS
+            self.store, self.settings, metrics_collectors=METRICS_COLLECTORS, swap_hooks=SWAP_HOOKS
         )
         return serving
 
@@ -307,6 +307,12 @@ class Client:
 #: ``/metrics`` collectors of other components that model servers expose (by string, so
 #: that worker processes can import them and serving never imports monitoring).
 METRICS_COLLECTORS = {"monitoring": "loopml.monitoring.prometheus:collector"}
+#: hot-swap hooks of model servers (by string, like the collectors): a refused swap opens
+#: a monitoring alert, a later successful swap of that route resolves it
+SWAP_HOOKS = {
+    "refused": "loopml.monitoring.serving_alerts:swap_refused",
+    "recovered": "loopml.monitoring.serving_alerts:swap_succeeded",
+}
 
 
 def _loop_jobs(store: Store) -> JobSource:

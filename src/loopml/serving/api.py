@@ -29,6 +29,9 @@ class Serving:
         settings: the settings the store was opened from (handed to worker processes).
         metrics_collectors: extra ``/metrics`` collectors of other components,
             ``name -> "module:factory"`` (the client hands over monitoring's gauges).
+        swap_hooks: hot-swap event hooks, ``event -> "module:function"`` (the client
+            hands over monitoring's alerts: a refused swap opens one); see
+            :class:`~loopml.serving.server.ServeConfig`.
     """
 
     def __init__(
@@ -37,10 +40,12 @@ class Serving:
         settings: Settings,
         *,
         metrics_collectors: Mapping[str, str] | None = None,
+        swap_hooks: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.metrics_collectors = dict(metrics_collectors or {})
+        self.swap_hooks = dict(swap_hooks or {})
         self.source = StoreModelSource(settings, store)
 
     def config(self, target: str, **options: Any) -> server.ServeConfig:
@@ -55,6 +60,7 @@ class Serving:
             },
         )
         options.setdefault("collectors", self.metrics_collectors)
+        options.setdefault("swap_hooks", self.swap_hooks)
         return server.ServeConfig(target, **options)
 
     def build(

@@ -58,7 +58,9 @@ class Swapper:
         retry_after: seconds before retrying a version that failed to load.
         metrics: load events are counted here.
         examples: ``model -> example rows`` (the rows logged with it) for the warm-up.
-        on_refused: called with each :class:`RefusedSwap` (records it).
+        on_refused: called with each :class:`RefusedSwap` (records it, raises an alert).
+        on_recovered: called with ``(role, version)`` when a route whose last swap was
+            refused switches to a version (resolves the alert).
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class Swapper:
         metrics: ServingMetrics | None = None,
         examples: Callable[[ServableModel], list[dict[str, Any]] | None] | None = None,
         on_refused: Callable[[RefusedSwap], None] | None = None,
+        on_recovered: Callable[[str, int], None] | None = None,
     ) -> None:
         self.routes = routes
         self.resolve = resolve
@@ -83,6 +86,8 @@ class Swapper:
         self.metrics = metrics
         self.examples = examples
         self.on_refused = on_refused
+        self.on_recovered = on_recovered
+        self._refused_roles: set[str] = set()
         #: the latest refusals, newest last (at most 100)
         self.refused: list[RefusedSwap] = []
         self._failed: dict[tuple[str, int], float] = {}
@@ -163,6 +168,7 @@ class Swapper:
             str(err)[:500],
         )
         self.refused = [*self.refused[-99:], refusal]
+        self._refused_roles.add(route.role)
         logger.error(
             "refused to swap %s route %s to version %s (%s); still serving %s: %s",
             route.role,
@@ -207,6 +213,13 @@ class Swapper:
             self.metrics.load(route.role, served.name, served.label, "loaded", seconds)
             self.metrics.serving[route.role] = (served.name, served.label)
             self.metrics.swap_refused.pop(route.role, None)
+        if route.role in self._refused_roles:
+            self._refused_roles.discard(route.role)
+            if self.on_recovered is not None:
+                try:
+                    self.on_recovered(route.role, served.version)
+                except Exception:
+                    logger.exception("could not record the recovered swap")
         logger.info(
             "%s route %s now serves version %s (was %s), loaded in %.3f s",
             route.role,
