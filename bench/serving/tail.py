@@ -11,7 +11,10 @@ is started fresh, pinned to core 0, and timed:
 
 Cold start is the time from ``Popen`` to the first 200 on a route that answers once the
 model is loaded (``/v2/health/ready`` for loopml, the prediction route for the floor,
-which has no health route). Load is one keep-alive connection from a blocking client
+which has no health route), and the server's CPU seconds until then (steadier than wall
+time on a busy machine). Servers may write bytecode caches (``PYTHONDONTWRITEBYTECODE``
+is dropped for them, as an installed package has its caches), and one untimed start of
+each server comes first. Load is one keep-alive connection from a blocking client
 pinned to core 1, sending ``--requests`` single-row JSON POSTs after a warm-up; server
 CPU per request is the user+system time of the server process over those requests.
 Prints one JSON line per measurement and a summary line with medians and ratios to the
@@ -136,7 +139,7 @@ def measure(cmd, env, ready, bodies, requests, warmup) -> dict:
     started = time.perf_counter()
     proc = subprocess.Popen(
         _pin(os.environ.get("SERVE_BENCH_SERVER_CPUS", "0"), cmd),
-        env={**os.environ, **env},
+        env={k: v for k, v in {**os.environ, **env}.items() if k != "PYTHONDONTWRITEBYTECODE"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -144,6 +147,7 @@ def measure(cmd, env, ready, bodies, requests, warmup) -> dict:
     try:
         _wait(port, *ready, proc)
         cold = time.perf_counter() - started
+        cold_cpu = _cpu_s(proc.pid)
         conn = Conn(port)
         n = len(bodies)
         for i in range(warmup):
@@ -166,6 +170,7 @@ def measure(cmd, env, ready, bodies, requests, warmup) -> dict:
     q = statistics.quantiles(latencies, n=1000)
     return {
         "cold_start_s": round(cold, 3),
+        "cold_start_cpu_s": round(cold_cpu, 3),
         "requests": requests,
         "errors": errors,
         "rps": round(requests / wall, 1),
@@ -212,6 +217,9 @@ def main() -> None:
         )
     variants = a.variants.split(",")
     results: dict[str, list[dict]] = {v: [] for v in variants}
+    for variant in dict.fromkeys(v if v == "floor" else "full" for v in variants):
+        cmd, env, ready = servers[variant]
+        measure(cmd, env, ready, bodies, 10, 0)  # untimed: bytecode caches, page cache
     for round_ in range(a.repeat):
         for variant in variants:
             cmd, env, ready = servers[variant]
@@ -221,7 +229,7 @@ def main() -> None:
             results[variant].append(rec)
             print(json.dumps(rec), flush=True)
     summary: dict = {"summary": True, "model": a.model, "loadavg_1m": round(os.getloadavg()[0], 2)}
-    keys = ("cold_start_s", "p50_ms", "p99_ms", "cpu_ms_per_req")
+    keys = ("cold_start_s", "cold_start_cpu_s", "p50_ms", "p99_ms", "cpu_ms_per_req")
     for variant, recs in results.items():
         summary[variant] = {k: round(statistics.median(r[k] for r in recs), 4) for k in keys}
     if "floor" in summary:

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from loopml.serving import batch, server
 from loopml.serving.registry import StoreModelSource
 from loopml.serving.routing import parse_target
-from loopml.store.events import EventLog
-from loopml.store.predlog.reading import read_predictions
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -259,6 +257,9 @@ class Serving:
             flatten_inputs: one column per input instead of the ``inputs`` struct.
             limit: return at most this many rows (the newest).
         """
+        from loopml.store.events import EventLog
+        from loopml.store.predlog.reading import read_predictions
+
         return read_predictions(
             EventLog.from_store(self.store),
             deployment,

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from loopml import _registry, config
 from loopml.store import Store
-from loopml.store.events import EventLog
 
 if TYPE_CHECKING:
+    from loopml.store.events import EventLog
     from loopml.config import Settings
     from loopml.serving.protocols import ServableModel
     from loopml.serving.routing import Target
@@ -62,6 +62,8 @@ class StoreModelSource:
 
     def event_log(self) -> EventLog:
         """The event log in the store's artifact backend."""
+        from loopml.store.events import EventLog  # pyarrow: needed at the first flush only
+
         return EventLog.from_store(self.store)
 
     def example_rows(self, model: ServableModel) -> list[dict[str, Any]] | None:
