@@ -1,4 +1,4 @@
-"""Concurrency-1 tail latency, CPU per request and cold start: ``loopml serve`` vs a bare-ASGI floor.
+"""Concurrency-1 tail, CPU per request and cold start: ``loopml serve`` vs a bare-ASGI floor.
 
 Issue 16 items 5 and 6. For each round (interleaved, ``--repeat`` rounds) every server
 is started fresh, pinned to core 0, and timed:
@@ -203,8 +203,19 @@ def main() -> None:
     exe = str(Path(sys.executable).with_name("loopml"))
     servers = {
         "floor": (
-            [sys.executable, "-m", "uvicorn", "floor_app:raw_app", "--port", "{port}"]
-            + ["--log-level", "warning", "--no-access-log", "--app-dir", a.peers_dir],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "floor_app:raw_app",
+                "--port",
+                "{port}",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--app-dir",
+                a.peers_dir,
+            ],
             {"FLOOR_MODEL": a.model, "SERVE_BENCH_STATE": os.path.abspath(C.STATE)},
             ("POST", "/predict", bodies[0]),
         )

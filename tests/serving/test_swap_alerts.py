@@ -1,4 +1,4 @@
-"""A refused hot swap raises a monitoring alert (through the client's hook); a later swap resolves it."""
+"""A refused hot swap raises a monitoring alert (the client's hook); the next swap resolves it."""
 
 from __future__ import annotations
 

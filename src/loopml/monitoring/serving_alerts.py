@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import insert, select, update
+from sqlalchemy import exc as sa_exc, insert, select, update
 
 from loopml._utils.clock import now_ms
 from loopml.monitoring import alerts, channels
@@ -96,7 +95,9 @@ def swap_succeeded(store: Store, deployment: str, route: str, version: int) -> N
     _notify(store, [event_id])
 
 
-def _event(conn: Any, alert_id: int, monitor: str, rule: str, kind: str, at: int, message: str):
+def _event(
+    conn: Any, alert_id: int, monitor: str, rule: str, kind: str, at: int, message: str
+) -> int:
     values = {
         "alert_id": alert_id, "monitor": monitor, "rule": rule, "kind": kind,
         "severity": SEVERITY, "at": at, "value": None, "message": message,

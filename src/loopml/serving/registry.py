@@ -16,11 +16,11 @@ from loopml import _registry, config
 from loopml.store import Store
 
 if TYPE_CHECKING:
-    from loopml.store.events import EventLog
     from loopml.config import Settings
     from loopml.serving.protocols import ServableModel
     from loopml.serving.routing import Target
     from loopml.serving.swap import RefusedSwap
+    from loopml.store.events import EventLog
 
 logger = logging.getLogger(__name__)
 SWAPS_PREFIX = "swaps"

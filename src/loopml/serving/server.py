@@ -289,9 +289,7 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
     return Built(app, service, routes, swapper, predlog, metrics)
 
 
-def _hook(
-    target: str | None, source: ModelSource, deployment: str
-) -> Callable[..., None] | None:
+def _hook(target: str | None, source: ModelSource, deployment: str) -> Callable[..., None] | None:
     """A swap hook ``"module:function"`` bound to the store and deployment (imported lazily)."""
     if not target:
         return None

@@ -22,11 +22,11 @@ from loopml.serving.errors import MalformedRequest, ModelNotServed, PredictionFa
 from loopml.store.predlog.writer import Entry, IdSource, looks_served
 
 if TYPE_CHECKING:
-    from loopml.store.predlog.feedback import FeedbackResult
     from loopml.serving.metrics import Exposition, ServingMetrics
     from loopml.serving.runtime import Routes, Served
     from loopml.serving.shadow import ShadowQueue
     from loopml.serving.validation import Validator
+    from loopml.store.predlog.feedback import FeedbackResult
     from loopml.store.predlog.writer import PredictionLog
 
 logger = logging.getLogger(__name__)
