@@ -99,7 +99,7 @@ class AdaptiveBatcher:
         try:
             await asyncio.sleep(0)
         except BaseException:  # cancelled while gathering: hand the queue to a dispatch
-            self._queue.remove(item)
+            self._queue[:] = [queued for queued in self._queue if queued is not item]
             self._rows -= len(x)
             self._leading = False
             if self._queue:
