@@ -90,6 +90,9 @@ def lookup(kind: str, scheme: str) -> str:
     Raises:
         UnknownBackend: nothing is registered for that scheme.
     """
+    builtin = BUILTIN.get(kind, {})
+    if scheme in builtin:  # plug-ins never override a built-in scheme: skip scanning them
+        return builtin[scheme]
     table = _table(kind)
     if scheme not in table:
         known = ", ".join(repr(s) for s in sorted(table) if s) or "none"

@@ -19,8 +19,6 @@ from loopml import _registry, config
 from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 from loopml.store import BlobStore, Database, Store, migrations, open_backend
-from loopml.store.housekeeping import Housekeeping
-from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,7 +38,8 @@ if TYPE_CHECKING:
     from loopml.pipelines.scheduler import JobSource, Scheduler
     from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
-    from loopml.tracking import Run
+    from loopml.store.housekeeping import Housekeeping
+    from loopml.tracking import Run, Tracking
     from loopml.training import Tuner
 
 
@@ -115,6 +114,8 @@ class Client:
             cls = _registry.import_target("loopml.remote.tracking:RemoteTracking")
             remote = cls(self.transport, self.settings.experiment, self._direct_blobs())
             return cast("Tracking", remote)
+        from loopml.tracking import Tracking  # imported on use: `loopml serve` never needs it
+
         return Tracking(self.store, self.settings.experiment, log_model=self._log_model)
 
     def _log_model(self, run: Run, model: object, name: str, /, **options: Any) -> ModelPackage:
@@ -139,7 +140,7 @@ class Client:
     def serving(self) -> Serving:
         """Model servers, batch scoring and the prediction log."""
         serving: Serving = _registry.import_target("loopml.serving.api:Serving")(
-            self.store, self.settings, metrics_collectors=METRICS_COLLECTORS
+            self.store, self.settings, metrics_collectors=METRICS_COLLECTORS, swap_hooks=SWAP_HOOKS
         )
         return serving
 
@@ -264,6 +265,8 @@ class Client:
     @cached_property
     def housekeeping(self) -> Housekeeping:
         """Garbage collection of unreferenced blobs and retention of streams and results."""
+        from loopml.store.housekeeping import Housekeeping  # imported on use (cold start)
+
         return Housekeeping(self.store, self.settings.extra.get("retention"))
 
     def database_status(self) -> dict[str, object]:
@@ -307,6 +310,12 @@ class Client:
 #: ``/metrics`` collectors of other components that model servers expose (by string, so
 #: that worker processes can import them and serving never imports monitoring).
 METRICS_COLLECTORS = {"monitoring": "loopml.monitoring.prometheus:collector"}
+#: hot-swap hooks of model servers (by string, like the collectors): a refused swap opens
+#: a monitoring alert, a later successful swap of that route resolves it
+SWAP_HOOKS = {
+    "refused": "loopml.monitoring.serving_alerts:swap_refused",
+    "recovered": "loopml.monitoring.serving_alerts:swap_succeeded",
+}
 
 
 def _loop_jobs(store: Store) -> JobSource:

@@ -79,3 +79,45 @@ def test_a_failing_batch_fails_its_callers_only():
 def test_bad_settings():
     with pytest.raises(ValueError, match="max_batch_size"):
         AdaptiveBatcher(_double([]), max_batch_size=0)
+
+
+def test_a_lone_request_scores_itself_without_a_future_or_a_scheduled_dispatch():
+    calls: list[int] = []
+    batcher = AdaptiveBatcher(_double(calls), max_batch_size=64)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        futures = []
+        original = loop.create_future
+
+        def counting():
+            futures.append(1)
+            return original()
+
+        loop.create_future = counting  # type: ignore[method-assign]
+        out = [await batcher.submit(np.full((1, 1), float(i))) for i in range(3)]
+        return out, futures
+
+    results, futures = asyncio.run(main())
+    assert calls == [1, 1, 1]
+    assert futures == []  # no future, no hop: the leader scored its own row
+    assert [r.predictions.tolist() for r in results] == [[0.0], [2.0], [4.0]]
+
+
+def test_a_cancelled_leader_hands_its_followers_to_a_dispatch():
+    calls: list[int] = []
+    batcher = AdaptiveBatcher(_double(calls), max_batch_size=64)
+
+    async def main():
+        leader = asyncio.ensure_future(batcher.submit(np.full((1, 1), 1.0)))
+        await asyncio.sleep(0)  # the leader queues its row and yields
+        follower = asyncio.ensure_future(batcher.submit(np.full((1, 1), 5.0)))
+        leader.cancel()
+        result = await follower
+        return leader, result
+
+    leader, result = asyncio.run(main())
+    assert leader.cancelled()
+    assert calls == [1]
+    assert result.predictions.tolist() == [10.0]
+    assert batcher.pending == 0

@@ -59,3 +59,38 @@ def test_first_metrics_scrape_imports_neither_scipy_nor_pandas(sqlite_client, mo
     assert "loopml.monitoring.prometheus" in result["new"]
     heavy = [m for m in result["new"] if m.split(".")[0] in {"scipy", "pandas"}]
     assert heavy == []
+
+
+BUILD = """
+import json, sys
+import loopml as lm
+
+lm.build_server("echo@champion", poll_interval=0)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_building_a_server_loads_neither_tracking_nor_housekeeping_nor_pyarrow(
+    sqlite_client, monkeypatch
+):
+    # cold start: `loopml serve` needs the registry and the model, not run tracking, the
+    # garbage collector of the store or pyarrow (the prediction log imports it on its
+    # first flush, feedback on its first request)
+    with lm.start_run("cold") as run:
+        ref = run.log_model(Echo(), "model")
+    lm.register_model(ref, "echo")
+    lm.set_alias("echo", "champion", 1)
+    settings = sqlite_client.settings
+    monkeypatch.setenv("LOOPML_HOME", str(settings.home))
+    monkeypatch.setenv("LOOPML_DB_URL", settings.db_url)
+    monkeypatch.setenv("LOOPML_ARTIFACTS", settings.artifacts)
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    for module in ("loopml.tracking.api", "loopml.store.housekeeping", "pyarrow.parquet"):
+        assert module not in loaded, module
+    from loopml.store.predlog.writer import PREDICTIONS_PREFIX
+    from loopml.store.streams import PREDICTIONS_PREFIX as STREAMS_PREFIX
+
+    assert PREDICTIONS_PREFIX == STREAMS_PREFIX

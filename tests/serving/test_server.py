@@ -267,3 +267,17 @@ def test_concurrent_requests_are_batched_and_answered_correctly(serve, source):
     assert answers == [int(r[0] > 0) for r in rows] * 3
     assert len(model.calls) < len(answers)
     assert max(model.calls) > 1
+
+
+def test_a_running_server_bounds_background_threads_gil_turns_and_restores_it(serve):
+    # the prediction-log writer and the alias poller may keep the GIL at most 0.5 ms
+    # while a request waits (CPython's default 5 ms put a whole flush in front of it)
+    import sys
+
+    from loopml.serving.server import SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()
+    server = serve()
+    assert sys.getswitchinterval() == min(before, SWITCH_INTERVAL_S)
+    server.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before

@@ -72,7 +72,9 @@ def predict(
     output: Path = typer.Option(..., "--output", "-o", help="Parquet or CSV file to write."),
     chunk_rows: int = typer.Option(65_536, "--chunk-rows", help="Rows per model call."),
     scores: bool = typer.Option(False, "--scores", help="Add a positive-class score column."),
-    inputs: bool = typer.Option(False, "--inputs", help="Also copy the model's input columns."),
+    inputs: bool = typer.Option(
+        False, "--inputs", "--with-inputs", help="Also copy the model's input columns."
+    ),
     key: list[str] = typer.Option(
         None,
         "--key",

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from loopml.serving import batch, server
 from loopml.serving.registry import StoreModelSource
 from loopml.serving.routing import parse_target
-from loopml.store.events import EventLog
-from loopml.store.predlog.reading import read_predictions
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -29,6 +27,9 @@ class Serving:
         settings: the settings the store was opened from (handed to worker processes).
         metrics_collectors: extra ``/metrics`` collectors of other components,
             ``name -> "module:factory"`` (the client hands over monitoring's gauges).
+        swap_hooks: hot-swap event hooks, ``event -> "module:function"`` (the client
+            hands over monitoring's alerts: a refused swap opens one); see
+            :class:`~loopml.serving.server.ServeConfig`.
     """
 
     def __init__(
@@ -37,10 +38,12 @@ class Serving:
         settings: Settings,
         *,
         metrics_collectors: Mapping[str, str] | None = None,
+        swap_hooks: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.metrics_collectors = dict(metrics_collectors or {})
+        self.swap_hooks = dict(swap_hooks or {})
         self.source = StoreModelSource(settings, store)
 
     def config(self, target: str, **options: Any) -> server.ServeConfig:
@@ -55,6 +58,7 @@ class Serving:
             },
         )
         options.setdefault("collectors", self.metrics_collectors)
+        options.setdefault("swap_hooks", self.swap_hooks)
         return server.ServeConfig(target, **options)
 
     def build(
@@ -253,6 +257,9 @@ class Serving:
             flatten_inputs: one column per input instead of the ``inputs`` struct.
             limit: return at most this many rows (the newest).
         """
+        from loopml.store.events import EventLog
+        from loopml.store.predlog.reading import read_predictions
+
         return read_predictions(
             EventLog.from_store(self.store),
             deployment,

@@ -9,6 +9,7 @@ content types 415 and bodies over the limit 413, read no further than the limit.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -198,7 +199,9 @@ class ServingApp:
                 return
 
 
+@functools.lru_cache(maxsize=256)
 def _accepts(types: tuple[str, ...], content_type: bytes) -> bool:
+    """Whether ``content_type`` is one of ``types`` (cached: clients repeat one header)."""
     media = content_type.split(b";", 1)[0].strip().lower()
     return not media or any(media == t.encode() for t in types)
 

@@ -1,12 +1,14 @@
 """Adaptive batching on the event loop: score what accumulated, never wait for nothing.
 
-A request's rows join a queue and a dispatch is scheduled with ``call_soon``: it runs
-after every request that became ready in the same event-loop turn, so concurrent
-requests are scored together in one model call. While a call runs, the loop cannot read
-sockets; the requests that arrive meanwhile form the next batch. With an empty queue a
-request is therefore dispatched at once (no timer), and under load batches grow by
-themselves. ``max_wait_s`` optionally holds a partial batch a little longer to fill it.
-Nothing is ever dropped: a full queue is simply scored in several calls.
+A request that finds the batcher idle leads: it yields to the event loop once, so every
+request that became ready in the same loop turn joins its queue, then scores the queue
+itself in one model call and returns its own rows (a lone request therefore costs one
+loop turn: no future, no timer, no thread). Requests that arrive while a batch is queued
+wait on a future. While a call runs, the loop cannot read sockets; the requests that
+arrive meanwhile form the next batch, so under load batches grow by themselves.
+``max_wait_s`` optionally holds a partial batch a little longer to fill it (then every
+batch is dispatched by a scheduled callback). Nothing is ever dropped: a full queue is
+simply scored in several calls.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class Scores(NamedTuple):
 
 class _Item(NamedTuple):
     x: np.ndarray
-    future: asyncio.Future[Scores]
+    future: asyncio.Future[Scores] | None  # None: the leading request, scoring itself
     arrived: float
 
 
@@ -68,6 +70,7 @@ class AdaptiveBatcher:
         self._queue: list[_Item] = []
         self._rows = 0
         self._scheduled = False
+        self._leading = False
 
     @property
     def pending(self) -> int:
@@ -76,14 +79,40 @@ class AdaptiveBatcher:
 
     async def submit(self, x: np.ndarray) -> Scores:
         """Score ``x`` (2-D) together with whatever else is queued; return its rows."""
+        if not self._queue and not self._scheduled and not self.max_wait_s:
+            return await self._lead(x)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Scores] = loop.create_future()
         self._queue.append(_Item(x, future, time.perf_counter()))
         self._rows += len(x)
-        if not self._scheduled:
+        if not self._scheduled and not self._leading:
             self._scheduled = True
             loop.call_soon(self._dispatch)
         return await future
+
+    async def _lead(self, x: np.ndarray) -> Scores:
+        """Yield once so ready requests join, then score the batch here (no future, no hop)."""
+        item = _Item(x, None, 0.0)
+        self._queue.append(item)
+        self._rows += len(x)
+        self._leading = True
+        try:
+            await asyncio.sleep(0)
+        except BaseException:  # cancelled while gathering: hand the queue to a dispatch
+            self._queue[:] = [queued for queued in self._queue if queued is not item]
+            self._rows -= len(x)
+            self._leading = False
+            if self._queue:
+                self._schedule(0.0)
+            raise
+        self._leading = False
+        items = self._take()
+        if self._queue:
+            self._schedule(0.0)
+        scores = self._run(items)
+        if isinstance(scores, BaseException):
+            raise scores
+        return scores if len(items) == 1 else scores.rows(0, len(x))
 
     def _dispatch(self) -> None:
         self._scheduled = False
@@ -118,21 +147,23 @@ class AdaptiveBatcher:
         self._rows -= rows
         return taken
 
-    def _run(self, items: list[_Item]) -> None:
+    def _run(self, items: list[_Item]) -> Scores | Exception:
+        """Score ``items`` in one call and resolve their futures; return the batch's scores."""
         x = items[0].x if len(items) == 1 else np.concatenate([item.x for item in items])
         started = time.perf_counter()
         try:
             scores = self.score(x)
         except Exception as err:  # every caller of this batch gets the error
             for item in items:
-                if not item.future.done():
+                if item.future is not None and not item.future.done():
                     item.future.set_exception(err)
-            return
+            return err
         if self.on_batch is not None:
             self.on_batch(len(x), time.perf_counter() - started)
         start = 0
         for item in items:
             stop = start + len(item.x)
-            if not item.future.done():
+            if item.future is not None and not item.future.done():
                 item.future.set_result(scores if len(items) == 1 else scores.rows(start, stop))
             start = stop
+        return scores

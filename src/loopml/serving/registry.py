@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 from loopml import _registry, config
 from loopml.serving.canary_share import parse_share, tag_key
 from loopml.store import Store
-from loopml.store.events import EventLog
 
 if TYPE_CHECKING:
     from loopml.config import Settings
     from loopml.serving.protocols import ServableModel
     from loopml.serving.routing import Target
     from loopml.serving.swap import RefusedSwap
+    from loopml.store.events import EventLog
 
 logger = logging.getLogger(__name__)
 SWAPS_PREFIX = "swaps"
@@ -63,6 +63,8 @@ class StoreModelSource:
 
     def event_log(self) -> EventLog:
         """The event log in the store's artifact backend."""
+        from loopml.store.events import EventLog  # pyarrow: needed at the first flush only
+
         return EventLog.from_store(self.store)
 
     def example_rows(self, model: ServableModel) -> list[dict[str, Any]] | None:

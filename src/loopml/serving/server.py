@@ -17,6 +17,7 @@ import importlib.util
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -49,6 +50,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CONFIG_ENV = "LOOPML_SERVE_CONFIG"
+#: Longest a background thread (prediction-log writer, alias poller, shadow scorer) may
+#: keep the GIL while the event loop waits for it: CPython's default of 5 ms puts a
+#: whole flush's Python work in front of the requests that arrive during it (the tail at
+#: concurrency 1); at 0.5 ms a request waits at most that long for the loop's turn.
+SWITCH_INTERVAL_S = 0.0005
+#: hot-swap events a :attr:`ServeConfig.swap_hooks` entry may name
+SWAP_EVENTS = ("refused", "recovered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +87,10 @@ class ServeConfig:
         settings: overrides of loopml settings (``db_url``, ``artifacts``, ``home``).
         collectors: extra ``/metrics`` collectors, ``name -> "module:factory"`` with
             ``factory(store) -> Collector``; the client hands over monitoring's.
+        swap_hooks: called on hot-swap events, ``event -> "module:function"``: ``refused``
+            as ``function(store, deployment, refusal)``, ``recovered`` as
+            ``function(store, deployment, role, version)``; the client hands over
+            monitoring's alerts (imported on the first event, never at start-up).
     """
 
     target: str
@@ -100,6 +112,7 @@ class ServeConfig:
     routing_header: str = "x-routing-key"
     settings: dict[str, Any] = field(default_factory=dict)
     collectors: dict[str, str] = field(default_factory=dict)
+    swap_hooks: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         parse_target(self.target)
@@ -119,6 +132,11 @@ class ServeConfig:
             raise InvalidInput(f"max pending rows must be at least 1, not {self.max_pending_rows}")
         if self.max_body_mb <= 0:
             raise InvalidInput(f"max body size must be positive, not {self.max_body_mb} MB")
+        unknown = set(self.swap_hooks) - set(SWAP_EVENTS)
+        if unknown:
+            raise InvalidInput(
+                f"unknown swap hook event(s) {sorted(unknown)}; use {', '.join(SWAP_EVENTS)}"
+            )
         if self.shadow is not None and not self.log_predictions:
             raise InvalidInput("a shadow's answers go only to the prediction log; keep logging on")
 
@@ -200,6 +218,8 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
         salt=deployment,
     )
     batching = BatchOptions(config.max_batch_size, config.max_wait_ms)
+    refused_hook = _hook(config.swap_hooks.get("refused"), source, deployment)
+    recovered_hook = _hook(config.swap_hooks.get("recovered"), source, deployment)
 
     def make_served(model: ServableModel, role: Role) -> Served:
         return Served(model, role, batching=batching if role != "shadow" else None, metrics=metrics)
@@ -212,7 +232,8 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
         poll_interval=config.poll_interval,
         metrics=metrics,
         examples=source.example_rows,
-        on_refused=lambda refusal: source.record_refused_swap(deployment, refusal),
+        on_refused=lambda refusal: _refused(source, deployment, refusal, refused_hook),
+        on_recovered=recovered_hook,
         canary_share=_canary_share(config, source),
     )
     swapper.load_all()
@@ -244,12 +265,17 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
         options=options,
     )
 
+    switch_interval = [sys.getswitchinterval()]
+
     def start() -> None:
         # Everything loaded so far (libraries, the model) lives as long as the server:
         # freezing it keeps full garbage collections, which the prediction log's
         # long-lived buffers would otherwise trigger, from walking it and stalling requests.
-        gc.collect()
+        # No gc.collect() first: at this point it finds a few dozen objects and costs
+        # 80 ms of the cold start.
         gc.freeze()
+        switch_interval[0] = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch_interval[0], SWITCH_INTERVAL_S))
         predlog.start()
         swapper.start()
         if shared is not None:
@@ -261,6 +287,7 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
         if shared is not None:
             shared.close()
         gc.unfreeze()
+        sys.setswitchinterval(switch_interval[0])
 
     app = ServingApp(service, on_startup=start, on_shutdown=stop)
     return Built(app, service, routes, swapper, predlog, metrics)
@@ -274,6 +301,33 @@ def _canary_share(
         return None
     model, deployment = parse_target(config.target).name, config.deployment_name
     return lambda: source.canary_share(model, deployment)
+
+
+def _hook(target: str | None, source: ModelSource, deployment: str) -> Callable[..., None] | None:
+    """A swap hook ``"module:function"`` bound to the store and deployment (imported lazily)."""
+    if not target:
+        return None
+
+    def call(*args: Any) -> None:
+        from loopml._registry import import_target
+
+        import_target(target)(source.store, deployment, *args)
+
+    return call
+
+
+def _refused(
+    source: ModelSource,
+    deployment: str,
+    refusal: RefusedSwap,
+    hook: Callable[..., None] | None,
+) -> None:
+    """Record a refused swap in the swaps stream, then hand it to the hook (the alert)."""
+    try:
+        source.record_refused_swap(deployment, refusal)
+    finally:
+        if hook is not None:
+            hook(refusal)
 
 
 @dataclass(frozen=True, slots=True)

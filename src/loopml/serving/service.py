@@ -19,7 +19,6 @@ from loopml._version import __version__
 from loopml.errors import LoopmlError
 from loopml.serving import v2
 from loopml.serving.errors import MalformedRequest, ModelNotServed, PredictionFailed, RequestInvalid
-from loopml.store.predlog.feedback import FeedbackResult, UnknownPredictions, log_feedback_rows
 from loopml.store.predlog.writer import Entry, IdSource, looks_served
 
 if TYPE_CHECKING:
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from loopml.serving.runtime import Routes, Served
     from loopml.serving.shadow import ShadowQueue
     from loopml.serving.validation import Validator
+    from loopml.store.predlog.feedback import FeedbackResult
     from loopml.store.predlog.writer import PredictionLog
 
 logger = logging.getLogger(__name__)
@@ -261,6 +261,9 @@ class ModelService:
         return Reply(200, orjson.dumps({"accepted": result.written}))
 
     def _store_feedback(self, predlog: PredictionLog, rows: list[dict[str, Any]]) -> FeedbackResult:
+        # pyarrow and the feedback contract load on the first feedback, not at start-up
+        from loopml.store.predlog.feedback import UnknownPredictions, log_feedback_rows
+
         predlog.flush()  # this process' own predictions become readable first
         log = predlog.event_log()
         try:

@@ -59,9 +59,11 @@ class Swapper:
         retry_after: seconds before retrying a version that failed to load.
         metrics: load events are counted here.
         examples: ``model -> example rows`` (the rows logged with it) for the warm-up.
-        on_refused: called with each :class:`RefusedSwap` (records it).
         canary_share: ``() -> (target, percent) | None``, the canary share set on the
             deployment now; the canary route follows it (``None``: the routes are fixed).
+        on_refused: called with each :class:`RefusedSwap` (records it, raises an alert).
+        on_recovered: called with ``(role, version)`` when a route whose last swap was
+            refused switches to a version (resolves the alert).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Swapper:
         examples: Callable[[ServableModel], list[dict[str, Any]] | None] | None = None,
         on_refused: Callable[[RefusedSwap], None] | None = None,
         canary_share: Callable[[], tuple[Target, float] | None] | None = None,
+        on_recovered: Callable[[str, int], None] | None = None,
     ) -> None:
         self.routes = routes
         self.resolve = resolve
@@ -88,6 +91,8 @@ class Swapper:
         self.examples = examples
         self.on_refused = on_refused
         self.canary_share = canary_share
+        self.on_recovered = on_recovered
+        self._refused_roles: set[str] = set()
         #: the latest refusals, newest last (at most 100)
         self.refused: list[RefusedSwap] = []
         self._failed: dict[tuple[str, int], float] = {}
@@ -223,6 +228,7 @@ class Swapper:
             str(err)[:500],
         )
         self.refused = [*self.refused[-99:], refusal]
+        self._refused_roles.add(route.role)
         logger.error(
             "refused to swap %s route %s to version %s (%s); still serving %s: %s",
             route.role,
@@ -267,6 +273,13 @@ class Swapper:
             self.metrics.load(route.role, served.name, served.label, "loaded", seconds)
             self.metrics.serving[route.role] = (served.name, served.label)
             self.metrics.swap_refused.pop(route.role, None)
+        if route.role in self._refused_roles:
+            self._refused_roles.discard(route.role)
+            if self.on_recovered is not None:
+                try:
+                    self.on_recovered(route.role, served.version)
+                except Exception:
+                    logger.exception("could not record the recovered swap")
         logger.info(
             "%s route %s now serves version %s (was %s), loaded in %.3f s",
             route.role,

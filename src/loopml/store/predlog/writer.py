@@ -22,9 +22,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from loopml.store.events import TIME_TYPE
-from loopml.store.streams import predictions_stream
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -32,6 +29,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
+#: the stream prefix of prediction logs (``loopml.store.streams.PREDICTIONS_PREFIX``, not
+#: imported: that module loads pyarrow, which a model server needs only at its first flush)
+PREDICTIONS_PREFIX = "predictions"
 
 _SERVED_ID = re.compile(r"^[0-9a-f]{18,}-[0-9a-f]+$")
 
@@ -102,7 +103,7 @@ class PredictionLog:
     ) -> None:
         self.open_log = open_log
         self.deployment = deployment
-        self.stream = predictions_stream(deployment)
+        self.stream = f"{PREDICTIONS_PREFIX}/{deployment}"
         self.flush_interval = flush_interval
         self.max_pending_rows = max_pending_rows
         self.stats = LogStats()
@@ -227,6 +228,8 @@ def entries_table(entries: list[Entry], deployment: str) -> Any:
     scores of entries that share a model are computed in one call over all their rows.
     """
     import pyarrow as pa
+
+    from loopml.store.events import TIME_TYPE
 
     (ids, times, names, versions, latencies, xs, predictions, probas, shadows, *_rest) = zip(
         *entries, strict=True
