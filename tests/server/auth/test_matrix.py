@@ -2,7 +2,7 @@
 
 Each call is a valid request on objects made for it (``matrix_cases``), so an allowed role's
 answer must be a success, not merely "not 403"; a forbidden role's answer must be 403
-before the route looks at anything.
+before the route looks at anything, and the same 403 body for every object it guards.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def test_role_by_action_matrix_over_every_mutating_route(
     tokens = {r.name: token_for(sqlite_client, r.name) for r in BUILTIN_ROLES}
     tally: collections.Counter[str] = collections.Counter()
     wrong: list[str] = []
+    refusals: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
     routes = sorted(mutating_routes(app))
     assert len(routes) >= 60
     with TestClient(app, client=REMOTE) as http:
@@ -90,7 +91,11 @@ def test_role_by_action_matrix_over_every_mutating_route(
                     wrong.append(f"{role.name} {route} {permission}: {status} {text[:200]}")
                 if not allowed and status != 403:
                     wrong.append(f"{role.name} {route} {permission}: {status}, not 403")
+                if not allowed:
+                    refusals[(role.name, str(permission))].add(text)
     assert sum(tally.values()) == len(routes) * len(BUILTIN_ROLES)
+    # A refusal names the caller and the permission, never the object: nothing leaks.
+    assert {key: texts for key, texts in refusals.items() if len(texts) > 1} == {}
     assert wrong == []
     assert tally["allowed"] > 0
     assert tally["forbidden"] > 0
