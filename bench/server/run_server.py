@@ -219,7 +219,8 @@ def _number(text: str) -> float | None:
         return None
 
 
-def bench_search(url: str, repeats: int) -> dict[str, object]:
+def bench_search(url: str, repeats: int, pid: int) -> dict[str, object]:
+    """Wall ms per search (REST and MLflow API) and the server's CPU ms per REST search."""
     body = {"experiments": ["search"], "filter": QUERY, "order_by": ["metrics.acc desc"],
             "limit": 100}  # fmt: skip
     mlflow_body = {"experiment_ids": ["1"], "filter": QUERY, "order_by": ["metrics.acc DESC"],
@@ -231,6 +232,7 @@ def bench_search(url: str, repeats: int) -> dict[str, object]:
             ("mlflow_api_search_ms", "/api/2.0/mlflow/runs/search", mlflow_body),
         ):
             http.post(path, json=payload).raise_for_status()  # warm
+            cpu = tree_cpu_s(pid)
             times = []
             for _ in range(repeats):
                 start = time.perf_counter()
@@ -238,6 +240,9 @@ def bench_search(url: str, repeats: int) -> dict[str, object]:
                 times.append(time.perf_counter() - start)
                 response.raise_for_status()
             out[name] = stats(times, 1000)
+            out[name.replace("_ms", "_server_cpu_ms")] = round(
+                (tree_cpu_s(pid) - cpu) / repeats * 1000, 2
+            )
             out[name.replace("_ms", "_results")] = len(next(iter(response.json().values())))
         times = []
         for _ in range(repeats):
@@ -250,15 +255,23 @@ def bench_search(url: str, repeats: int) -> dict[str, object]:
     return out
 
 
-def log_batch(python: str, url: str, points: int, repeats: int, script: Path) -> dict[str, object]:
+def log_batch(
+    python: str, url: str, points: int, repeats: int, script: Path, pid: int
+) -> dict[str, object]:
+    """The MLflow client script against ``url``: seconds per log_batch, server CPU s in all."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOPML_", "PYTHONPATH"))}
     env["MLFLOW_TRACKING_URI"] = url
+    cpu = tree_cpu_s(pid)
     done = subprocess.run(
         [python, str(script), str(points), str(repeats)],
         env=env, capture_output=True, text=True, timeout=600, check=True,
     )  # fmt: skip
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"log_batch_s": stats(result["seconds"]), "m0_points": result["m0_points"]}
+    return {
+        "log_batch_s": stats(result["seconds"]),
+        "server_cpu_s": round(tree_cpu_s(pid) - cpu, 2),
+        "m0_points": result["m0_points"],
+    }
 
 
 def bench_startup(work: Path, repeats: int, mlflow_python: str | None) -> dict[str, object]:
@@ -298,6 +311,37 @@ def bench_startup(work: Path, repeats: int, mlflow_python: str | None) -> dict[s
     return out | {"load_1min_before": loads, "load": load()}
 
 
+def bench_log_batch(
+    args: argparse.Namespace, client_python: str, work: Path, url: str, pid: int
+) -> dict[str, object]:
+    """The MLflow client's log_batch against loopml and ``mlflow server``, interleaved."""
+    script = work / "log_batch.py"
+    script.write_text(LOG_BATCH_SCRIPT)
+    rows: dict[str, object] = {"group": "mlflow_log_batch", "points": args.points}
+    servers = {"loopml": (url, pid)}
+    mlflow_process = None
+    if args.mlflow_python:
+        (work / "mlflow-batch").mkdir()
+        mlflow_process, mlflow_url, _, _ = start_mlflow(args.mlflow_python, work / "mlflow-batch")
+        servers["mlflow"] = (mlflow_url, mlflow_process.pid)
+    p50s: dict[str, list[float]] = {}
+    try:
+        for round_ in (1, 2):  # loopml, MLflow, loopml, MLflow
+            for name, (server_url, server_pid) in servers.items():
+                found = log_batch(
+                    client_python, server_url, args.points, args.batches, script, server_pid
+                )
+                rows[f"{name}_{round_}"] = found
+                p50s.setdefault(name, []).append(found["log_batch_s"]["p50"])  # type: ignore[index]
+    finally:
+        if mlflow_process is not None:
+            stop(mlflow_process, group=True)
+    if "mlflow" in p50s:
+        ratio = statistics.median(p50s["mlflow"]) / statistics.median(p50s["loopml"])
+        rows["mlflow_over_loopml"] = round(ratio, 2)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10_000)
@@ -324,42 +368,12 @@ def main() -> None:
         populated = round(time.monotonic() - begin, 1)
         process, url, _, _, _ = start_loopml(home)
         try:
-            found = bench_search(url, args.searches)
+            found = bench_search(url, args.searches, process.pid)
             print(json.dumps({"group": "search", "runs": args.runs, "query": QUERY,
                               "populate_s": populated, **found, "load": load()}))  # fmt: skip
             if client_python:
-                script = work / "log_batch.py"
-                script.write_text(LOG_BATCH_SCRIPT)
-                rows: dict[str, object] = {"group": "mlflow_log_batch", "points": args.points}
-                mlflow_process = None
-                if args.mlflow_python:
-                    (work / "mlflow-batch").mkdir()
-                    mlflow_process, mlflow_url, _, _ = start_mlflow(
-                        args.mlflow_python, work / "mlflow-batch"
-                    )
-                try:
-                    # Interleaved: loopml, MLflow, loopml, MLflow.
-                    for round_ in (1, 2):
-                        rows[f"loopml_{round_}"] = log_batch(
-                            client_python, url, args.points, args.batches, script
-                        )
-                        if mlflow_process is not None:
-                            rows[f"mlflow_{round_}"] = log_batch(
-                                client_python, mlflow_url, args.points, args.batches, script
-                            )
-                finally:
-                    if mlflow_process is not None:
-                        stop(mlflow_process, group=True)
-                if mlflow_process is not None:
-                    ours = statistics.median(
-                        [rows[f"loopml_{r}"]["log_batch_s"]["p50"] for r in (1, 2)]  # type: ignore[index]
-                    )
-                    theirs = statistics.median(
-                        [rows[f"mlflow_{r}"]["log_batch_s"]["p50"] for r in (1, 2)]  # type: ignore[index]
-                    )
-                    rows["mlflow_over_loopml"] = round(theirs / ours, 2)
-                rows["load"] = load()
-                print(json.dumps(rows))
+                rows = bench_log_batch(args, client_python, work, url, process.pid)
+                print(json.dumps(rows | {"load": load()}))
         finally:
             stop(process)
 
