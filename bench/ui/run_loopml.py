@@ -69,7 +69,8 @@ def serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
     return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-def pages(seeded) -> dict[str, str]:
+def pages(seeded: Seeded) -> dict[str, str]:
+    """The pages to time, by name (paths into the seeded objects)."""
     first, second, third = seeded.run_ids
     return {
         "experiments": "/ui/experiments",
