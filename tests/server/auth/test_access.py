@@ -95,6 +95,20 @@ def test_forbidden_never_tells_whether_an_object_exists(sqlite_client, remote: T
         assert existing.status_code == 403
         assert existing.status_code == missing.status_code == 403
         assert existing.json() == missing.json()
+    absent = "0" * 32
+    for known, unknown in (  # the UI, the MLflow API and its artifact listing alike
+        (f"/ui/runs/{run.id}", f"/ui/runs/{absent}"),
+        (f"/ui/compare?run={run.id}", f"/ui/compare?run={absent}"),
+        (f"/api/2.0/mlflow/runs/get?run_id={run.id}", f"/api/2.0/mlflow/runs/get?run_id={absent}"),
+        (
+            f"/api/2.0/mlflow-artifacts/artifacts?path=1/{run.id}/artifacts",
+            f"/api/2.0/mlflow-artifacts/artifacts?path=1/{absent}/artifacts",
+        ),
+    ):
+        existing = remote.get(known, headers=bearer(blind))
+        missing = remote.get(unknown, headers=bearer(blind))
+        assert existing.status_code == missing.status_code == 403, known
+        assert existing.text == missing.text, known
     reader = token_for(sqlite_client, "data_scientist")
     assert remote.get(f"/api/v1/runs/{run.id}", headers=bearer(reader)).status_code == 200
     assert remote.get("/api/v1/runs/" + "0" * 32, headers=bearer(reader)).status_code == 404
