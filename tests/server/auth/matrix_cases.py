@@ -94,12 +94,6 @@ class World:
         """A fresh version of the churn model (no alias on it)."""
         return self.client.models.register_model(self.model_source, MODEL).version
 
-    def new_model(self) -> str:
-        """A fresh registered model (MLflow-style: created empty)."""
-        name = self.unique("mlflow-model")
-        self.client.models.register_model(self.model_source, name)
-        return name
-
     def new_monitor(self) -> str:
         """A fresh monitor of the churn deployment."""
         name = self.unique("monitor")
