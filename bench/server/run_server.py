@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -61,10 +63,11 @@ LOG_BATCH_SCRIPT = textwrap.dedent(
 
 
 def stats(values: list[float], scale: float = 1.0) -> dict[str, float]:
+    """Median, 90th percentile (nearest rank), min, max and count of ``values`` x ``scale``."""
     ordered = sorted(v * scale for v in values)
     return {
         "p50": round(statistics.median(ordered), 3),
-        "p90": round(ordered[int(0.9 * (len(ordered) - 1))], 3),
+        "p90": round(ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)], 3),
         "min": round(ordered[0], 3),
         "max": round(ordered[-1], 3),
         "n": len(ordered),
@@ -73,6 +76,29 @@ def stats(values: list[float], scale: float = 1.0) -> dict[str, float]:
 
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and every live descendant (Linux)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        ticks[int(entry)] = int(fields[11]) + int(fields[12])
+    family, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in family]
+        family.update(children)
+        frontier.extend(children)
+    return sum(ticks.get(p, 0) for p in family) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -92,7 +118,8 @@ def wait_health(url: str, deadline: float) -> None:
     raise RuntimeError(f"{url} never became healthy")
 
 
-def start_loopml(home: Path) -> tuple[subprocess.Popen[str], str, float, float]:
+def start_loopml(home: Path) -> tuple[subprocess.Popen[str], str, float, float, float]:
+    """Start ``loopml up``; return it, its URL, seconds to URL printed and to /health, CPU s."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPML_")}
     env["LOOPML_HOME"] = str(home)
     command = [
@@ -114,10 +141,12 @@ def start_loopml(home: Path) -> tuple[subprocess.Popen[str], str, float, float]:
             break
     printed = time.monotonic() - start
     wait_health(url, time.monotonic() + 120)
-    return process, url, printed, time.monotonic() - start
+    healthy = time.monotonic() - start
+    return process, url, printed, healthy, tree_cpu_s(process.pid)
 
 
-def start_mlflow(python: str, work: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+def start_mlflow(python: str, work: Path) -> tuple[subprocess.Popen[bytes], str, float, float]:
+    """Start ``mlflow server`` (sqlite); return it, its URL, seconds to /health, CPU s."""
     port = free_port()
     mlflow = str(Path(python).parent / "mlflow")
     command = [
@@ -126,18 +155,22 @@ def start_mlflow(python: str, work: Path) -> tuple[subprocess.Popen[bytes], str,
         "--port", str(port),
     ]  # fmt: skip
     start = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     wait_health(url, time.monotonic() + 300)
-    return process, url, time.monotonic() - start
+    return process, url, time.monotonic() - start, tree_cpu_s(process.pid)
 
 
-def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
-    process.terminate()
+def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes], group: bool = False) -> None:
+    """Stop a server (with ``group``: its whole process group, e.g. MLflow's workers)."""
+    signal_to = (lambda sig: os.killpg(process.pid, sig)) if group else process.send_signal
+    signal_to(signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        process.kill()
+        signal_to(signal.SIGKILL)
         process.wait()
     if process.stdout is not None:
         process.stdout.close()
@@ -186,7 +219,8 @@ def _number(text: str) -> float | None:
         return None
 
 
-def bench_search(url: str, repeats: int) -> dict[str, object]:
+def bench_search(url: str, repeats: int, pid: int) -> dict[str, object]:
+    """Wall ms per search (REST and MLflow API) and the server's CPU ms per REST search."""
     body = {"experiments": ["search"], "filter": QUERY, "order_by": ["metrics.acc desc"],
             "limit": 100}  # fmt: skip
     mlflow_body = {"experiment_ids": ["1"], "filter": QUERY, "order_by": ["metrics.acc DESC"],
@@ -198,6 +232,7 @@ def bench_search(url: str, repeats: int) -> dict[str, object]:
             ("mlflow_api_search_ms", "/api/2.0/mlflow/runs/search", mlflow_body),
         ):
             http.post(path, json=payload).raise_for_status()  # warm
+            cpu = tree_cpu_s(pid)
             times = []
             for _ in range(repeats):
                 start = time.perf_counter()
@@ -205,6 +240,9 @@ def bench_search(url: str, repeats: int) -> dict[str, object]:
                 times.append(time.perf_counter() - start)
                 response.raise_for_status()
             out[name] = stats(times, 1000)
+            out[name.replace("_ms", "_server_cpu_ms")] = round(
+                (tree_cpu_s(pid) - cpu) / repeats * 1000, 2
+            )
             out[name.replace("_ms", "_results")] = len(next(iter(response.json().values())))
         times = []
         for _ in range(repeats):
@@ -217,15 +255,97 @@ def bench_search(url: str, repeats: int) -> dict[str, object]:
     return out
 
 
-def log_batch(python: str, url: str, points: int, repeats: int, script: Path) -> dict[str, object]:
+def log_batch(
+    python: str, url: str, points: int, repeats: int, script: Path, pid: int
+) -> dict[str, object]:
+    """The MLflow client script against ``url``: seconds per log_batch, server CPU s in all."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOPML_", "PYTHONPATH"))}
     env["MLFLOW_TRACKING_URI"] = url
+    cpu = tree_cpu_s(pid)
     done = subprocess.run(
         [python, str(script), str(points), str(repeats)],
         env=env, capture_output=True, text=True, timeout=600, check=True,
     )  # fmt: skip
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"log_batch_s": stats(result["seconds"]), "m0_points": result["m0_points"]}
+    return {
+        "log_batch_s": stats(result["seconds"]),
+        "server_cpu_s": round(tree_cpu_s(pid) - cpu, 2),
+        "m0_points": result["m0_points"],
+    }
+
+
+def bench_startup(work: Path, repeats: int, mlflow_python: str | None) -> dict[str, object]:
+    """Seconds and CPU seconds until each server answers /health, interleaved.
+
+    ``first``: a new, empty folder (the store is created); ``again``: the same folder a
+    second time (the usual ``loopml up``). loopml's ``url`` is when it prints its URL.
+    """
+    samples: dict[str, list[float]] = {}
+
+    def add(key: str, value: float) -> None:
+        samples.setdefault(key, []).append(value)
+
+    loads = []
+    for i in range(repeats):
+        loads.append(load()[0])
+        for phase in ("first", "again"):
+            process, _, printed, healthy, cpu = start_loopml(work / f"start-{i}")
+            stop(process)
+            add(f"loopml_{phase}_url_s", printed)
+            add(f"loopml_{phase}_health_s", healthy)
+            add(f"loopml_{phase}_cpu_s", cpu)
+            if mlflow_python:
+                folder = work / f"mlflow-{i}"
+                folder.mkdir(exist_ok=True)
+                mlflow_process, _, seconds, cpu = start_mlflow(mlflow_python, folder)
+                stop(mlflow_process, group=True)
+                add(f"mlflow_{phase}_health_s", seconds)
+                add(f"mlflow_{phase}_cpu_s", cpu)
+    out: dict[str, object] = {"group": "startup"}
+    out |= {key: stats(values) for key, values in samples.items()}
+    if mlflow_python:
+        for phase in ("first", "again"):
+            ours = statistics.median(samples[f"loopml_{phase}_health_s"])
+            theirs = statistics.median(samples[f"mlflow_{phase}_health_s"])
+            out[f"mlflow_over_loopml_{phase}"] = round(theirs / ours, 2)
+    return out | {"load_1min_before": loads, "load": load()}
+
+
+def bench_log_batch(
+    args: argparse.Namespace, client_python: str, work: Path, url: str, pid: int
+) -> dict[str, object]:
+    """The MLflow client's log_batch against loopml and ``mlflow server``, interleaved.
+
+    Each server first gets a short warm-up session (not counted), so that neither pays its
+    first-request costs inside the measured batches.
+    """
+    script = work / "log_batch.py"
+    script.write_text(LOG_BATCH_SCRIPT)
+    rows: dict[str, object] = {"group": "mlflow_log_batch", "points": args.points}
+    servers = {"loopml": (url, pid)}
+    mlflow_process = None
+    if args.mlflow_python:
+        (work / "mlflow-batch").mkdir()
+        mlflow_process, mlflow_url, _, _ = start_mlflow(args.mlflow_python, work / "mlflow-batch")
+        servers["mlflow"] = (mlflow_url, mlflow_process.pid)
+    p50s: dict[str, list[float]] = {}
+    try:
+        for server_url, server_pid in servers.values():  # warm-up, not counted
+            log_batch(client_python, server_url, args.points, 2, script, server_pid)
+        for round_ in (1, 2):  # loopml, MLflow, loopml, MLflow
+            for name, (server_url, server_pid) in servers.items():
+                found = log_batch(
+                    client_python, server_url, args.points, args.batches, script, server_pid
+                )
+                rows[f"{name}_{round_}"] = found
+                p50s.setdefault(name, []).append(found["log_batch_s"]["p50"])  # type: ignore[index]
+    finally:
+        if mlflow_process is not None:
+            stop(mlflow_process, group=True)
+    if "mlflow" in p50s:
+        ratio = statistics.median(p50s["mlflow"]) / statistics.median(p50s["loopml"])
+        rows["mlflow_over_loopml"] = round(ratio, 2)
+    return rows
 
 
 def main() -> None:
@@ -245,69 +365,21 @@ def main() -> None:
     host = {"python": platform.python_version(), "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="loopml-bench-server-") as tmp:
         work = Path(tmp)
-        starts: dict[str, list[float]] = {"loopml_url": [], "loopml_health": [], "mlflow": []}
-        for i in range(args.starts):
-            before = load()
-            process, _, printed, healthy = start_loopml(work / f"start-{i}")
-            stop(process)
-            starts["loopml_url"].append(printed)
-            starts["loopml_health"].append(healthy)
-            if args.mlflow_python:
-                (work / f"mlflow-{i}").mkdir()
-                mlflow_process, _, seconds = start_mlflow(args.mlflow_python, work / f"mlflow-{i}")
-                stop(mlflow_process)
-                starts["mlflow"].append(seconds)
-            print(json.dumps({"group": "startup_sample", "i": i, "load_before": before}))
-        startup = {
-            "group": "startup", "loopml_url_printed_s": stats(starts["loopml_url"]),
-            "loopml_health_s": stats(starts["loopml_health"]), "load": load(), **host,
-        }  # fmt: skip
-        if starts["mlflow"]:
-            startup["mlflow_server_health_s"] = stats(starts["mlflow"])
-        print(json.dumps(startup))
+        if args.starts:
+            print(json.dumps(bench_startup(work, args.starts, args.mlflow_python) | host))
 
         home = work / "search"
         begin = time.monotonic()
         populate(home, args.runs)
         populated = round(time.monotonic() - begin, 1)
-        process, url, _, _ = start_loopml(home)
+        process, url, _, _, _ = start_loopml(home)
         try:
-            found = bench_search(url, args.searches)
+            found = bench_search(url, args.searches, process.pid)
             print(json.dumps({"group": "search", "runs": args.runs, "query": QUERY,
                               "populate_s": populated, **found, "load": load()}))  # fmt: skip
             if client_python:
-                script = work / "log_batch.py"
-                script.write_text(LOG_BATCH_SCRIPT)
-                rows: dict[str, object] = {"group": "mlflow_log_batch", "points": args.points}
-                mlflow_process = None
-                if args.mlflow_python:
-                    (work / "mlflow-batch").mkdir()
-                    mlflow_process, mlflow_url, _ = start_mlflow(
-                        args.mlflow_python, work / "mlflow-batch"
-                    )
-                try:
-                    # Interleaved: loopml, MLflow, loopml, MLflow.
-                    for round_ in (1, 2):
-                        rows[f"loopml_{round_}"] = log_batch(
-                            client_python, url, args.points, args.batches, script
-                        )
-                        if mlflow_process is not None:
-                            rows[f"mlflow_{round_}"] = log_batch(
-                                client_python, mlflow_url, args.points, args.batches, script
-                            )
-                finally:
-                    if mlflow_process is not None:
-                        stop(mlflow_process)
-                if mlflow_process is not None:
-                    ours = statistics.median(
-                        [rows[f"loopml_{r}"]["log_batch_s"]["p50"] for r in (1, 2)]  # type: ignore[index]
-                    )
-                    theirs = statistics.median(
-                        [rows[f"mlflow_{r}"]["log_batch_s"]["p50"] for r in (1, 2)]  # type: ignore[index]
-                    )
-                    rows["mlflow_over_loopml"] = round(theirs / ours, 2)
-                rows["load"] = load()
-                print(json.dumps(rows))
+                rows = bench_log_batch(args, client_python, work, url, process.pid)
+                print(json.dumps(rows | {"load": load()}))
         finally:
             stop(process)
 

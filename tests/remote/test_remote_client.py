@@ -9,7 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import loopml as lm
-from loopml.errors import ConfigError, ParamConflict, RunNotActive, RunNotFound
+from loopml.errors import ConfigError, InvalidInput, ParamConflict, RunNotActive, RunNotFound
 from loopml.models.errors import AliasNotFound
 
 if TYPE_CHECKING:
@@ -91,6 +91,18 @@ def test_a_resumed_run_continues_its_steps(remote, local) -> None:
             again.log_param("lr", 0.3)
     points = local.runs.get_metric_history(run.id, "loss", output="list")
     assert [(p.step, p.value) for p in points] == [(0, 1.0), (1, 0.5), (2, 0.25)]
+
+
+def test_steps_follow_the_local_rules(remote, local) -> None:
+    with lm.start_run("steps") as run:
+        lm.log_metric("loss", 1.0, step=np.int64(4))
+        lm.log_metric("loss", 0.5, step=5.0)
+        lm.log_metric("loss", 0.25)
+        for bad in (1.5, "6", None.__class__):
+            with pytest.raises(InvalidInput, match="step of metric 'loss' must be an integer"):
+                lm.log_metric("loss", 0.1, step=bad)
+    points = local.runs.get_metric_history(run.id, "loss", output="list")
+    assert [(p.step, p.value) for p in points] == [(4, 1.0), (5, 0.5), (6, 0.25)]
 
 
 def test_the_registry_works_remotely_and_models_load(remote, local) -> None:

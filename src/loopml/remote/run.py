@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from loopml._utils.clock import now_ms, to_ms
-from loopml.errors import InvalidInput, ParamConflict, RunNotActive
+from loopml.errors import InvalidInput, RunNotActive
 from loopml.models import writer
 from loopml.models.packages import MANIFEST, ModelPackage
 from loopml.remote import wire
@@ -194,8 +194,8 @@ class RemoteRun:
             number = value if type(value) is float else v.metric_value(key, value)
             if step is None:
                 step = next_step.get(key, 0)
-            elif isinstance(step, bool) or not isinstance(step, int):
-                raise InvalidInput(f"step of metric {key!r} must be an integer, got {step!r}")
+            elif type(step) is not int:
+                step = v.metric_step(key, step)
             next_step[key] = max(next_step.get(key, 0), step + 1)
             points.append((key, number, step, now if timestamp is None else to_ms(timestamp)))
         self._next_step = next_step
@@ -211,11 +211,7 @@ class RemoteRun:
             if known is None:
                 new[key] = text
             elif known != text:
-                raise ParamConflict(
-                    f"param {key!r} of run {self.id} is already {known!r}; it cannot change to "
-                    f"{text!r}. Params are fixed inputs: use a new run, or log a changing "
-                    "value as a metric or tag."
-                )
+                raise v.param_conflict(self.id, key, known, text)
         return new
 
     def _post_batch(

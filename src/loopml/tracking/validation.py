@@ -17,7 +17,7 @@ import math
 import numbers
 import re
 
-from loopml.errors import InvalidInput
+from loopml.errors import InvalidInput, ParamConflict
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_LENGTH = 6_000
@@ -106,6 +106,27 @@ def metric_value(key: str, value: object) -> float:
     raise InvalidInput(
         f"metric {key!r} must be a real number, got {type(value).__name__} {value!r:.60}; "
         "log text as a tag or param instead"
+    )
+
+
+def metric_step(key: str, step: object) -> int:
+    """Return a metric step as an ``int``; integral numbers (numpy ints, ``2.0``) are accepted."""
+    if isinstance(step, bool) or not isinstance(step, int):
+        try:
+            as_int: int = int(step)  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError) as err:
+            raise InvalidInput(f"step of metric {key!r} must be an integer, got {step!r}") from err
+        if as_int != step:
+            raise InvalidInput(f"step of metric {key!r} must be an integer, got {step!r}")
+        return as_int
+    return step
+
+
+def param_conflict(run_id: str, key: str, old: str, new: str) -> ParamConflict:
+    """The error for a param logged again with another value (params are fixed inputs)."""
+    return ParamConflict(
+        f"param {key!r} of run {run_id} is already {old!r}; it cannot change to {new!r}. "
+        "Params are fixed inputs: use a new run, or log a changing value as a metric or tag."
     )
 
 

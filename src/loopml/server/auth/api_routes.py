@@ -215,7 +215,7 @@ def audit_log(
     since: Annotated[dt.datetime | None, Query()] = None,
     failed_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    before_id: int | None = None,
+    before_id: Annotated[int | None, Query(ge=0, lt=2**63)] = None,
 ) -> list[AuditOut]:
     """Query the audit log, newest first."""
     entries = auth.audit_log(

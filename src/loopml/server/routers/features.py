@@ -39,7 +39,7 @@ def list_views(request: Request) -> list[FeatureViewOut]:
     responses=error_responses(404),
 )
 def get_view(
-    request: Request, name: str, version: Annotated[int | None, Query(ge=1)] = None
+    request: Request, name: str, version: Annotated[int | None, Query(ge=1, lt=2**63)] = None
 ) -> FeatureViewOut:
     """Return a feature view (its latest version, or ``version``)."""
     return FeatureViewOut.of(client_of(request).features.get_view(name, version))  # type: ignore[no-any-return]

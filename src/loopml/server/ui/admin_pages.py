@@ -24,7 +24,7 @@ def audit(
     who: Annotated[str | None, Query(alias="principal")] = None,
     action: str | None = None,
     failed: bool = False,
-    before: int | None = None,
+    before: Annotated[int | None, Query(ge=0, lt=2**63)] = None,
 ) -> Response:
     """The audit log, newest first, filtered by user, action and outcome."""
     who = who or None
