@@ -93,13 +93,27 @@ class Database:
             return
         with self._lock:
             if not self._migrated:
+                new_file = self._new_sqlite_file()
+                seeded = new_file is not None and migrations.seed(new_file)
                 try:
                     with self._connect():  # reachable (with retries) before migrating
                         pass
                     _migrate(self)
                 except sa_exc.OperationalError as err:
                     raise self._unavailable(err) from err
+                if new_file is not None and not seeded:
+                    migrations.keep(new_file)  # later new files start from this one
                 self._migrated = True
+
+    def _new_sqlite_file(self) -> Path | None:
+        """The file of a SQLite database that does not exist yet, else ``None``."""
+        if not self.is_sqlite:
+            return None
+        name = make_url(self.url).database
+        if not name or name == ":memory:" or name.startswith("file:"):
+            return None
+        path = Path(name)
+        return path if migrations.is_new(path) else None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

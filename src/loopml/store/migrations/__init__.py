@@ -22,5 +22,10 @@ if TYPE_CHECKING:
         revisions as revisions,
         upgrade as upgrade,
     )
+    from loopml.store.migrations.template import (
+        is_new as is_new,
+        keep as keep,
+        seed as seed,
+    )
 else:
     __getattr__, __dir__, __all__ = lazy.attach(__name__, __file__)
