@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from loopml.errors import MissingDependency, UnknownBackend
@@ -90,6 +89,10 @@ def lookup(kind: str, scheme: str) -> str:
     Raises:
         UnknownBackend: nothing is registered for that scheme.
     """
+    builtin = BUILTIN.get(kind)
+    if builtin is not None and scheme in builtin:
+        # Plug-ins never override a built-in name, so this needs no entry-point scan.
+        return builtin[scheme]
     table = _table(kind)
     if scheme not in table:
         known = ", ".join(repr(s) for s in sorted(table) if s) or "none"
@@ -143,6 +146,9 @@ def register(kind: str, scheme: str, target: str) -> None:
 
 @cache
 def _plugins() -> dict[str, dict[str, str]]:
+    # Scanning entry points reads every installed distribution: only on first need.
+    from importlib.metadata import entry_points
+
     found: dict[str, dict[str, str]] = {}
     for ep in entry_points(group="loopml.backends"):
         kind, _, scheme = ep.name.partition(".")

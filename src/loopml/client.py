@@ -19,7 +19,6 @@ from loopml import _registry, config
 from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 from loopml.store import BlobStore, Database, Store, migrations, open_backend
-from loopml.store.housekeeping import Housekeeping
 from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from loopml.pipelines.scheduler import JobSource, Scheduler
     from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
+    from loopml.store.housekeeping import Housekeeping
     from loopml.tracking import Run
     from loopml.training import Tuner
 
@@ -264,7 +264,10 @@ class Client:
     @cached_property
     def housekeeping(self) -> Housekeeping:
         """Garbage collection of unreferenced blobs and retention of streams and results."""
-        return Housekeeping(self.store, self.settings.extra.get("retention"))
+        # Retention reads parquet event logs: pyarrow is imported only when this is used.
+        cls = _registry.import_target("loopml.store.housekeeping:Housekeeping")
+        housekeeping: Housekeeping = cls(self.store, self.settings.extra.get("retention"))
+        return housekeeping
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""
