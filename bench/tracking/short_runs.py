@@ -59,7 +59,8 @@ def short(name: str, python: list[str], env: dict[str, str], where: str, args) -
         shutil.copy(HERE / script, folder / script)
     command = [*python, str(folder / script)]
     if name == "mlflow":
-        command += ["short", "--runs", str(args.runs), "--store", str(work), "--cwd", str(folder)]
+        runs = args.peer_runs or args.runs
+        command += ["short", "--runs", str(runs), "--store", str(work), "--cwd", str(folder)]
     else:
         command += ["--runs", str(args.runs), "--home", str(work / "home")]
     done = subprocess.run(
@@ -91,7 +92,10 @@ def fresh(name: str, python: list[str], env: dict[str, str]) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument(
+        "--peer-runs", type=int, help="runs per MLflow sitting (default: --runs; it is a rate)"
+    )
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--fresh-reps", type=int, default=7)
     parser.add_argument("--peer-python")
