@@ -317,3 +317,22 @@ def test_runs_in_one_process_record_edits_made_between_them(
     assert short_run() == (False, head, "")
     git(repo, "commit", "-q", "--allow-empty", "-m", "second")
     assert short_run()[1] == git(repo, "rev-parse", "HEAD") != head
+
+
+def test_a_linked_work_tree_records_its_own_changes(repo: Path, tmp_path: Path) -> None:
+    """In a ``git worktree`` the objects live in the main repository's git dir."""
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", "-b", "side", str(linked))
+    assert cap.git_state(linked).dirty is False
+    (linked / "train.py").write_text("print('edited in the linked tree')\n")
+    (linked / "extra.py").write_text("EXTRA = 1\n")
+    state = cap.git_state(linked)
+    assert state.dirty is True
+    assert state.branch == "side"
+    assert state.commit == git(repo, "rev-parse", "HEAD")
+    assert b"edited in the linked tree" in state.diff
+    assert b"EXTRA = 1" in state.diff
+    assert cap.git_state(repo).dirty is False  # the main tree is untouched
+    (linked / "extra.py").unlink()
+    git(linked, "checkout", "--", "train.py")
+    assert cap.git_state(linked).dirty is False

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from loopml.tracking.treewatch import TreeWatch
@@ -91,10 +91,17 @@ def code_dir() -> Path:
     main = sys.modules.get("__main__")
     main_file = getattr(main, "__file__", None)
     if main_file:
-        folder = Path(main_file).resolve().parent
-        if folder.is_dir():
-            return folder
+        cwd = os.getcwd()
+        folder = _script_folder(main_file, cwd)
+        return folder if os.path.isdir(folder) else Path(cwd)
     return Path.cwd()
+
+
+@lru_cache(maxsize=64)
+def _script_folder(main_file: str, cwd: str) -> Path:
+    # Resolving walks every component of the path (one lstat each): once per script and
+    # working directory (a relative ``__file__`` depends on the working directory).
+    return (Path(cwd) / main_file).resolve().parent
 
 
 def capture(folder: Path | None = None) -> Capture:
@@ -131,11 +138,11 @@ def git_state(folder: Path) -> GitState:
     if cached is not None and cached.signature == signature and not cached.watch.changed():
         return cached.state
     watch = TreeWatch(top, _tracked(top, signature))  # armed before git status reads the tree
-    state, untracked = _read_state(top, git_dir)
+    state, untracked = _read_state(top, git_dir, common_dir)
     if untracked and watch.kind != "none":
         watch.close()
         watch = TreeWatch(top, [*_tracked(top, signature), *untracked])
-        state, _ = _read_state(top, git_dir)
+        state, _ = _read_state(top, git_dir, common_dir)
     with _STATES_LOCK:
         previous = _STATES.get(top)
         if previous is not None:
@@ -163,7 +170,7 @@ def cached_git_state(folder: Path) -> GitState | None:
     return None if cached.watch.changed() else cached.state
 
 
-def _read_state(top: Path, git_dir: Path) -> tuple[GitState, list[str]]:
+def _read_state(top: Path, git_dir: Path, common_dir: Path) -> tuple[GitState, list[str]]:
     status = _git(
         top,
         "status",
@@ -183,11 +190,14 @@ def _read_state(top: Path, git_dir: Path) -> tuple[GitState, list[str]]:
     with _DIFF_LOCK:
         diff = _DIFFS.get(key)
     if diff is None:
-        diff = _working_tree_diff(top, git_dir, commit or EMPTY_TREE, small)
+        diff = _working_tree_diff(top, git_dir, common_dir, commit or EMPTY_TREE, small)
         with _DIFF_LOCK:
             _DIFFS.clear()  # keep one entry: the current state of the tree
             _DIFFS[key] = diff
-    state = GitState(commit, branch, bool(diff), diff, str(top), tuple(skipped))
+    # Dirty when the diff shows a change, and also when git status saw one the diff could
+    # not hold (a skipped untracked file, or a diff that git failed to produce).
+    dirty = bool(diff or changed or skipped)
+    state = GitState(commit, branch, dirty, diff, str(top), tuple(skipped))
     return state, untracked
 
 
@@ -417,7 +427,9 @@ def _pick_untracked(top: Path, names: list[str]) -> tuple[list[str], list[str]]:
     return small, skipped
 
 
-def _working_tree_diff(top: Path, git_dir: Path, base: str, small: list[str]) -> bytes:
+def _working_tree_diff(
+    top: Path, git_dir: Path, common_dir: Path, base: str, small: list[str]
+) -> bytes:
     with tempfile.TemporaryDirectory(prefix="loopml-git-") as tmp:
         temp_index = Path(tmp) / "index"
         if (git_dir / "index").is_file():
@@ -429,7 +441,8 @@ def _working_tree_diff(top: Path, git_dir: Path, base: str, small: list[str]) ->
             **os.environ,
             "GIT_INDEX_FILE": str(temp_index),
             "GIT_OBJECT_DIRECTORY": str(objects),
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(git_dir / "objects"),
+            # A linked work tree (git worktree) keeps its objects in the common dir.
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(common_dir / "objects"),
         }
         _git(top, "add", "-u", env=env)
         for start in range(0, len(small), 200):
