@@ -25,7 +25,6 @@ from loopml.errors import ArtifactNotFound, InvalidInput, RunNotFound
 from loopml.store.tables import tracking as t
 from loopml.tracking.entities import ArtifactInfo, Metric, RunInfo
 from loopml.tracking.packing import unpack
-from loopml.tracking.query import compile_filter, order_columns, split_drivers
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -133,6 +132,9 @@ def _search_query(
     cached = _QUERIES.get(key)
     if cached is not None:
         return cached
+    # The filter compiler (and the parser under it) is imported by the first search only.
+    from loopml.tracking.query import compile_filter, order_columns, split_drivers
+
     drivers, rest = split_drivers(node)
     source: Any = _RUN_FROM
     if drivers:
