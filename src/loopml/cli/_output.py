@@ -43,7 +43,7 @@ class _LazyConsole:
         return self._built().__enter__()
 
     def __exit__(self, *exc: object) -> None:
-        self._built().__exit__(*exc)  # type: ignore[arg-type]
+        self._built().__exit__(*exc)
 
 
 console = cast("Console", _LazyConsole())
