@@ -28,7 +28,11 @@ sys.path.insert(0, str(HERE))
 
 import workload as W  # noqa: E402
 
-DEFAULT_HARNESS = HERE.parents[1] / ".." / "shared" / "peers" / "tracking" / "run_mlflow.py"
+# shared/ sits beside the checkout (main) or one level further up (a work tree in wt/).
+_HARNESSES = [
+    HERE.parents[i] / "shared" / "peers" / "tracking" / "run_mlflow.py" for i in (2, 3)
+]
+DEFAULT_HARNESS = next((p for p in _HARNESSES if p.is_file()), _HARNESSES[0])
 
 
 def stats(values: list[float], scale: float = 1.0, digits: int = 4) -> dict:
