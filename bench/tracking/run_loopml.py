@@ -73,6 +73,8 @@ def t1(lm, points: int, reps: int) -> tuple[dict, str]:
         "points_single_per_s": stats([len(series) / s for s in single_points], digits=1),
         "points_single_s": stats(single_points),
         "points_single_per_cpu_s": stats([len(series) / s for s in single_cpu], digits=1),
+        # the first run of a process also compiles its statements and captures git state
+        "points_single_first_run_per_s": round(len(series) / single_points[0], 1),
         "points_batch_per_s": stats([len(series) / s for s in batch], digits=1),
         "points_batch_s_incl_100_params": stats(batch),
     }
@@ -201,7 +203,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=W.N_POINTS)
     parser.add_argument("--runs", type=int, default=W.N_RUNS)
     parser.add_argument("--searches", type=int, default=W.N_SEARCHES)
-    parser.add_argument("--t1-reps", type=int, default=3)
+    parser.add_argument("--t1-reps", type=int, default=5)
     parser.add_argument("--peer-python", help="python of a venv with mlflow installed")
     parser.add_argument("--peer-harness", default=str(DEFAULT_HARNESS))
     parser.add_argument("--peer-single-points", type=int, default=2000)
