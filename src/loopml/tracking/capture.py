@@ -220,22 +220,28 @@ def _read_only_env() -> dict[str, str]:
 
 def _signature(git_dir: Path, common_dir: Path) -> tuple[object, ...]:
     """Stamps of what a commit, checkout, reset or ``git add`` changes: HEAD, ref, index."""
+    head_path, paths, common = _signature_paths(git_dir, common_dir)
     try:
-        head = (git_dir / "HEAD").read_bytes()
+        with open(head_path, "rb") as handle:
+            head = handle.read()
     except OSError:
         head = b""
     ref = head[5:].strip().decode(errors="replace") if head.startswith(b"ref: ") else ""
-    paths = [git_dir / "index", common_dir / "packed-refs", common_dir / "info" / "exclude"]
-    if ref:
-        paths.append(common_dir / ref)
     stamps: list[object] = [head]
-    for path in paths:
+    for path in (*paths, os.path.join(common, ref)) if ref else paths:
         try:
-            info = path.stat()
+            info = os.stat(path)
             stamps.append((info.st_size, info.st_mtime_ns, info.st_ino))
         except OSError:
             stamps.append(None)
     return tuple(stamps)
+
+
+@lru_cache(maxsize=16)
+def _signature_paths(git_dir: Path, common_dir: Path) -> tuple[str, tuple[str, ...], str]:
+    # Checked before every cached run: plain strings, joined once.
+    paths = (git_dir / "index", common_dir / "packed-refs", common_dir / "info" / "exclude")
+    return str(git_dir / "HEAD"), tuple(map(str, paths)), str(common_dir)
 
 
 def _tracked(top: Path, signature: tuple[object, ...]) -> tuple[str, ...]:
