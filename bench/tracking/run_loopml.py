@@ -29,9 +29,7 @@ sys.path.insert(0, str(HERE))
 import workload as W  # noqa: E402
 
 # shared/ sits beside the checkout (main) or one level further up (a work tree in wt/).
-_HARNESSES = [
-    HERE.parents[i] / "shared" / "peers" / "tracking" / "run_mlflow.py" for i in (2, 3)
-]
+_HARNESSES = [HERE.parents[i] / "shared" / "peers" / "tracking" / "run_mlflow.py" for i in (2, 3)]
 DEFAULT_HARNESS = next((p for p in _HARNESSES if p.is_file()), _HARNESSES[0])
 
 
