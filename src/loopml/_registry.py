@@ -89,9 +89,8 @@ def lookup(kind: str, scheme: str) -> str:
     Raises:
         UnknownBackend: nothing is registered for that scheme.
     """
-    builtin = BUILTIN.get(kind)
-    if builtin is not None and scheme in builtin:
-        # Plug-ins never override a built-in name, so this needs no entry-point scan.
+    builtin = BUILTIN.get(kind, {})
+    if scheme in builtin:  # plug-ins never override a built-in scheme: skip scanning them
         return builtin[scheme]
     table = _table(kind)
     if scheme not in table:

@@ -19,7 +19,6 @@ from loopml import _registry, config
 from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 from loopml.store import BlobStore, Database, Store, migrations, open_backend
-from loopml.tracking import Tracking
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
     from loopml.store.housekeeping import Housekeeping
-    from loopml.tracking import Run
+    from loopml.tracking import Run, Tracking
     from loopml.training import Tuner
 
 
@@ -115,6 +114,8 @@ class Client:
             cls = _registry.import_target("loopml.remote.tracking:RemoteTracking")
             remote = cls(self.transport, self.settings.experiment, self._direct_blobs())
             return cast("Tracking", remote)
+        from loopml.tracking import Tracking  # imported on use: `loopml serve` never needs it
+
         return Tracking(self.store, self.settings.experiment, log_model=self._log_model)
 
     def _log_model(self, run: Run, model: object, name: str, /, **options: Any) -> ModelPackage:
@@ -264,10 +265,9 @@ class Client:
     @cached_property
     def housekeeping(self) -> Housekeeping:
         """Garbage collection of unreferenced blobs and retention of streams and results."""
-        # Retention reads parquet event logs: pyarrow is imported only when this is used.
-        cls = _registry.import_target("loopml.store.housekeeping:Housekeeping")
-        housekeeping: Housekeeping = cls(self.store, self.settings.extra.get("retention"))
-        return housekeeping
+        from loopml.store.housekeeping import Housekeeping  # imported on use (cold start)
+
+        return Housekeeping(self.store, self.settings.extra.get("retention"))
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""
