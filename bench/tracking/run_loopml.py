@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -27,7 +28,9 @@ sys.path.insert(0, str(HERE))
 
 import workload as W  # noqa: E402
 
-DEFAULT_HARNESS = HERE.parents[1] / ".." / "shared" / "peers" / "tracking" / "run_mlflow.py"
+# shared/ sits beside the checkout (main) or one level further up (a work tree in wt/).
+_HARNESSES = [HERE.parents[i] / "shared" / "peers" / "tracking" / "run_mlflow.py" for i in (2, 3)]
+DEFAULT_HARNESS = next((p for p in _HARNESSES if p.is_file()), _HARNESSES[0])
 
 
 def stats(values: list[float], scale: float = 1.0, digits: int = 4) -> dict:
@@ -43,7 +46,7 @@ def stats(values: list[float], scale: float = 1.0, digits: int = 4) -> dict:
 def t1(lm, points: int, reps: int) -> tuple[dict, str]:
     params = W.t1_params()
     series = W.t1_series(points)
-    single_params, single_points, batch = [], [], []
+    single_params, single_points, single_cpu, batch = [], [], [], []
     run_id = ""
     for rep in range(reps):
         with lm.start_run(W.EXPERIMENT_T1, name=f"t1-single-{rep}") as run:
@@ -51,11 +54,12 @@ def t1(lm, points: int, reps: int) -> tuple[dict, str]:
             for key, value in params.items():
                 run.log_param(key, value)
             single_params.append(time.perf_counter() - start)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for step, value in series:
                 run.log_metric("loss", value, step=step)
             run.flush()  # every point is in the database when the clock stops
             single_points.append(time.perf_counter() - start)
+            single_cpu.append(time.process_time() - cpu)  # every thread of the process
             run_id = run.id
         with lm.start_run(W.EXPERIMENT_T1, name=f"t1-batch-{rep}") as run:
             start = time.perf_counter()
@@ -66,6 +70,9 @@ def t1(lm, points: int, reps: int) -> tuple[dict, str]:
         "single_points": len(series),
         "points_single_per_s": stats([len(series) / s for s in single_points], digits=1),
         "points_single_s": stats(single_points),
+        "points_single_per_cpu_s": stats([len(series) / s for s in single_cpu], digits=1),
+        # the first run of a process also compiles its statements and captures git state
+        "points_single_first_run_per_s": round(len(series) / single_points[0], 1),
         "points_batch_per_s": stats([len(series) / s for s in batch], digits=1),
         "points_batch_s_incl_100_params": stats(batch),
     }
@@ -92,11 +99,12 @@ def t2(lm, n_runs: int, searches: int) -> dict:
         )
 
     names = [r.name for r in search("list")]
-    timings = []
+    timings, cpu_timings = [], []
     for _ in range(searches):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         search("list")
         timings.append(time.perf_counter() - start)
+        cpu_timings.append(time.thread_time() - cpu)
     frame_timings = []
     for _ in range(max(5, searches // 4)):
         start = time.perf_counter()
@@ -117,6 +125,7 @@ def t2(lm, n_runs: int, searches: int) -> dict:
         "create_runs_s": round(created, 3),
         "create_runs_per_s": round(len(runs) / created, 1),
         "search_ms": stats(timings, 1000, 3),
+        "search_cpu_ms": stats(cpu_timings, 1000, 3),
         "search_hits": len(names),
         "search_correct": names == expected,
         "search_pandas_ms": stats(frame_timings, 1000, 3),
@@ -192,7 +201,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=W.N_POINTS)
     parser.add_argument("--runs", type=int, default=W.N_RUNS)
     parser.add_argument("--searches", type=int, default=W.N_SEARCHES)
-    parser.add_argument("--t1-reps", type=int, default=3)
+    parser.add_argument("--t1-reps", type=int, default=5)
     parser.add_argument("--peer-python", help="python of a venv with mlflow installed")
     parser.add_argument("--peer-harness", default=str(DEFAULT_HARNESS))
     parser.add_argument("--peer-single-points", type=int, default=2000)
@@ -200,11 +209,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.points, args.runs, args.searches, args.t1_reps = 500, 60, 3, 1
+    load_before = os.getloadavg()
     result = run_loopml(args)
     result["python"] = platform.python_version()
+    result["load_before"], result["load_after"] = load_before, os.getloadavg()
     print(json.dumps(result), flush=True)
     if args.peer_python:
         peer = run_peer(args)
+        peer["load_after"] = os.getloadavg()
         print(json.dumps(peer), flush=True)
         print(json.dumps(ratios(result, peer)), flush=True)
 

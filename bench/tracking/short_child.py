@@ -41,6 +41,7 @@ def main() -> None:
                 "runs_per_s": round(args.runs / elapsed, 1),
                 "capture": capture,
                 "git_commit": info.git_commit,
+                "git_dirty": info.git_dirty,
                 "env_digest": info.env_digest,
             }
         ),

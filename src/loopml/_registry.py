@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from loopml.errors import MissingDependency, UnknownBackend
@@ -146,6 +145,9 @@ def register(kind: str, scheme: str, target: str) -> None:
 
 @cache
 def _plugins() -> dict[str, dict[str, str]]:
+    # Scanning entry points reads every installed distribution: only on first need.
+    from importlib.metadata import entry_points
+
     found: dict[str, dict[str, str]] = {}
     for ep in entry_points(group="loopml.backends"):
         kind, _, scheme = ep.name.partition(".")

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
 
@@ -225,6 +223,8 @@ def _normalise(name: str, value: Any, base: Path | None) -> Any:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml  # only when a loopml.yaml exists
+
     try:
         loaded = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:

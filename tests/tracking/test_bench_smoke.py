@@ -37,5 +37,7 @@ def test_short_runs_benchmark_smoke() -> None:
     assert by_place["tmp"]["git_commit"] is None
     assert by_place["repo"]["git_commit"]  # inside this work tree the commit is recorded
     summary = records[-1]
-    assert summary["loopml_fresh_s"] > 0
+    for home in ("existing", "new"):
+        assert summary[f"loopml_fresh_{home}_home_wall_s"] > 0
+        assert summary[f"loopml_fresh_{home}_home_cpu_s"] > 0
     assert "load_before" in summary

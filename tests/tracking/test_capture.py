@@ -281,3 +281,58 @@ def test_package_list_matches_importlib_metadata() -> None:
             continue
         pytest.fail(f"{name} {dist.version} missing from the captured package list")
     assert listed[cap._normalise("pytest")] == metadata.version("pytest")
+
+
+def test_runs_in_one_process_record_edits_made_between_them(
+    tracking: Tracking, repo: Path, watch_kind: str
+) -> None:
+    """The per-process git cache never hides an edit: each run records the tree it ran on."""
+
+    def short_run() -> tuple[bool | None, str | None, str]:
+        with tracking.start_run("edits", code_dir=repo) as run:
+            run.log_metric("m", 1.0)
+        info = tracking.get_run(run.id)
+        diff = ""
+        if info.git_diff_digest is not None:
+            loaded = tracking.load_artifact(run.id, "_loopml/git.diff")
+            diff = loaded if isinstance(loaded, str) else bytes(loaded).decode()  # type: ignore[arg-type]
+        return info.git_dirty, info.git_commit, diff
+
+    head = git(repo, "rev-parse", "HEAD")
+    assert short_run() == (False, head, "")
+    assert short_run() == (False, head, "")  # cached: same record
+    (repo / "train.py").write_text("print('edited between runs')\n")
+    dirty, commit, diff = short_run()
+    assert (dirty, commit) == (True, head)
+    assert "edited between runs" in diff
+    (repo / "train.py").write_text("print('edited again')\n")
+    dirty, _, diff = short_run()
+    assert dirty is True
+    assert "edited again" in diff
+    assert "edited between runs" not in diff
+    (repo / "notes.txt").write_text("untracked note\n")
+    assert "untracked note" in short_run()[2]
+    (repo / "train.py").write_text("print('v1')\n")
+    (repo / "notes.txt").unlink()
+    assert short_run() == (False, head, "")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "second")
+    assert short_run()[1] == git(repo, "rev-parse", "HEAD") != head
+
+
+def test_a_linked_work_tree_records_its_own_changes(repo: Path, tmp_path: Path) -> None:
+    """In a ``git worktree`` the objects live in the main repository's git dir."""
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", "-b", "side", str(linked))
+    assert cap.git_state(linked).dirty is False
+    (linked / "train.py").write_text("print('edited in the linked tree')\n")
+    (linked / "extra.py").write_text("EXTRA = 1\n")
+    state = cap.git_state(linked)
+    assert state.dirty is True
+    assert state.branch == "side"
+    assert state.commit == git(repo, "rev-parse", "HEAD")
+    assert b"edited in the linked tree" in state.diff
+    assert b"EXTRA = 1" in state.diff
+    assert cap.git_state(repo).dirty is False  # the main tree is untouched
+    (linked / "extra.py").unlink()
+    git(linked, "checkout", "--", "train.py")
+    assert cap.git_state(linked).dirty is False

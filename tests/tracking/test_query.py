@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pytest
@@ -159,3 +160,32 @@ def test_search_compiles_to_sql_without_python_filtering(
     assert "latest_metrics" in sql
     assert "params" in sql
     assert sql.count("IN (SELECT") == 2  # both predicates are subqueries on indexed keys
+
+
+def test_sqlite_details_match_the_sqlalchemy_query(
+    tracking: Tracking, populated: dict[str, str]
+) -> None:
+    """The driver-level details read on SQLite returns what the portable query returns."""
+    from loopml.tracking import reads
+
+    with tracking.start_run("search", name="odd", capture=False) as run:
+        run.log_params({"text": "naïve ☃ 'quoted'", "empty": ""})
+        run.log_metrics({"nan": float("nan"), "inf": float("inf"), "tiny": 5e-324})
+        run.set_tags({"note": "line\nbreak"})
+    ids = [*populated.values(), run.id, "no-such-run"]
+    db = tracking.store.db
+    with db.read() as conn:
+        fast = reads._details(conn, ids)
+        portable = conn.execute(reads._DETAILS_OF, {"ids": ids}).all()
+
+    def key(row: tuple[object, ...]) -> tuple[object, ...]:
+        return tuple(repr(value) for value in row)  # NaN compares equal through repr
+
+    assert sorted(map(key, map(tuple, fast))) == sorted(map(key, map(tuple, portable)))
+    assert len(fast) == 12 * 6 + 1 + 2 + 3 + 1  # params, metrics and tags of every run
+    info = tracking.get_run(run.id)
+    assert info.params == {"text": "naïve ☃ 'quoted'", "empty": ""}
+    assert info.tags["note"] == "line\nbreak"
+    assert math.isnan(info.metrics["nan"])
+    assert info.metrics["inf"] == float("inf")
+    assert info.metrics["tiny"] == 5e-324

@@ -1,4 +1,8 @@
-"""Shared CLI output: rich tables for people, ``--json`` for scripts."""
+"""Shared CLI output: rich tables for people, ``--json`` for scripts.
+
+rich is imported on first output, not when a command module is imported, so
+``loopml --help`` (and every command that prints nothing) starts without it.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,44 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """A rich ``Console`` built (and rich imported) on first attribute access."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def _built(self) -> Console:
+        built = self.__dict__.get("_console")
+        if built is None:
+            from rich.console import Console
+
+            built = self._console = Console(stderr=self._stderr)
+        return built
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._built(), name)
+
+    # rich's live displays (progress bars) use the console as a context manager.
+    def __enter__(self) -> Console:
+        return self._built().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._built().__exit__(*exc)
+
+
+console = cast("Console", _LazyConsole())
+err_console = cast("Console", _LazyConsole(stderr=True))
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -40,6 +74,8 @@ def print_json(value: Any) -> None:
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print a rich table."""
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False, header_style="bold cyan")
     for column in columns:
         table.add_column(column, overflow="fold")

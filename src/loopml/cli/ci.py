@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 
 import loopml as lm
 from loopml.cli._output import console, print_json, print_table
@@ -72,6 +71,8 @@ def ci(
 def _settings(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
+    import yaml
+
     data = yaml.safe_load(path.read_text()) or {}
     section = data.get("ci") if isinstance(data, dict) else None
     if section is not None and not isinstance(section, dict):

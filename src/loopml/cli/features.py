@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 import typer
-from rich.progress import Progress
 
 import loopml as lm
 from loopml.cli._output import (
@@ -187,6 +186,8 @@ def materialize(
     Example: loopml features materialize activity --start 2024-01-01 --end 2024-02-01
     """
     fs = lm.get_client().features
+    from rich.progress import Progress
+
     with Progress(console=err_console, transient=True, disable=as_json) as bar:
         task = bar.add_task("materializing", total=None)
 

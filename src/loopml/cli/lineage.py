@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.tree import Tree
 
 import loopml as lm
 from loopml.cli._output import JSON_OPTION, console, print_json
 
 if TYPE_CHECKING:
+    from rich.tree import Tree
+
     from loopml.lineage import Lineage
 
 _FACTS = {
@@ -48,6 +49,8 @@ def lineage(
 
 def render(graph: Lineage) -> Tree:
     """Return the lineage as a rich tree: the root, its upstream and downstream branches."""
+    from rich.tree import Tree
+
     root = Tree(f"[bold]{graph.root_node.label}[/bold]{_facts(graph, graph.root)}")
     if graph.upstream:
         _branch(root.add("[cyan]upstream[/cyan]"), graph, graph.root, graph.parents, set())

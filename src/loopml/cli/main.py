@@ -6,7 +6,6 @@ import logging
 import os
 import platform
 import sys
-from importlib import metadata
 
 import typer
 
@@ -71,6 +70,8 @@ KEY_DEPENDENCIES = (
 
 def versions() -> dict[str, str]:
     """Return the versions of Python, loopml and its key dependencies (``not installed``)."""
+    from importlib import metadata  # reads every installed distribution: only for --version
+
     found = {"python": platform.python_version(), "loopml": __version__}
     for name in KEY_DEPENDENCIES:
         try:

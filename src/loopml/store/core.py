@@ -16,7 +16,6 @@ from loopml._utils.clock import now_ms
 from loopml.store.blob_backends import open_backend
 from loopml.store.blobs import OCTET_STREAM, BlobRef, BlobStore
 from loopml.store.db import Database
-from loopml.store.owners import blob_owners
 from loopml.store.tables import core
 
 if TYPE_CHECKING:
@@ -129,6 +128,9 @@ class Store:
 
     def blob_owners(self, digest: str) -> list[str]:
         """Describe the run artifacts, model versions and dataset versions holding a blob."""
+        # Only integrity errors need this; it reads the model and dataset tables too.
+        from loopml.store.owners import blob_owners
+
         return blob_owners(self.db, digest)
 
     def blob_info(self, digest: str) -> BlobRef | None:

@@ -29,7 +29,6 @@ from loopml.tracking import (
     provenance as prov,
     reads,
     run as runs,
-    search as s,
     validation as v,
 )
 from loopml.tracking.heartbeat import HeartbeatSettings
@@ -341,6 +340,8 @@ class Tracking:
         Raises:
             InvalidFilter: the filter or order is malformed (the message points at it).
         """
+        from loopml.tracking import search as s  # the parser: only for searches
+
         node = s.parse_filter(filter)
         order = s.parse_order_by(order_by)
         self._sweeper.maybe_sweep()

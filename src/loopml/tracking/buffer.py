@@ -51,6 +51,9 @@ class MetricBuffer:
         self.db = db
         self.run_id = run_id
         self._points: deque[Point] = deque()
+        #: the queue itself, for the logging hot path: append one point, then check
+        #: ``len(queue) % FLUSH_SIZE`` and call :meth:`pressure` when it is 0
+        self.queue = self._points
         #: append one point (the caller checks ``len(buffer) % FLUSH_SIZE`` afterwards)
         self.push = self._points.append
         self._write_lock = threading.Lock()

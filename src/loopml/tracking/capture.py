@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from loopml.tracking.treewatch import TreeWatch
@@ -91,10 +91,17 @@ def code_dir() -> Path:
     main = sys.modules.get("__main__")
     main_file = getattr(main, "__file__", None)
     if main_file:
-        folder = Path(main_file).resolve().parent
-        if folder.is_dir():
-            return folder
+        cwd = os.getcwd()
+        folder = _script_folder(main_file, cwd)
+        return folder if os.path.isdir(folder) else Path(cwd)
     return Path.cwd()
+
+
+@lru_cache(maxsize=64)
+def _script_folder(main_file: str, cwd: str) -> Path:
+    # Resolving walks every component of the path (one lstat each): once per script and
+    # working directory (a relative ``__file__`` depends on the working directory).
+    return (Path(cwd) / main_file).resolve().parent
 
 
 def capture(folder: Path | None = None) -> Capture:
@@ -131,11 +138,11 @@ def git_state(folder: Path) -> GitState:
     if cached is not None and cached.signature == signature and not cached.watch.changed():
         return cached.state
     watch = TreeWatch(top, _tracked(top, signature))  # armed before git status reads the tree
-    state, untracked = _read_state(top, git_dir)
+    state, untracked = _read_state(top, git_dir, common_dir)
     if untracked and watch.kind != "none":
         watch.close()
         watch = TreeWatch(top, [*_tracked(top, signature), *untracked])
-        state, _ = _read_state(top, git_dir)
+        state, _ = _read_state(top, git_dir, common_dir)
     with _STATES_LOCK:
         previous = _STATES.get(top)
         if previous is not None:
@@ -163,7 +170,7 @@ def cached_git_state(folder: Path) -> GitState | None:
     return None if cached.watch.changed() else cached.state
 
 
-def _read_state(top: Path, git_dir: Path) -> tuple[GitState, list[str]]:
+def _read_state(top: Path, git_dir: Path, common_dir: Path) -> tuple[GitState, list[str]]:
     status = _git(
         top,
         "status",
@@ -183,11 +190,14 @@ def _read_state(top: Path, git_dir: Path) -> tuple[GitState, list[str]]:
     with _DIFF_LOCK:
         diff = _DIFFS.get(key)
     if diff is None:
-        diff = _working_tree_diff(top, git_dir, commit or EMPTY_TREE, small)
+        diff = _working_tree_diff(top, git_dir, common_dir, commit or EMPTY_TREE, small)
         with _DIFF_LOCK:
             _DIFFS.clear()  # keep one entry: the current state of the tree
             _DIFFS[key] = diff
-    state = GitState(commit, branch, bool(diff), diff, str(top), tuple(skipped))
+    # Dirty when the diff shows a change, and also when git status saw one the diff could
+    # not hold (a skipped untracked file, or a diff that git failed to produce).
+    dirty = bool(diff or changed or skipped)
+    state = GitState(commit, branch, dirty, diff, str(top), tuple(skipped))
     return state, untracked
 
 
@@ -210,22 +220,28 @@ def _read_only_env() -> dict[str, str]:
 
 def _signature(git_dir: Path, common_dir: Path) -> tuple[object, ...]:
     """Stamps of what a commit, checkout, reset or ``git add`` changes: HEAD, ref, index."""
+    head_path, paths, common = _signature_paths(git_dir, common_dir)
     try:
-        head = (git_dir / "HEAD").read_bytes()
+        with open(head_path, "rb") as handle:
+            head = handle.read()
     except OSError:
         head = b""
     ref = head[5:].strip().decode(errors="replace") if head.startswith(b"ref: ") else ""
-    paths = [git_dir / "index", common_dir / "packed-refs", common_dir / "info" / "exclude"]
-    if ref:
-        paths.append(common_dir / ref)
     stamps: list[object] = [head]
-    for path in paths:
+    for path in (*paths, os.path.join(common, ref)) if ref else paths:
         try:
-            info = path.stat()
+            info = os.stat(path)
             stamps.append((info.st_size, info.st_mtime_ns, info.st_ino))
         except OSError:
             stamps.append(None)
     return tuple(stamps)
+
+
+@lru_cache(maxsize=16)
+def _signature_paths(git_dir: Path, common_dir: Path) -> tuple[str, tuple[str, ...], str]:
+    # Checked before every cached run: plain strings, joined once.
+    paths = (git_dir / "index", common_dir / "packed-refs", common_dir / "info" / "exclude")
+    return str(git_dir / "HEAD"), tuple(map(str, paths)), str(common_dir)
 
 
 def _tracked(top: Path, signature: tuple[object, ...]) -> tuple[str, ...]:
@@ -417,7 +433,9 @@ def _pick_untracked(top: Path, names: list[str]) -> tuple[list[str], list[str]]:
     return small, skipped
 
 
-def _working_tree_diff(top: Path, git_dir: Path, base: str, small: list[str]) -> bytes:
+def _working_tree_diff(
+    top: Path, git_dir: Path, common_dir: Path, base: str, small: list[str]
+) -> bytes:
     with tempfile.TemporaryDirectory(prefix="loopml-git-") as tmp:
         temp_index = Path(tmp) / "index"
         if (git_dir / "index").is_file():
@@ -429,7 +447,8 @@ def _working_tree_diff(top: Path, git_dir: Path, base: str, small: list[str]) ->
             **os.environ,
             "GIT_INDEX_FILE": str(temp_index),
             "GIT_OBJECT_DIRECTORY": str(objects),
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(git_dir / "objects"),
+            # A linked work tree (git worktree) keeps its objects in the common dir.
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(common_dir / "objects"),
         }
         _git(top, "add", "-u", env=env)
         for start in range(0, len(small), 200):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -24,7 +25,6 @@ from loopml.errors import ArtifactNotFound, InvalidInput, RunNotFound
 from loopml.store.tables import tracking as t
 from loopml.tracking.entities import ArtifactInfo, Metric, RunInfo
 from loopml.tracking.packing import unpack
-from loopml.tracking.query import compile_filter, order_columns, split_drivers
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -132,6 +132,9 @@ def _search_query(
     cached = _QUERIES.get(key)
     if cached is not None:
         return cached
+    # The filter compiler (and the parser under it) is imported by the first search only.
+    from loopml.tracking.query import compile_filter, order_columns, split_drivers
+
     drivers, rest = split_drivers(node)
     source: Any = _RUN_FROM
     if drivers:
@@ -186,12 +189,43 @@ def attach(conn: Connection, rows: Sequence[Any]) -> list[RunInfo]:
         row[0]: ({}, {}, {}) for row in rows
     }
     nan = float("nan")
-    for kind, run_id, key, text, number in conn.execute(_DETAILS_OF, {"ids": list(details)}):
+    for kind, run_id, key, text, number in _details(conn, list(details)):
         if kind == 2:
             details[run_id][1][key] = nan if number is None else number
         else:
             details[run_id][0 if kind == 0 else 2][key] = text
     return [RunInfo(*row, *details[row[0]]) for row in rows]  # type: ignore[call-arg]
+
+
+def _details(conn: Connection, ids: list[str]) -> Sequence[Any]:
+    """Rows ``(kind, run_id, key, text, number)`` of :func:`_details_of` for ``ids``.
+
+    On SQLite the same query runs straight on the driver's cursor, in the transaction
+    ``conn`` has open, with the ids as one JSON array: one statement text whatever the
+    number of ids (SQLite's statement cache keeps it prepared) and no per-row result
+    processing (every column here is text or a float, which need none). Elsewhere it runs
+    through SQLAlchemy with an expanding ``IN``.
+    """
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            return cursor.execute(_SQLITE_DETAILS, (json.dumps(ids),)).fetchall()  # type: ignore[no-any-return]
+        finally:
+            cursor.close()
+    return conn.execute(_DETAILS_OF, {"ids": ids}).all()
+
+
+def _sqlite_details() -> str:
+    ids = "(SELECT value FROM json_each(?1))"
+    parts = [
+        f'SELECT 0, run_id, "key", value, NULL FROM {t.params.name} WHERE run_id IN {ids}',
+        f'SELECT 1, run_id, "key", value, NULL FROM {t.tags.name} WHERE run_id IN {ids}',
+        f'SELECT 2, run_id, "key", NULL, value FROM {t.latest_metrics.name} WHERE run_id IN {ids}',
+    ]
+    return " UNION ALL ".join(parts)
+
+
+_SQLITE_DETAILS = _sqlite_details()
 
 
 def metric_history(db: Database, run_id: str, key: str) -> tuple[Any, Any, Any]:

@@ -100,6 +100,7 @@ class Run:
         self._next_step: dict[str, int] = dict(next_steps or {})
         self._keys: set[str] = set()
         self._buffer = MetricBuffer(store.db, run_id)
+        self._queue = self._buffer.queue
         self._ended = threading.Event()
         self._captured: prov.Provenance | None = None
         self._capture_thread: threading.Thread | None = None
@@ -232,27 +233,27 @@ class Run:
             step: position in the series; defaults to one past the last step of ``key``.
             timestamp: epoch milliseconds or a datetime; defaults to now.
         """
-        # The hot path: a few dict lookups and one append. A run that has ended has no
-        # admitted keys, so the first branch also refuses points after the end.
+        # The hot path: a few dict lookups and one append, no method call. A run that has
+        # ended has no admitted keys, so the first branch also refuses points after the end.
         if key not in self._keys:
             self._admit(key)
         if type(value) is not float:
             value = v.metric_value(key, value)
         next_step = self._next_step
-        expected = next_step.get(key, 0)
         if step is None:
-            step = expected
-        elif type(step) is not int:
-            step = _step(key, step)
-        if step >= expected:
+            step = next_step.get(key, 0)
             next_step[key] = step + 1
-        buffer = self._buffer
-        buffer.push(
+        else:
+            if type(step) is not int:
+                step = _step(key, step)
+            if step >= next_step.get(key, 0):
+                next_step[key] = step + 1
+        queue = self._queue
+        queue.append(
             (key, value, step, time_ns() // 1_000_000 if timestamp is None else to_ms(timestamp))
         )
-        pending = len(buffer)
-        if pending % FLUSH_SIZE == 0:
-            buffer.pressure(pending)
+        if len(queue) % FLUSH_SIZE == 0:
+            self._buffer.pressure(len(queue))
 
     def _admit(self, key: str) -> None:
         self._check_active()

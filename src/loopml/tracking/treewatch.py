@@ -19,8 +19,6 @@ runs is reported on the next call, never lost.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import logging
 import os
 import sys
@@ -28,6 +26,7 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import ctypes
     from collections.abc import Iterable
     from pathlib import Path
 
@@ -151,11 +150,17 @@ def _libc() -> ctypes.CDLL | None:
     if not _LIBC:
         library = None
         if sys.platform.startswith("linux"):
-            try:
-                library = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-                library.inotify_init1  # noqa: B018 - probe the symbol
-            except (OSError, AttributeError):
-                library = None
+            import ctypes  # only where inotify can be used, on first use
+
+            # The process's own symbols hold libc's (no ``find_library``, which runs
+            # ``ldconfig``); the named library is the fallback.
+            for name in (None, "libc.so.6"):
+                try:
+                    library = ctypes.CDLL(name, use_errno=True)
+                    library.inotify_init1  # noqa: B018 - probe the symbol
+                    break
+                except (OSError, AttributeError):
+                    library = None
         _LIBC.append(library)
     return _LIBC[0]
 
@@ -170,10 +175,16 @@ def _inotify(folders: list[str]) -> int | None:
     for folder in folders:
         if libc.inotify_add_watch(fd, os.fsencode(folder), _MASK) < 0:
             # Out of watches (fs.inotify.max_user_watches) or a folder vanished: fall back.
-            logger.debug("inotify watch on %s failed (errno %d)", folder, ctypes.get_errno())
+            logger.debug("inotify watch on %s failed (errno %d)", folder, _errno())
             os.close(fd)
             return None
     return fd
+
+
+def _errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
 
 
 def _drain(fd: int) -> bool:
