@@ -91,7 +91,8 @@ def _o1(records: list[dict[str, Any]]) -> dict[str, float]:
 def _s1(records: list[dict[str, Any]]) -> dict[str, float]:
     figures: dict[str, float] = {}
     for r in records:
-        if r.get("model") != "lr" or r.get("variant", "full") != "full":
+        variant = str(r.get("variant") or r.get("peer") or "")
+        if r.get("model") != "lr" or any(v in variant for v in ("nolog", "nobatch", "shadow")):
             continue
         if r.get("concurrency") == 1:
             figures["S1 lr c1 p50 ms"] = r["p50_ms"]
@@ -142,9 +143,27 @@ def workloads(scratch: Path) -> dict[str, tuple[list[str], Extract, Path | None]
     }
 
 
-def run_one(tree: Path, command: list[str], extract: Extract) -> dict[str, float]:
+def serving_state(label: str) -> dict[str, str]:
+    """A serving-harness state folder per tree: models and data shared, loopml homes not.
+
+    A home written by the newer tree has schema revisions the older tree refuses, so each
+    tree registers the model in a home of its own.
+    """
+    shared = Path(os.environ.get("SERVE_BENCH_STATE", HERE / "scratch/peers/serving/state"))
+    if not shared.is_dir():
+        return {}
+    own = shared.with_name(f"{shared.name}-{label}")
+    own.mkdir(exist_ok=True)
+    for entry in shared.iterdir():
+        link = own / entry.name
+        if not entry.name.startswith("loopml-home-") and not link.exists():
+            link.symlink_to(entry.resolve())
+    return {"SERVE_BENCH_STATE": str(own)}
+
+
+def run_one(tree: Path, label: str, command: list[str], extract: Extract) -> dict[str, float]:
     """Run one bench script from ``tree`` against its own sources; return its figures."""
-    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    env = {**os.environ, "PYTHONPATH": str(tree / "src"), **serving_state(label)}
     done = subprocess.run(
         [sys.executable, *command],
         cwd=tree,
@@ -181,7 +200,7 @@ def main() -> None:
                         skipped[name] = f"no data at {data}"
                         continue
                     try:
-                        figures = run_one(trees[side], command, extract)
+                        figures = run_one(trees[side], side, command, extract)
                     except (RuntimeError, StopIteration, KeyError) as exc:
                         skipped[f"{name} {side}"] = str(exc)[-300:]
                         continue
