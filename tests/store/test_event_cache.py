@@ -203,3 +203,32 @@ def test_a_missing_local_file_is_artifact_not_found(tmp_path: Path) -> None:
     files = CachedEventFiles(open_backend(str(tmp_path / "a")), EventFileCache())
     with pytest.raises(ArtifactNotFound, match="no blob"):
         files.get_bytes("events/s/date=2026-01-01/part-1-a.parquet")
+
+
+def test_a_window_read_skips_kept_files_without_a_row_in_the_window() -> None:
+    import datetime as dt
+
+    from loopml.store.predlog.reading import read_feedback
+    from loopml.store.streams import FEEDBACK_STREAM
+
+    hour = 3_600_000
+    log = _memory_log()
+    for i in range(3):
+        log.append("s", [{"time": T + i * hour, "x": i}, {"time": T + i * hour + 1, "x": i}])
+        log.append(FEEDBACK_STREAM, [{"time": T + i * hour, "prediction_id": f"p{i}", "label": i}])
+    cached = cached_event_log(log, EventFileCache())
+    files = cached.backend
+    assert isinstance(files, CachedEventFiles)
+    assert cached.read("s").num_rows == 6  # all three files read and kept
+    since = dt.datetime.fromtimestamp((T + 2 * hour) / 1000, dt.UTC)
+    until = since + dt.timedelta(hours=1)
+    assert files.time_span(log.keys("s")[0], "time") is not None
+    before = files.hits
+    assert cached.read("s", since, until)["x"].to_pylist() == [2, 2]
+    assert files.hits == before + 1  # the two earlier files were not parsed again
+
+    read_feedback(cached, None)  # keep the feedback files
+    before = files.hits
+    assert read_feedback(cached, since)["prediction_id"].to_pylist() == ["p2"]
+    assert files.hits == before + 1
+    assert files.time_span("events/s/manifest.json", "time") is None

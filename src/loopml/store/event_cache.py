@@ -19,6 +19,8 @@ A cached file is served only while it is the same file: each entry carries the f
 A file whose version could be confused with a later rewrite (its modification time is
 less than :data:`RACY_S` old and no content tag comes with it; in-memory stores stamp
 each write exactly) is read but not kept until it is older.
+The first and last row time of a kept file are known too (:meth:`CachedEventFiles.time_span`),
+so a window read skips kept files without a row in the window instead of parsing them.
 Files that disappear from a listing (compaction, retention) are dropped from the cache.
 Each process shares one cache (:func:`shared_cache`) with a byte budget, so any number of
 readers together keep at most :data:`MAX_BYTES`.
@@ -27,10 +29,12 @@ readers together keep at most :data:`MAX_BYTES`.
 from __future__ import annotations
 
 import collections
+import datetime as dt
+import io
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from loopml.errors import ArtifactNotFound
@@ -72,6 +76,14 @@ class CacheStats:
     evictions: int
 
 
+@dataclass
+class _Entry:
+    version: Hashable
+    data: bytes
+    #: time column -> (first, last) row time of the file (``None``: unknown)
+    spans: dict[str, tuple[dt.datetime, dt.datetime] | None] = field(default_factory=dict)
+
+
 class EventFileCache:
     """The bytes of event files with their versions, least recently used dropped first.
 
@@ -86,9 +98,7 @@ class EventFileCache:
         if max_bytes < 0:
             raise ValueError(f"max_bytes must not be negative, not {max_bytes}")
         self.max_bytes = max_bytes
-        self._files: collections.OrderedDict[tuple[str, str], tuple[Hashable, bytes]] = (
-            collections.OrderedDict()
-        )
+        self._files: collections.OrderedDict[tuple[str, str], _Entry] = collections.OrderedDict()
         self._size = 0
         self._hits = self._misses = self._evictions = 0
         self._lock = threading.Lock()
@@ -100,14 +110,33 @@ class EventFileCache:
         """The kept bytes of ``key`` in the store at ``url`` when kept at ``version``."""
         with self._lock:
             entry = self._files.get((url, key))
-            if entry is None or entry[0] != version:
+            if entry is None or entry.version != version:
                 if entry is not None:  # another version: never serve it again
                     self._drop((url, key))
                 self._misses += 1
                 return None
             self._files.move_to_end((url, key))
             self._hits += 1
-            return entry[1]
+            return entry.data
+
+    def time_span(
+        self, url: str, key: str, version: Hashable, column: str
+    ) -> tuple[dt.datetime, dt.datetime] | None:
+        """The first and last ``column`` time in ``key`` when kept at ``version``.
+
+        Read once from the file's parquet statistics; ``None`` when the file is not kept
+        at this version or the statistics do not tell.
+        """
+        with self._lock:
+            entry = self._files.get((url, key))
+            if entry is None or entry.version != version:
+                return None
+            if column in entry.spans:
+                return entry.spans[column]
+        span = _column_span(entry.data, column)
+        with self._lock:
+            entry.spans[column] = span
+        return span
 
     def put(self, url: str, key: str, version: Hashable, data: bytes) -> None:
         """Keep ``data`` as ``key`` at ``version`` (dropping the oldest files over budget)."""
@@ -115,11 +144,11 @@ class EventFileCache:
             return
         with self._lock:
             self._drop((url, key))
-            self._files[(url, key)] = (version, data)
+            self._files[(url, key)] = _Entry(version, data)
             self._size += len(data)
             while self._size > self.max_bytes:
-                _, (_, dropped) = self._files.popitem(last=False)
-                self._size -= len(dropped)
+                _, dropped = self._files.popitem(last=False)
+                self._size -= len(dropped.data)
                 self._evictions += 1
 
     def forget(self, url: str, key: str) -> None:
@@ -153,7 +182,7 @@ class EventFileCache:
     def _drop(self, name: tuple[str, str]) -> None:
         entry = self._files.pop(name, None)
         if entry is not None:
-            self._size -= len(entry[1])
+            self._size -= len(entry.data)
 
 
 _shared: EventFileCache | None = None
@@ -216,6 +245,28 @@ class CachedEventFiles:
         if version is not None:
             self.cache.put(self.url, key, version, data)
         return data
+
+    def time_span(self, key: str, column: str) -> tuple[dt.datetime, dt.datetime] | None:
+        """The first and last ``column`` time of a kept event file (``None``: not known).
+
+        :meth:`loopml.store.events.EventLog.read` skips files whose span misses its window,
+        so a kept file outside the window is not parsed again.
+        """
+        if not key.endswith(_SUFFIX):
+            return None
+        path = self.backend.local_path(key)
+        if path is not None:
+            try:
+                version = _stat_version(os.stat(path))
+            except FileNotFoundError:
+                return None
+        else:
+            with self._lock:
+                known = self._versions.get(key)
+            if known is None:
+                return None
+            version = known
+        return self.cache.time_span(self.url, key, version, column)
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix`` (always asked of the real backend), noting their versions."""
@@ -304,6 +355,35 @@ def cached_event_log(log: EventLog, cache: EventFileCache | None = None) -> Even
     return EventLog(CachedEventFiles(log.backend, cache), log.prefix)
 
 
+def _column_span(data: bytes, column: str) -> tuple[dt.datetime, dt.datetime] | None:
+    """The min and max of a top-level timestamp ``column`` from parquet statistics."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(io.BytesIO(data)).metadata
+    if metadata.num_row_groups == 0 or metadata.num_rows == 0:
+        return None
+    low: dt.datetime | None = None
+    high: dt.datetime | None = None
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        chunks = [row_group.column(i) for i in range(row_group.num_columns)]
+        chunk = next((c for c in chunks if c.path_in_schema == column), None)
+        stats = None if chunk is None else chunk.statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        first, last = stats.min, stats.max
+        if not isinstance(first, dt.datetime) or not isinstance(last, dt.datetime):
+            return None
+        first, last = _utc(first), _utc(last)
+        low = first if low is None else min(low, first)
+        high = last if high is None else max(high, last)
+    return None if low is None or high is None else (low, high)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
 def _stat_version(stat: os.stat_result) -> Hashable:
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
@@ -350,7 +430,5 @@ def _seconds(moment: Any) -> float | None:
     if timestamp is None:
         return None
     if getattr(moment, "tzinfo", True) is None:  # naive datetimes in listings are UTC
-        import datetime as dt
-
         moment = moment.replace(tzinfo=dt.UTC)
     return float(moment.timestamp())
