@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from loopml.ci import labelled as lab
-from loopml.ci.cached_reads import cached_event_log
 from loopml.ci.context import GateContext
 from loopml.ci.evaluation import evaluate_gates, read_verdicts, save_verdict
 from loopml.ci.gates import default_gates, gates_from
 from loopml.errors import InvalidInput, NotFound
+from loopml.store.event_cache import cached_event_log
 from loopml.store.events import EventLog
 
 if TYPE_CHECKING:

@@ -14,13 +14,13 @@ import yaml
 
 from loopml._utils.clock import now_ms, to_ms
 from loopml._utils.ids import new_id
-from loopml.ci.cached_reads import cached_event_log
 from loopml.errors import InvalidInput, NotFound
 from loopml.loop import promotion as pr, records as rec
 from loopml.loop.definition import Loop, TrainingData
 from loopml.loop.runner import Parts, Runner
 from loopml.loop.training_data import TrainingSet, build_training_set
 from loopml.loop.triggers import Firing, TriggerSources
+from loopml.store.event_cache import cached_event_log
 
 if TYPE_CHECKING:
     import builtins

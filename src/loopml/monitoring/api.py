@@ -24,6 +24,7 @@ from loopml.monitoring.monitors import window_of
 from loopml.monitoring.prometheus import MonitoringCollector
 from loopml.monitoring.records import WindowResult
 from loopml.monitoring.rules import confirmed
+from loopml.store.event_cache import cached_event_log
 from loopml.store.events import EventLog
 from loopml.store.lineage import Edge, Node, record_edges
 from loopml.store.predlog import feedback as fb, imports, reading as labels_reading
@@ -52,12 +53,14 @@ class Monitoring:
 
     Args:
         store: the store monitors, results and alerts live in.
-        log: the event log holding prediction logs and feedback (default: the store's).
+        log: the event log holding prediction logs and feedback (default: the store's);
+            windows read its files through the process's event-file cache, so an event
+            file is downloaded once however many windows hold it.
     """
 
     def __init__(self, store: Store, log: EventLog | None = None) -> None:
         self.store = store
-        self.log = log or EventLog.from_store(store)
+        self.log = cached_event_log(log or EventLog.from_store(store))
 
     def __repr__(self) -> str:
         return f"Monitoring({self.store!r})"

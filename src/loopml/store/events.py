@@ -136,7 +136,14 @@ class EventLog:
         """
         tables = []
         window = (time_column, since, until) if since is not None or until is not None else None
+        # a caching backend view (loopml.store.event_cache) knows the time span of files
+        # it read before, so files with no row in the window need not be parsed again
+        span_of = getattr(self.backend, "time_span", None)
+        if since is None and until is None:
+            span_of = None
         for key in self.keys(stream, since, until):
+            if span_of is not None and not _may_hold(span_of(key, time_column), since, until):
+                continue
             try:
                 tables.append(self._read_file(key, columns, window))
             except FileNotFoundError:  # compacted away between listing and reading
@@ -271,6 +278,18 @@ def _window(
         upper = pc.less(times, pa.scalar(_aware(until), type=TIME_TYPE))
         mask = upper if mask is None else pc.and_(mask, upper)
     return table.filter(mask)
+
+
+def _may_hold(
+    span: tuple[dt.datetime, dt.datetime] | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> bool:
+    """Whether a file whose rows lie in ``span`` (unknown: ``None``) may hold window rows."""
+    if span is None:
+        return True
+    low, high = span
+    return (since is None or high >= _aware(since)) and (until is None or low < _aware(until))
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

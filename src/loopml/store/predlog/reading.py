@@ -120,7 +120,12 @@ def read_feedback(log: EventLog, since: dt.datetime | None) -> pa.Table:
     Deployments may label with numbers or text; when both occur, labels are read as text.
     """
     tables = []
+    # a caching view (loopml.store.event_cache) knows the times of files it read before
+    span_of = getattr(log.backend, "time_span", None) if since is not None else None
     for key in sorted(log.keys(FEEDBACK_STREAM, since), key=_logged_order):
+        span = None if span_of is None else span_of(key, "time")
+        if span is not None and since is not None and span[1] < _utc(since):
+            continue  # every row of it is older than ``since``
         try:
             tables.append(pq.read_table(io.BytesIO(log.backend.get_bytes(key))))
         except (FileNotFoundError, ArtifactNotFound):  # compacted between listing and reading
@@ -133,6 +138,10 @@ def read_feedback(log: EventLog, since: dt.datetime | None) -> pa.Table:
     if since is not None:
         table = table.filter(pc.greater_equal(table["time"], pa.scalar(since, type=TIME_TYPE)))
     return table
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _logged_order(key: str) -> tuple[str, str]:
