@@ -7,10 +7,11 @@ import inspect
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from loopml.errors import NoActiveRun
-from loopml.tracking import Run, active_run
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from loopml.tracking import Run
     from typing import Concatenate
 
 P = ParamSpec("P")
@@ -58,6 +59,8 @@ def forward(
 
 def require_run() -> Run:
     """Return the innermost active run, or raise :class:`~loopml.errors.NoActiveRun`."""
+    from loopml.tracking import active_run  # imported on use: `loopml serve` never needs it
+
     run = active_run()
     if run is None:
         raise NoActiveRun(
