@@ -10,9 +10,9 @@ from loopml.errors import NoActiveRun
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Concatenate
 
     from loopml.tracking import Run
-    from typing import Concatenate
 
 P = ParamSpec("P")
 R = TypeVar("R")

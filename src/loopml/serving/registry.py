@@ -15,7 +15,7 @@ import json
 import logging
 import sqlite3
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from loopml import _registry, config
 from loopml.errors import BlobCorrupted
@@ -93,9 +93,10 @@ class StoreModelSource:
     def load(self, target: Target, version: int) -> ServableModel:
         """Load (from the local cache when possible) one version of the target's model."""
         uri = f"models:/{target.name}/{version}"
-        model: ServableModel | None = self._light_load(uri)
-        if model is None:
-            model = self.registry.load_model(uri)
+        light = self._light_load(uri)
+        if light is not None:
+            return cast("ServableModel", light)  # a version's name and number are set
+        model: ServableModel = self.registry.load_model(uri)
         return model
 
     def _light_load(self, uri: str) -> LoadedModel | None:
