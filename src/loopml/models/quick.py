@@ -13,7 +13,7 @@ PostgreSQL, S3, an unknown name that needs a helpful error) goes through
 :class:`SqliteRegistry` is that read path as an object: ``loopml serve`` resolves its
 alias (at start and on every poll), loads versions and reads the canary share through
 it on such a store, so that a server over the embedded default never imports SQLAlchemy
-unless something needs the full store (``/metrics`` collectors, feedback, swap hooks).
+unless something needs the full store (``/metrics`` collectors, swap alert hooks).
 """
 
 from __future__ import annotations
