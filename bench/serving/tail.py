@@ -7,7 +7,9 @@ is started fresh, pinned to core 0, and timed:
   orjson out) on uvicorn with the same loop and HTTP parser, loading the same pickle;
 * ``full``: ``loopml serve MODEL@champion`` (validation, metrics, prediction log with
   scores, adaptive batching);
-* ``nobatch``: the same with ``--no-batching``; ``nolog``: with ``--no-log``.
+* ``nobatch``: the same with ``--no-batching``; ``nolog``: with ``--no-log``;
+* ``base`` (with ``--base-src DIR``): ``full`` from another checkout's sources, so that a
+  change's before and after run interleaved in one sitting.
 
 Cold start is the time from ``Popen`` to the first 200 on a route that answers once the
 model is loaded (``/v2/health/ready`` for loopml, the prediction route for the floor,
@@ -190,6 +192,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--peers-dir", default=_peers_dir())
     ap.add_argument("--smoke", action="store_true", help="one short round (CI)")
+    ap.add_argument(
+        "--base-src",
+        default=None,
+        help="another checkout's src folder: adds the variant 'base' (`loopml serve` from "
+        "those sources, interleaved with the others: before/after in one sitting)",
+    )
     a = ap.parse_args()
     if a.smoke:
         a.requests, a.warmup, a.repeat = 300, 50, 1
@@ -226,9 +234,12 @@ def main() -> None:
             {"LOOPML_HOME": home},
             ("GET", "/v2/health/ready", b""),
         )
-    variants = a.variants.split(",")
+    if a.base_src:
+        cmd, env, ready = servers["full"]
+        servers["base"] = (cmd, {**env, "PYTHONPATH": os.path.abspath(a.base_src)}, ready)
+    variants = a.variants.split(",") + (["base"] if a.base_src else [])
     results: dict[str, list[dict]] = {v: [] for v in variants}
-    for variant in dict.fromkeys(v if v == "floor" else "full" for v in variants):
+    for variant in dict.fromkeys(v if v in ("floor", "base") else "full" for v in variants):
         cmd, env, ready = servers[variant]
         measure(cmd, env, ready, bodies, 10, 0)  # untimed: bytecode caches, page cache
     for round_ in range(a.repeat):

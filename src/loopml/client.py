@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, cast
 from loopml import _registry, config
 from loopml._utils.secrets import redact
 from loopml.errors import ConfigError
-from loopml.store import BlobStore, Database, Store, migrations, open_backend
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from loopml.pipelines.scheduler import JobSource, Scheduler
     from loopml.remote.transport import HttpTransport
     from loopml.serving.api import Serving
+    from loopml.store import BlobStore, Store
     from loopml.store.housekeeping import Housekeeping
     from loopml.tracking import Run, Tracking
     from loopml.training import Tuner
@@ -78,6 +78,8 @@ class Client:
                 "other components need the store itself; unset LOOPML_TRACKING_URI (and set "
                 "LOOPML_DB_URL) to use them, or call the server's REST API"
             )
+        from loopml.store import Store  # SQLAlchemy: imported when the store opens
+
         store = Store.from_settings(self.settings)
         # lineage (issue 14): OpenLineage events for runs, pipeline runs and steps
         if self.settings.openlineage_url:
@@ -104,6 +106,8 @@ class Client:
         # explicitly (not the local default folder, which the server cannot read).
         if self.settings.sources.get("artifacts", "default") == "default":
             return None
+        from loopml.store import BlobStore, open_backend
+
         home = self.settings.home / "cache" / "blobs"
         return BlobStore(open_backend(self.settings.artifacts), home)
 
@@ -139,8 +143,13 @@ class Client:
     @cached_property
     def serving(self) -> Serving:
         """Model servers, batch scoring and the prediction log."""
+        # The store opens on first need: a server over the embedded SQLite default reads
+        # the registry through sqlite3 and starts without SQLAlchemy (issue 16).
         serving: Serving = _registry.import_target("loopml.serving.api:Serving")(
-            self.store, self.settings, metrics_collectors=METRICS_COLLECTORS, swap_hooks=SWAP_HOOKS
+            lambda: self.store,
+            self.settings,
+            metrics_collectors=METRICS_COLLECTORS,
+            swap_hooks=SWAP_HOOKS,
         )
         return serving
 
@@ -271,6 +280,8 @@ class Client:
 
     def database_status(self) -> dict[str, object]:
         """Return the database URL, its schema revisions and whether they are the latest."""
+        from loopml.store import Database, migrations
+
         db = Database(self.settings.db_url, migrate=False)
         try:
             with db.read() as conn:
@@ -287,6 +298,8 @@ class Client:
 
     def upgrade_database(self) -> bool:
         """Apply pending schema migrations; return whether any were applied."""
+        from loopml.store import Database, migrations
+
         db = Database(self.settings.db_url, migrate=False)
         try:
             return migrations.upgrade(db)

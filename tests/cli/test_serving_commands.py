@@ -151,3 +151,20 @@ def test_serve_runs_a_real_server_and_flushes_the_log_on_shutdown(
     assert f"{url}/docs" in announced
     frame = lm.predictions("churn")
     assert list(frame["prediction_id"]) == ids
+
+
+def test_serve_runs_in_a_slim_app_that_reads_like_the_full_one() -> None:
+    from loopml.cli.main import app_for
+
+    slim = app_for(["serve", "churn@champion"])
+    assert slim is not app
+    assert [info.name for info in slim.registered_commands] == ["serve"]
+    assert app_for(["models", "list"]) is app  # a command group: the full app
+    assert app_for(["--help"]) is app
+    assert app_for([]) is app
+    for args in (["serve", "--help"], ["serve"], ["serve", "x", "--port", "abc"]):
+        full, lean = runner.invoke(app, args), runner.invoke(slim, args)
+        assert (lean.exit_code, lean.output) == (full.exit_code, full.output)
+    version = runner.invoke(slim, ["--version"])
+    assert version.exit_code == 0
+    assert "loopml" in version.output

@@ -7,11 +7,12 @@ import inspect
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from loopml.errors import NoActiveRun
-from loopml.tracking import Run, active_run
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Concatenate
+
+    from loopml.tracking import Run
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,6 +59,8 @@ def forward(
 
 def require_run() -> Run:
     """Return the innermost active run, or raise :class:`~loopml.errors.NoActiveRun`."""
+    from loopml.tracking import active_run  # imported on use: `loopml serve` never needs it
+
     run = active_run()
     if run is None:
         raise NoActiveRun(

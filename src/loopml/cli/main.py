@@ -6,6 +6,7 @@ import logging
 import os
 import platform
 import sys
+from typing import Any
 
 import typer
 
@@ -40,16 +41,17 @@ from loopml.cli import (
 from loopml.cli._output import err_console
 from loopml.errors import LoopmlError
 
-app = typer.Typer(
-    name="loopml",
-    help="loopml: tracking, registry, pipelines, features, serving, monitoring, the loop.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+_APP_OPTIONS: dict[str, Any] = {
+    "name": "loopml",
+    "help": "loopml: tracking, registry, pipelines, features, serving, monitoring, the loop.",
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "add_completion": False,
     # Plain help: rich-formatted help imports rich.markdown and friends, which doubles
     # the start-up of `loopml --help` (see bench/startup).
-    rich_markup_mode=None,
-)
+    "rich_markup_mode": None,
+}
+app = typer.Typer(**_APP_OPTIONS)
 
 #: distributions whose versions ``loopml --version`` reports (read from their metadata,
 #: without importing them)
@@ -155,11 +157,29 @@ def configure_logging() -> None:
     root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
 
 
+def app_for(args: list[str]) -> typer.Typer:
+    """Return the app that runs ``args``: for a top-level command, one holding only it.
+
+    Typer turns every registered command into a click command before it parses anything
+    (over a hundred here, about 30 ms); ``loopml serve`` needs one of them. The slim app
+    has the same root options and the same command, so usage, help and errors read the
+    same; anything else (``--help``, a command group, an unknown name) runs the full app.
+    """
+    name = args[0] if args else None
+    for info in app.registered_commands:
+        if info.name is not None and info.name == name:
+            slim = typer.Typer(**_APP_OPTIONS)
+            slim.registered_callback = app.registered_callback
+            slim.registered_commands.append(info)
+            return slim
+    return app
+
+
 def main() -> None:
     """Entry point of the ``loopml`` command."""
     configure_logging()
     try:
-        app(prog_name="loopml")
+        app_for(sys.argv[1:])(prog_name="loopml")
     except LoopmlError as err:
         err_console.print(
             f"[bold red]{type(err).__name__}:[/] {redact(err.message)}", highlight=False

@@ -23,7 +23,9 @@ class Serving:
     """Model servers, batch scoring and the prediction log over one store.
 
     Args:
-        store: the store with the model registry and the artifact backend.
+        store: the store with the model registry and the artifact backend, or a function
+            that opens it on first use (the client's: a server over the embedded SQLite
+            default then starts without opening it, see :mod:`loopml.serving.registry`).
         settings: the settings the store was opened from (handed to worker processes).
         metrics_collectors: extra ``/metrics`` collectors of other components,
             ``name -> "module:factory"`` (the client hands over monitoring's gauges).
@@ -34,17 +36,21 @@ class Serving:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | Callable[[], Store],
         settings: Settings,
         *,
         metrics_collectors: Mapping[str, str] | None = None,
         swap_hooks: Mapping[str, str] | None = None,
     ) -> None:
-        self.store = store
         self.settings = settings
         self.metrics_collectors = dict(metrics_collectors or {})
         self.swap_hooks = dict(swap_hooks or {})
         self.source = StoreModelSource(settings, store)
+
+    @property
+    def store(self) -> Store:
+        """The store (opened on first use when built with a function)."""
+        return self.source.store
 
     def config(self, target: str, **options: Any) -> server.ServeConfig:
         """Return the :class:`~loopml.serving.server.ServeConfig` for ``target``."""

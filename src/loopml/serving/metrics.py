@@ -19,7 +19,7 @@ from loopml import _registry
 from loopml.store.predlog.writer import LogStats
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -250,19 +250,38 @@ class MetricsCollector:
 
 
 class Exposition:
-    """Renders ``/metrics``: serving metrics, process metrics and registered collectors."""
+    """Renders ``/metrics``: serving metrics, process metrics and registered collectors.
+
+    Args:
+        metrics: the deployment's serving metrics.
+        store: the store handed to each collector factory.
+        collectors: extra collectors, ``name -> "module:factory"``.
+        open_store: returns the store when ``store`` is not given, called when the
+            collectors are first built (the first scrape), so that a server starts
+            without opening its store.
+    """
 
     def __init__(
         self,
         metrics: ServingMetrics,
         store: Any = None,
         collectors: Mapping[str, str] | None = None,
+        *,
+        open_store: Callable[[], Any] | None = None,
     ) -> None:
         self.metrics = metrics
-        self.store = store
+        self._store = store
+        self._open_store = open_store
         plugins = _registry.BUILTIN.get("metrics_collectors", {})
         self.collectors = {**plugins, **(collectors or {})}
         self._registry: Any = None
+
+    @property
+    def store(self) -> Any:
+        """The store handed to collector factories (opened on first use)."""
+        if self._store is None and self._open_store is not None:
+            self._store = self._open_store()
+        return self._store
 
     def render(self) -> tuple[bytes, str]:
         """Return the Prometheus text body and its content type."""

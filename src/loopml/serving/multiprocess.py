@@ -29,7 +29,7 @@ from loopml import _registry
 from loopml.serving.metrics import Exposition, _Guarded
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from loopml.serving.metrics import ServingMetrics
 
@@ -193,8 +193,10 @@ class MultiprocessExposition(Exposition):
         shared: SharedMetrics,
         store: Any = None,
         collectors: Mapping[str, str] | None = None,
+        *,
+        open_store: Callable[[], Any] | None = None,
     ) -> None:
-        super().__init__(shared.metrics, store, collectors)
+        super().__init__(shared.metrics, store, collectors, open_store=open_store)
         self.shared = shared
 
     def render(self) -> tuple[bytes, str]:

@@ -257,9 +257,10 @@ def build(config: ServeConfig, source: ModelSource, metrics_dir: str | None = No
         deployment,
         routes,
         metrics,
-        MultiprocessExposition(shared, source.store, config.collectors)
+        # the store opens at the first scrape: collectors need it, starting does not
+        MultiprocessExposition(shared, None, config.collectors, open_store=lambda: source.store)
         if shared is not None
-        else Exposition(metrics, source.store, config.collectors),
+        else Exposition(metrics, None, config.collectors, open_store=lambda: source.store),
         predlog=predlog,
         shadow=queue,
         options=options,
