@@ -1,6 +1,7 @@
 """Multi-worker serving: throughput of ``loopml serve --workers N`` for N = 1, 2.
 
-Registers a LogisticRegression on 20 float features in a fresh home, then for each N
+Registers a model on 20 float features in a fresh home (``--model lr``: a
+LogisticRegression, ``hgb``: a HistGradientBoostingClassifier), then for each N
 (interleaved, ``--repeat`` rounds) starts ``loopml serve --workers N``, waits until every
 worker is up, and drives single-row JSON POSTs at ``--concurrency`` for ``--duration``
 seconds from a raw asyncio HTTP/1.1 client (closed loop, keep-alive). Prints one JSON
@@ -29,16 +30,24 @@ from pathlib import Path
 FEATURES = 20
 
 
-def register(home: Path) -> None:
+ESTIMATORS = {
+    "lr": "sklearn.linear_model:LogisticRegression()",
+    "hgb": "sklearn.ensemble:HistGradientBoostingClassifier(max_iter=100)",
+}
+
+
+def register(home: Path, model: str = "lr") -> None:
+    module, _, call = ESTIMATORS[model].partition(":")
     code = (
         "import numpy as np, pandas as pd, loopml as lm\n"
-        "from sklearn.linear_model import LogisticRegression\n"
+        f"import {module}\n"
         "rng = np.random.default_rng(0)\n"
         f"x = pd.DataFrame(rng.normal(size=(2000, {FEATURES})),"
         f" columns=[f'f{{i}}' for i in range({FEATURES})])\n"
         "y = (x['f0'] + x['f1'] > 0).astype(int)\n"
         "with lm.start_run('bench') as run:\n"
-        "    ref = run.log_model(LogisticRegression().fit(x, y), 'model', example=x.head(5))\n"
+        "    ref = "
+        f"run.log_model({module}.{call}.fit(x, y), 'model', example=x.head(5))\n"
         "v = lm.register_model(ref, 'wbench')\n"
         "lm.set_alias('wbench', 'champion', v.version)\n"
     )
@@ -148,6 +157,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--duration", type=float, default=15)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--model", choices=sorted(ESTIMATORS), default="lr")
     ap.add_argument("--smoke", action="store_true", help="tiny run (CI)")
     a = ap.parse_args()
     if a.smoke:
@@ -155,7 +165,7 @@ def main() -> None:
     counts = [int(n) for n in a.workers.split(",")]
     with tempfile.TemporaryDirectory(prefix="loopml-wbench-") as tmp:
         home = Path(tmp) / "home"
-        register(home)
+        register(home, a.model)
         rps: dict[int, list[float]] = {n: [] for n in counts}
         for round_ in range(a.repeat):
             for n in counts:
@@ -169,13 +179,14 @@ def main() -> None:
                     stop(process)
                 rps[n].append(result["rps"])
                 record = {"system": "loopml", "workload": "serve-workers", "workers": n,
-                          "concurrency": a.concurrency, "duration_s": a.duration,
+                          "model": a.model, "concurrency": a.concurrency, "duration_s": a.duration,
                           "round": round_, **result, "loadavg": os.getloadavg()}  # fmt: skip
                 print(json.dumps(record), flush=True)
         medians = {n: statistics.median(v) for n, v in rps.items()}
         summary: dict[str, object] = {
             "system": "loopml",
             "workload": "serve-workers-summary",
+            "model": a.model,
             "median_rps": medians,
             "cpus": os.cpu_count(),
             "loadavg": os.getloadavg(),
