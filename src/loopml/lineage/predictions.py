@@ -23,7 +23,11 @@ import pyarrow.parquet as pq
 
 from loopml.errors import ArtifactNotFound
 from loopml.store.predlog.feedback import list_deployments
-from loopml.store.streams import PREDICTIONS_PREFIX, predictions_stream
+from loopml.store.streams import (
+    PREDICTION_COLUMNS_NO_INPUTS,
+    PREDICTIONS_PREFIX,
+    predictions_stream,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,17 +37,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Columns a lineage answer needs (the inputs stay in the log).
-COLUMNS = (
-    "time",
-    "prediction_id",
-    "deployment",
-    "model_name",
-    "model_version",
-    "latency_ms",
-    "prediction",
-    "score",
-    "shadow",
-)
+COLUMNS = PREDICTION_COLUMNS_NO_INPUTS
 #: Per row group: (min id, max id, min model, max model, min version, max version, rows).
 Group = tuple[str, str, str, str, int, int, int]
 Ranges = list[Group]

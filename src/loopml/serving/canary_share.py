@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from loopml.errors import InvalidInput
-from loopml.serving.routing import Target
+from loopml.serving.routing import Target, parse_percent
 
 TAG_PREFIX = "loopml.canary."
 
@@ -48,12 +48,7 @@ def parse_share(model: str, text: str | None) -> tuple[Target, float] | None:
     alias, sep, share = text.strip().rpartition(":")
     if not sep or not alias:
         raise InvalidInput(f"canary share {text!r} must look like 'challenger:30'")
-    try:
-        percent = float(share)
-    except ValueError:
-        raise InvalidInput(f"canary percentage {share!r} in {text!r} is not a number") from None
-    if not 0.0 <= percent <= 100.0:
-        raise InvalidInput(f"canary percentage {percent} in {text!r} must be between 0 and 100")
+    percent = parse_percent(share, text)
     return (Target(model, alias=alias), percent) if percent > 0 else None
 
 

@@ -86,13 +86,22 @@ def parse_split(text: str) -> tuple[Target, float]:
         raise InvalidInput(
             f"canary {text!r} needs a percentage after a colon, such as churn@challenger:10"
         )
+    return parse_target(target_text), parse_percent(share, text)
+
+
+def parse_percent(share: str, text: str) -> float:
+    """Read the percentage ``share`` of the canary spec ``text`` (0 to 100).
+
+    Raises:
+        InvalidInput: not a number, or outside 0..100.
+    """
     try:
         percent = float(share)
     except ValueError:
         raise InvalidInput(f"canary percentage {share!r} in {text!r} is not a number") from None
     if not 0.0 <= percent <= 100.0:
         raise InvalidInput(f"canary percentage {percent} in {text!r} must be between 0 and 100")
-    return parse_target(target_text), percent
+    return percent
 
 
 def key_share(key: str, salt: str = "") -> float:

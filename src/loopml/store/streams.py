@@ -59,6 +59,8 @@ PREDICTION_COLUMNS = (
     "score",
     "shadow",
 )
+#: The prediction log's columns without the inputs (what joins and lineage answers carry).
+PREDICTION_COLUMNS_NO_INPUTS = tuple(c for c in PREDICTION_COLUMNS if c != "inputs")
 FEEDBACK_COLUMNS = ("time", "prediction_id", "label", "deployment")
 
 

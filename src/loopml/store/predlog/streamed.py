@@ -23,7 +23,11 @@ import pyarrow.parquet as pq
 
 from loopml.errors import ArtifactNotFound, InvalidInput
 from loopml.store.events import TIME_TYPE
-from loopml.store.streams import FEEDBACK_STREAM, predictions_stream
+from loopml.store.streams import (
+    FEEDBACK_STREAM,
+    PREDICTION_COLUMNS_NO_INPUTS,
+    predictions_stream,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -31,17 +35,7 @@ if TYPE_CHECKING:
     from loopml.store.events import EventLog
 
 #: Prediction-log columns the streamed join returns (the inputs stay in the log).
-JOIN_COLUMNS = (
-    "time",
-    "prediction_id",
-    "deployment",
-    "model_name",
-    "model_version",
-    "latency_ms",
-    "prediction",
-    "score",
-    "shadow",
-)
+JOIN_COLUMNS = PREDICTION_COLUMNS_NO_INPUTS
 _CONTRACT: dict[str, pa.DataType] = {
     "time": TIME_TYPE,
     "prediction_id": pa.string(),
