@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
@@ -50,23 +51,47 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session (dropped afterwards)."""
+@contextmanager
+def _new_postgres_database(prefix: str, *, migrate: bool) -> Iterator[str]:
+    """Create a PostgreSQL database (migrated if asked); drop it on exit."""
     server = os.environ.get(POSTGRES_ENV)
     if not server:
         pytest.skip(f"{POSTGRES_ENV} is not set")
-    name = f"loopml_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(Database(server, migrate=False).url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(Database(server, migrate=False).url).set(database=name)
     rendered = url.render_as_string(hide_password=False)
-    Database(rendered).dispose()
-    yield rendered
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        if migrate:
+            Database(rendered).dispose()
+        yield rendered
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped afterwards)."""
+    with _new_postgres_database("loopml_test", migrate=True) as url:
+        yield url
+
+
+@pytest.fixture(params=DIALECTS)
+def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database that only this test touches (no other tests' tables).
+
+    The session database also holds what other tests created beside loopml's schema
+    (Optuna's tables, for one); schema checks use this one instead.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    with _new_postgres_database("loopml_fresh", migrate=False) as url:
+        yield url
 
 
 @pytest.fixture(params=DIALECTS)

@@ -35,20 +35,20 @@ def test_heads_parsed_from_files_match_alembic() -> None:
     assert migrations.heads() == frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
-def test_new_database_is_migrated_on_first_use(db_url: str) -> None:
-    db = Database(db_url)
+def test_new_database_is_migrated_on_first_use(fresh_db_url: str) -> None:
+    db = Database(fresh_db_url)
     assert migrations.is_current(db)
     assert migrations.upgrade(db) is False
     db.dispose()
 
 
-def test_schema_matches_table_definitions(db_url: str) -> None:
+def test_schema_matches_table_definitions(fresh_db_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from loopml.store.tables import metadata
 
-    db = Database(db_url)
+    db = Database(fresh_db_url)
     with db.read() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": False})
         diff = compare_metadata(context, metadata)
