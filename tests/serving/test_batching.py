@@ -5,7 +5,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from loopml.serving.batching import AdaptiveBatcher, Scores
+from loopml.serving.batching import LONE_AFTER, PROBE_EVERY, AdaptiveBatcher, Scores
 
 
 def _double(calls):
@@ -121,3 +121,49 @@ def test_a_cancelled_leader_hands_its_followers_to_a_dispatch():
     assert calls == [1]
     assert result.predictions.tolist() == [10.0]
     assert batcher.pending == 0
+
+
+def _finishes_without_yielding(coro) -> bool:
+    try:
+        coro.send(None)
+    except StopIteration:
+        return True
+    coro.close()
+    return False
+
+
+def test_one_client_at_a_time_scores_without_yielding_but_probes_for_company():
+    calls: list[int] = []
+    batcher = AdaptiveBatcher(_double(calls), max_batch_size=64)
+
+    async def main():
+        for _ in range(LONE_AFTER):  # gathers that nobody joins
+            await batcher.submit(np.ones((1, 1)))
+        yielded = []
+        for _ in range(2 * PROBE_EVERY):
+            coro = batcher.submit(np.ones((1, 1)))
+            if not _finishes_without_yielding(coro):
+                yielded.append(1)
+                await batcher.submit(np.ones((1, 1)))  # the probe, scored properly
+        return yielded
+
+    yielded = asyncio.run(main())
+    assert len(yielded) == 2  # one probe in PROBE_EVERY lone requests
+    assert set(calls) == {1}
+
+
+def test_concurrent_clients_are_batched_again_after_a_lone_spell():
+    calls: list[int] = []
+    batcher = AdaptiveBatcher(_double(calls), max_batch_size=64)
+
+    async def main():
+        for _ in range(LONE_AFTER + 1):
+            await batcher.submit(np.ones((1, 1)))
+        calls.clear()
+        for _ in range(PROBE_EVERY + 1):  # bursts of 10 concurrent requests
+            await asyncio.gather(*(batcher.submit(np.ones((1, 1))) for _ in range(10)))
+
+    asyncio.run(main())
+    assert sum(calls) == 10 * (PROBE_EVERY + 1)
+    assert calls[-1] == 10  # a probe found company: the last bursts share one call
+    assert max(calls) == 10

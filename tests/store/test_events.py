@@ -38,6 +38,32 @@ def test_rows_are_partitioned_by_utc_day(log: EventLog) -> None:
     assert table.schema.field("time").type == TIME_TYPE
 
 
+def test_days_are_split_in_order_and_times_before_1970_keep_their_own_day(log: EventLog) -> None:
+    times = [DAY2, DAY1, dt.datetime(1969, 12, 31, 23, 59, 59, tzinfo=dt.UTC), DAY2]
+    keys = log.append("s", [{"time": t, "n": i} for i, t in enumerate(times)])
+    assert [key.split("date=")[1][:10] for key in keys] == [
+        "1969-12-31",
+        "2026-11-20",
+        "2026-11-21",
+    ]
+    assert sorted(log.read("s")["n"].to_pylist()) == [0, 1, 2, 3]
+
+
+def test_event_files_dictionary_encode_only_text_and_keep_time_statistics(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    log = EventLog(open_backend(str(tmp_path / "art")))
+    rows = [{"time": DAY1, "model": "churn", "x": {"a": i / 7}, "score": i / 3} for i in range(50)]
+    (key,) = log.append("s", rows)
+    meta = pq.ParquetFile(tmp_path / "art" / key).metadata.row_group(0)
+    columns = {meta.column(i).path_in_schema: meta.column(i) for i in range(meta.num_columns)}
+    assert "RLE_DICTIONARY" in columns["model"].encodings
+    assert "RLE_DICTIONARY" not in columns["score"].encodings
+    assert "RLE_DICTIONARY" not in columns["x.a"].encodings
+    assert columns["time"].statistics.has_min_max
+    assert columns["x.a"].statistics is None
+
+
 def test_time_window_and_partition_pruning(log: EventLog) -> None:
     log.append("s", pd.DataFrame({"time": [DAY1, DAY2], "v": [1, 2]}))
     assert log.read("s", since=DAY2).column("v").to_pylist() == [2]

@@ -2,8 +2,11 @@
 
 A request that finds the batcher idle leads: it yields to the event loop once, so every
 request that became ready in the same loop turn joins its queue, then scores the queue
-itself in one model call and returns its own rows (a lone request therefore costs one
-loop turn: no future, no timer, no thread). Requests that arrive while a batch is queued
+itself in one model call and returns its own rows (no future, no timer, no thread).
+When the last gathers found no company (one client at a time), a lone request does not
+even yield: it scores at once, as without batching; one lone request in
+``PROBE_EVERY`` still yields, so that concurrent clients are noticed within a few
+requests and batching resumes. Requests that arrive while a batch is queued
 wait on a future. While a call runs, the loop cannot read sockets; the requests that
 arrive meanwhile form the next batch, so under load batches grow by themselves.
 ``max_wait_s`` optionally holds a partial batch a little longer to fill it (then every
@@ -21,6 +24,11 @@ import numpy as np
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+#: Gathers in a row that no other request joined before lone requests stop yielding.
+LONE_AFTER = 2
+#: While requests come one at a time, every this many still yields to look for company.
+PROBE_EVERY = 8
 
 
 class Scores(NamedTuple):
@@ -71,6 +79,8 @@ class AdaptiveBatcher:
         self._rows = 0
         self._scheduled = False
         self._leading = False
+        self._lone = 0  # gathers in a row that nobody joined
+        self._skipped = 0  # lone requests scored without yielding
 
     @property
     def pending(self) -> int:
@@ -80,7 +90,12 @@ class AdaptiveBatcher:
     async def submit(self, x: np.ndarray) -> Scores:
         """Score ``x`` (2-D) together with whatever else is queued; return its rows."""
         if not self._queue and not self._scheduled and not self.max_wait_s:
+            if self._lone >= LONE_AFTER:
+                self._skipped += 1
+                if self._skipped % PROBE_EVERY:
+                    return self._alone(x)
             return await self._lead(x)
+        self._lone = 0
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Scores] = loop.create_future()
         self._queue.append(_Item(x, future, time.perf_counter()))
@@ -109,10 +124,21 @@ class AdaptiveBatcher:
         items = self._take()
         if self._queue:
             self._schedule(0.0)
+        self._lone = self._lone + 1 if len(items) == 1 and not self._queue else 0
         scores = self._run(items)
         if isinstance(scores, BaseException):
             raise scores
         return scores if len(items) == 1 else scores.rows(0, len(x))
+
+    def _alone(self, x: np.ndarray) -> Scores:
+        """Score a lone request at once (nobody was there to join the last gathers)."""
+        on_batch = self.on_batch
+        if on_batch is None:
+            return self.score(x)
+        started = time.perf_counter()
+        scores = self.score(x)
+        on_batch(len(x), time.perf_counter() - started)
+        return scores
 
     def _dispatch(self) -> None:
         self._scheduled = False

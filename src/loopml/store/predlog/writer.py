@@ -208,17 +208,34 @@ class PredictionLog:
     def _write(self, entries: list[Entry]) -> int:
         log = self.event_log()
         written = 0
-        groups: dict[tuple[Any, ...], list[Entry]] = {}
-        for entry in entries:
-            # the layout tuples are shared by every entry of one model version, so their
-            # identities group entries without hashing the column names each time
-            key = (id(entry.columns), id(entry.kinds), entry.predictions.dtype.kind in "biuf")
-            groups.setdefault(key, []).append(entry)
-        for group in groups.values():
+        for group in _layouts(entries):
             table = entries_table(group, self.deployment)
             log.append(self.stream, table)
             written += table.num_rows
         return written
+
+
+def _layouts(entries: list[Entry]) -> list[list[Entry]]:
+    """Group entries by layout: columns, kinds and numeric or text predictions.
+
+    The layout tuples are shared by every entry of one model version (and numpy's
+    built-in dtypes are singletons), so identities tell layouts apart without hashing
+    the column names; consecutive entries nearly always share one, which is checked first.
+    """
+    groups: dict[tuple[int, int, bool], list[Entry]] = {}
+    columns = kinds = dtype = None
+    current: list[Entry] = []
+    for entry in entries:
+        if (
+            entry.columns is not columns
+            or entry.kinds is not kinds
+            or entry.predictions.dtype is not dtype
+        ):
+            columns, kinds, dtype = entry.columns, entry.kinds, entry.predictions.dtype
+            key = (id(columns), id(kinds), dtype.kind in "biuf")
+            current = groups.setdefault(key, [])
+        current.append(entry)
+    return list(groups.values())
 
 
 def entries_table(entries: list[Entry], deployment: str) -> Any:
