@@ -167,3 +167,29 @@ def test_concurrent_clients_are_batched_again_after_a_lone_spell():
     assert sum(calls) == 10 * (PROBE_EVERY + 1)
     assert calls[-1] == 10  # a probe found company: the last bursts share one call
     assert max(calls) == 10
+
+
+def test_the_synchronous_path_takes_lone_requests_and_leaves_probes_and_company_to_submit():
+    calls: list[int] = []
+    batcher = AdaptiveBatcher(_double(calls), max_batch_size=64)
+
+    async def serve(x):  # what the model service does
+        return batcher.now(x) or await batcher.submit(x)
+
+    async def main():
+        assert batcher.now(np.ones((1, 1))) is None  # no lone gathers seen yet
+        for _ in range(LONE_AFTER):
+            await serve(np.ones((1, 1)))
+        now = [batcher.now(np.ones((1, 1))) is not None for _ in range(PROBE_EVERY - 1)]
+        probe_due = batcher.now(np.ones((1, 1)))
+        await batcher.submit(np.ones((1, 1)))  # the probe gathers
+        calls.clear()
+        results = await asyncio.gather(*(serve(np.full((1, 1), float(i))) for i in range(10)))
+        return now, probe_due, results
+
+    now, probe_due, results = asyncio.run(main())
+    assert all(now)
+    assert probe_due is None
+    assert [r.predictions.tolist() for r in results] == [[2.0 * i] for i in range(10)]
+    assert sum(calls) == 10
+    assert calls[-1] > 1  # the next probe found the rest of the burst waiting: batched

@@ -87,6 +87,18 @@ class AdaptiveBatcher:
         """Rows waiting to be scored."""
         return self._rows
 
+    def now(self, x: np.ndarray) -> Scores | None:
+        """Score ``x`` at once when nobody is there to join it; ``None``: :meth:`submit` it.
+
+        Synchronous, so a caller that gets scores here awaits nothing at all.
+        """
+        if self._lone < LONE_AFTER or self._queue or self._scheduled or self.max_wait_s:
+            return None
+        if not (self._skipped + 1) % PROBE_EVERY:
+            return None  # the probe is due: submit() counts it and gathers once
+        self._skipped += 1
+        return self._alone(x)
+
     async def submit(self, x: np.ndarray) -> Scores:
         """Score ``x`` (2-D) together with whatever else is queued; return its rows."""
         if not self._queue and not self._scheduled and not self.max_wait_s:

@@ -73,17 +73,19 @@ class Endpoint:
         return "{" not in self.path
 
 
-async def _predict(service: ModelService, call: Call) -> Reply:
-    return await service.predict(call.body, call.key)
+# The body handlers hand back the service's coroutine itself (no wrapper frame to enter
+# and leave on every prediction).
+def _predict(service: ModelService, call: Call) -> Awaitable[Reply]:
+    return service.predict(call.body, call.key)
 
 
-async def _infer(service: ModelService, call: Call) -> Reply:
+def _infer(service: ModelService, call: Call) -> Awaitable[Reply]:
     name, version = call.params[0], call.params[1] if len(call.params) > 1 else None
-    return await service.infer(name, version, call.body, call.header_length, call.key)
+    return service.infer(name, version, call.body, call.header_length, call.key)
 
 
-async def _feedback(service: ModelService, call: Call) -> Reply:
-    return await service.feedback(call.body)
+def _feedback(service: ModelService, call: Call) -> Awaitable[Reply]:
+    return service.feedback(call.body)
 
 
 async def _metadata(service: ModelService, call: Call) -> Reply:

@@ -89,6 +89,13 @@ class Served:
             self.metrics.batch(self.name, self.label, self.role, len(x))
         return Scores(predictions, None)
 
+    def score_now(self, x: np.ndarray) -> Scores | None:
+        """Score ``x`` at once unless batching wants to gather it (then ``None``: :meth:`score`)."""
+        batcher = self.batcher
+        if batcher is None or len(x) >= batcher.max_batch_size:
+            return self.predict(x)
+        return batcher.now(x)
+
     async def score(self, x: np.ndarray) -> Scores:
         """Score ``x``, batched with concurrent requests when batching is on."""
         batcher = self.batcher
