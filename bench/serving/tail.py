@@ -23,6 +23,7 @@ Prints one JSON line per measurement and a summary line with medians and ratios 
 floor.
 
     .venv/bin/python bench/serving/tail.py --model lr --requests 20000 --repeat 3
+    .venv/bin/python bench/serving/tail.py --model lr --cold-only --repeat 7 --variants floor,full
     .venv/bin/python bench/serving/tail.py --smoke
 """
 
@@ -150,6 +151,8 @@ def measure(cmd, env, ready, bodies, requests, warmup) -> dict:
         _wait(port, *ready, proc)
         cold = time.perf_counter() - started
         cold_cpu = _cpu_s(proc.pid)
+        if not requests:
+            return {"cold_start_s": round(cold, 3), "cold_start_cpu_s": round(cold_cpu, 3)}
         conn = Conn(port)
         n = len(bodies)
         for i in range(warmup):
@@ -193,6 +196,11 @@ def main() -> None:
     ap.add_argument("--peers-dir", default=_peers_dir())
     ap.add_argument("--smoke", action="store_true", help="one short round (CI)")
     ap.add_argument(
+        "--cold-only",
+        action="store_true",
+        help="time cold starts only (no load: --requests 0); use a larger --repeat",
+    )
+    ap.add_argument(
         "--base-src",
         default=None,
         help="another checkout's src folder: adds the variant 'base' (`loopml serve` from "
@@ -201,6 +209,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.smoke:
         a.requests, a.warmup, a.repeat = 300, 50, 1
+    if a.cold_only:
+        a.requests, a.warmup = 0, 0
     C = harness(a.peers_dir)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     client_cpus = os.environ.get("SERVE_BENCH_CLIENT_CPUS", "1")
@@ -251,7 +261,9 @@ def main() -> None:
             results[variant].append(rec)
             print(json.dumps(rec), flush=True)
     summary: dict = {"summary": True, "model": a.model, "loadavg_1m": round(os.getloadavg()[0], 2)}
-    keys = ("cold_start_s", "cold_start_cpu_s", "p50_ms", "p99_ms", "cpu_ms_per_req")
+    keys: tuple[str, ...] = ("cold_start_s", "cold_start_cpu_s")
+    if a.requests:
+        keys += ("p50_ms", "p99_ms", "cpu_ms_per_req")
     for variant, recs in results.items():
         summary[variant] = {k: round(statistics.median(r[k] for r in recs), 4) for k in keys}
     if "floor" in summary:

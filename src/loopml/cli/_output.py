@@ -1,7 +1,7 @@
 """Shared CLI output: rich tables for people, ``--json`` for scripts.
 
-rich is imported on first output, not when a command module is imported, so
-``loopml --help`` (and every command that prints nothing) starts without it.
+rich is imported on first output (:mod:`loopml.cli._console`), not when a command module
+is imported, so ``loopml --help`` (and every command that prints nothing) starts without it.
 """
 
 from __future__ import annotations
@@ -10,44 +10,22 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import typer
 
-if TYPE_CHECKING:
-    from rich.console import Console
+from loopml.cli._console import console, err_console
 
-
-class _LazyConsole:
-    """A rich ``Console`` built (and rich imported) on first attribute access."""
-
-    def __init__(self, *, stderr: bool = False) -> None:
-        self._stderr = stderr
-        self._console: Console | None = None
-
-    def _built(self) -> Console:
-        built = self.__dict__.get("_console")
-        if built is None:
-            from rich.console import Console
-
-            built = self._console = Console(stderr=self._stderr)
-        return built
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self._built(), name)
-
-    # rich's live displays (progress bars) use the console as a context manager.
-    def __enter__(self) -> Console:
-        return self._built().__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        self._built().__exit__(*exc)
-
-
-console = cast("Console", _LazyConsole())
-err_console = cast("Console", _LazyConsole(stderr=True))
+__all__ = [
+    "JSON_OPTION",
+    "console",
+    "err_console",
+    "format_cell",
+    "format_ms",
+    "jsonable",
+    "print_json",
+    "print_table",
+]
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 

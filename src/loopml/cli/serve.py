@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
-from typing import Literal, cast
 
 import typer
 
 import loopml as lm
+from loopml.cli import quick_serve
 from loopml.cli._output import JSON_OPTION, console, jsonable, print_json, print_table
 
 
@@ -44,25 +44,23 @@ def serve(
 
     Example: loopml serve churn@champion --port 8000 --canary churn@challenger:10
     """
-    lm.serve(
+    # a plain command line skips Typer and comes to quick_serve.serve directly (see there)
+    quick_serve.serve(
         target,
         port=port,
         host=host,
         workers=workers,
         canary=canary,
-        canary_mode=cast("Literal['hash', 'random']", canary_mode),  # checked by the server
+        canary_mode=canary_mode,
         shadow=shadow,
         deployment=deployment,
-        max_batch_size=1 if no_batching else max_batch_size,
+        max_batch_size=max_batch_size,
         max_wait_ms=max_wait_ms,
-        log_predictions=not no_log,
-        log_scores=not no_scores,
+        no_batching=no_batching,
+        no_log=no_log,
+        no_scores=no_scores,
         poll_interval=poll_interval,
         max_body_mb=max_body_mb,
-        on_ready=lambda ready: console.print(
-            f"serving {ready.model_name} version {ready.model_version} "
-            f"(deployment {ready.deployment}) on {ready.url}; API docs: {ready.docs_url}"
-        ),
     )
 
 
