@@ -11,7 +11,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from typer.testing import CliRunner
 
 import loopml as lm
@@ -236,8 +236,6 @@ def test_trials_on_a_dask_cluster(client):
 
 def _count(engine, name: str) -> list[int]:
     """A list that grows by one on every ``name`` event (``commit``, ``begin``) of ``engine``."""
-    from sqlalchemy import event
-
     seen: list[int] = []
     event.listen(engine, name, lambda conn: seen.append(1))
     return seen
@@ -259,9 +257,17 @@ def test_a_trial_costs_two_loopml_transactions_and_none_in_optunas_engine(client
 
     monkeypatch.setattr(worker, "run_one", counted)
     theirs = _count(client.tuner.storage.engine, "commit")
+    statements: list[str] = []
+    event.listen(
+        client.tuner.storage.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: statements.append(statement),
+    )
     lm.tune(quadratic, SPACE, n_trials=6, study=name)
     # the run with params, tags and its id in Optuna; its end with metrics, state and status
     assert per_trial == [2] * 5
+    assert not [s for s in statements if s.startswith("INSERT INTO trial_user_attributes")]
+    assert len(optuna.load_study(study_name=name, storage=client.tuner.storage).trials) == 6
     tracked = len(theirs)
 
     # Optuna's own trial loop on the same storage and space commits as often: loopml adds
