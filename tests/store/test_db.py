@@ -5,10 +5,10 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from loopml.errors import ConfigError
-from loopml.store import Database, Store, leases, migrations
+from loopml.store import Database, Store, db as db_module, leases, migrations
 from loopml.store.lineage import Edge, Node, record_edges
 from loopml.store.tables import core, tracking as t
 from loopml.tracking import Tracking
@@ -148,3 +148,37 @@ def test_eight_writer_processes_never_see_database_is_locked(db_url: str, tmp_pa
     db.dispose()
     assert sorted(statuses) == ["FINISHED"] * 8
     assert len(params) == 8 * 60
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_is_replaced_without_an_error(postgres_url: str) -> None:
+    db = Database(postgres_url, migrate=False)
+    with db.read() as conn:
+        dropped = conn.exec_driver_sql("select pg_backend_pid()").scalar()
+    admin = Database(postgres_url, migrate=False)
+    with admin.read() as conn:  # waits up to 5 s for the backend to exit
+        conn.execute(text("select pg_terminate_backend(:pid, 5000)"), {"pid": dropped})
+    admin.dispose()
+    with db.write() as conn:  # at once: well inside the idle time that skips pings
+        now = conn.exec_driver_sql("select pg_backend_pid()").scalar()
+    assert now != dropped
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_in_steady_use_is_not_pinged_and_an_idle_one_is(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(postgres_url, migrate=False)
+    pings: list[object] = []
+    ping = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+    for _ in range(5):
+        with db.write() as conn:
+            conn.exec_driver_sql("select 1")
+    assert pings == []  # a round trip saved on every checkout
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 0.0)
+    with db.read() as conn:
+        conn.exec_driver_sql("select 1")
+    assert len(pings) == 1  # idle too long: maybe dropped without a word, so pinged
+    db.dispose()

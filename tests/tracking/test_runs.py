@@ -334,3 +334,73 @@ def test_seed_everything_is_recorded_on_runs(client: lm.Client) -> None:
     assert lm.get_run(later.id).seed == 7
     with pytest.raises(InvalidInput):
         lm.seed_everything(-1)
+
+
+def _commits(tracking: Tracking) -> list[int]:
+    """A list that grows by one on every transaction committed by ``tracking``'s store."""
+    from sqlalchemy import event
+
+    committed: list[int] = []
+    event.listen(tracking.store.db.engine, "commit", lambda conn: committed.append(1))
+    return committed
+
+
+def test_a_new_run_its_params_and_tags_are_one_transaction(tracking: Tracking) -> None:
+    with tracking.start_run("exp", capture=False) as parent:
+        committed = _commits(tracking)
+        run = tracking.start_run(
+            "exp", params={"lr": 0.1, "depth": 3}, tags={"team": "a"}, capture=False
+        )
+        assert len(committed) == 1
+        assert run.params == {"lr": "0.1", "depth": "3"}
+        with pytest.raises(ParamConflict):
+            run.log_param("lr", 0.2)
+        run.end()
+    info = tracking.get_run(run.id)
+    assert info.parent_id == parent.id
+    assert info.params == {"lr": "0.1", "depth": "3"}
+    assert info.tags["team"] == "a"
+
+
+def test_a_bad_param_or_parent_leaves_no_run(tracking: Tracking) -> None:
+    with pytest.raises(InvalidInput):
+        tracking.start_run("exp", params={"lr": "x" * 100_000}, capture=False)
+    with pytest.raises(RunNotFound):
+        tracking.start_run("exp", parent_id="0" * 32, capture=False)
+    assert tracking.count_runs() == 0
+    assert tracking.active_run() is None
+
+
+def test_on_create_writes_in_the_runs_transaction(tracking: Tracking) -> None:
+    from sqlalchemy import update
+
+    from loopml.store.tables import tracking as t
+
+    def rename(conn, run_id: str) -> None:
+        conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(name="renamed"))
+
+    tracking.start_run("exp", capture=False).end()  # creates the experiment
+    committed = _commits(tracking)
+    with tracking.start_run("exp", capture=False, on_create=rename) as run:
+        assert len(committed) == 1
+    assert tracking.get_run(run.id).name == "renamed"
+
+    def fail(conn, run_id: str) -> None:
+        raise RuntimeError("caller's write failed")
+
+    with pytest.raises(RuntimeError, match="caller's write failed"):
+        tracking.start_run("exp", capture=False, on_create=fail)
+    assert tracking.count_runs() == 2  # the third run was rolled back with the caller's write
+    with pytest.raises(InvalidInput, match="new runs"):
+        tracking.start_run(run_id=run.id, on_create=rename)
+
+
+def test_end_sets_tags_with_the_buffered_metrics_and_status(tracking: Tracking) -> None:
+    run = tracking.start_run("exp", capture=False)
+    run.log_metric("loss", 0.5)
+    committed = _commits(tracking)
+    run.end("FAILED", error="boom", tags={"state": "FAIL"})
+    assert len(committed) == 1
+    info = tracking.get_run(run.id)
+    assert (info.status, info.error, info.tags["state"]) == ("FAILED", "boom", "FAIL")
+    assert info.metrics["loss"] == 0.5

@@ -11,7 +11,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from typer.testing import CliRunner
 
 import loopml as lm
@@ -232,3 +232,62 @@ def test_trials_on_a_dask_cluster(client):
     best = lm.get_run(result.best_run_id)
     assert best.parent_id == result.run_id
     assert int(best.tags["loopml.tune.pid"]) != os.getpid()  # ran in a Dask worker process
+
+
+def _count(engine, name: str) -> list[int]:
+    """A list that grows by one on every ``name`` event (``commit``, ``begin``) of ``engine``."""
+    seen: list[int] = []
+    event.listen(engine, name, lambda conn: seen.append(1))
+    return seen
+
+
+def test_a_trial_costs_two_loopml_transactions_and_none_in_optunas_engine(client, monkeypatch):
+    import loopml.training.worker as worker
+
+    name = _name()
+    lm.tune(quadratic, SPACE, n_trials=1, study=name)  # the experiment and study exist
+    per_trial: list[int] = []
+    ours = _count(client.store.db.engine, "commit")
+    run_one = worker.run_one
+
+    def counted(*args, **kwargs):
+        before = len(ours)
+        run_one(*args, **kwargs)
+        per_trial.append(len(ours) - before)
+
+    monkeypatch.setattr(worker, "run_one", counted)
+    theirs = _count(client.tuner.storage.engine, "commit")
+    statements: list[str] = []
+    event.listen(
+        client.tuner.storage.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: statements.append(statement),
+    )
+    lm.tune(quadratic, SPACE, n_trials=6, study=name)
+    # the run with params, tags and its id in Optuna; its end with metrics, state and status
+    assert per_trial == [2] * 5
+    assert not [s for s in statements if s.startswith("INSERT INTO trial_user_attributes")]
+    assert len(optuna.load_study(study_name=name, storage=client.tuner.storage).trials) == 6
+    tracked = len(theirs)
+
+    # Optuna's own trial loop on the same storage and space commits as often: loopml adds
+    # no transaction to Optuna's engine (its budget count is one statement in autocommit)
+    bare = optuna.create_study(study_name=_name(), storage=client.tuner.storage)
+    theirs.clear()
+    bare.optimize(
+        lambda t: quadratic(
+            _Fixed(
+                {
+                    "x": t.suggest_float("x", -10, 10),
+                    "kind": t.suggest_categorical("kind", ["a", "b"]),
+                }
+            )
+        ),
+        n_trials=5,
+    )
+    assert tracked <= len(theirs)
+    runs = lm.search_runs(filter=f"tags.`loopml.tune.study` = '{name}'", output="list")
+    trials = [r for r in runs if r.parent_id]
+    assert len(trials) == 6
+    assert all(r.tags["loopml.tune.state"] == "COMPLETE" and "value" in r.metrics for r in trials)
+    assert all(set(r.params) == {"x", "kind"} for r in trials)

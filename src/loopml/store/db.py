@@ -5,7 +5,10 @@ Dialect differences live here and nowhere else:
 * SQLite runs in WAL mode with a long busy timeout, and every write transaction starts
   with ``BEGIN IMMEDIATE`` so that concurrent writer processes queue on the lock instead
   of failing with "database is locked" when a read lock cannot be upgraded.
-* PostgreSQL URLs without a driver use psycopg 3.
+* PostgreSQL URLs without a driver use psycopg 3. A pooled connection is checked before
+  use only when it may be dead (:func:`check_liveness`): its socket has something to read
+  (the server closed it, e.g. after a restart or ``pg_terminate_backend``) or it sat idle
+  for ``PING_AFTER_IDLE_S`` (a silently dropped one); a dead one is replaced.
 * Upserts use each dialect's ``INSERT ... ON CONFLICT``.
 """
 
@@ -15,6 +18,7 @@ import importlib
 import logging
 import os
 import re
+import select
 import threading
 import time
 from contextlib import contextmanager
@@ -47,6 +51,8 @@ PG_MAX_OVERFLOW = 10
 PG_POOL_TIMEOUT_S = 30
 #: waits before the 2nd, 3rd and 4th attempt to open a connection
 CONNECT_BACKOFF_S = (0.25, 1.0, 2.0)
+#: a pooled connection idle this long is pinged before use (see check_liveness)
+PING_AFTER_IDLE_S = 5.0
 _WRITE_OPTION = "loopml_write"
 
 
@@ -248,7 +254,6 @@ def _create_engine(url: str) -> Engine:
         try:
             engine = create_engine(
                 parsed.set(query=query),
-                pool_pre_ping=True,
                 pool_size=_env_int("LOOPML_DB_POOL_SIZE", PG_POOL_SIZE),
                 max_overflow=_env_int("LOOPML_DB_MAX_OVERFLOW", PG_MAX_OVERFLOW),
                 pool_timeout=PG_POOL_TIMEOUT_S,
@@ -256,6 +261,7 @@ def _create_engine(url: str) -> Engine:
         except ModuleNotFoundError as err:
             raise missing_dependency(err) from err
         event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
+        check_liveness(engine)
         return engine
     in_memory = parsed.database in (None, "", ":memory:")
     engine = create_engine(
@@ -266,6 +272,58 @@ def _create_engine(url: str) -> Engine:
     _install_sqlite_hooks(engine, in_memory=in_memory)
     event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
     return engine
+
+
+def check_liveness(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection on checkout, pinging it only when in doubt.
+
+    SQLAlchemy's ``pool_pre_ping`` costs a round trip on every checkout. Here a connection
+    is pinged only when its socket has input waiting while idle (the server closed it or
+    sent a termination notice), when psycopg knows it is closed, or when it has been idle
+    for ``PING_AFTER_IDLE_S`` (a connection dropped without a word, e.g. by a firewall).
+    A failed ping invalidates the pool's older connections and the checkout reconnects,
+    as with ``pool_pre_ping``.
+    """
+    event.listen(engine, "connect", _mark_idle)
+    event.listen(engine, "checkin", _mark_idle)
+    dialect = engine.dialect
+
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if (
+            since is not None
+            and time.monotonic() - since < PING_AFTER_IDLE_S
+            and not _has_input(dbapi_connection)
+        ):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()  # leave no transaction open (autocommit may follow)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                raise sa_exc.InvalidatePoolError(str(err)) from err
+            raise
+
+    event.listen(engine, "checkout", on_checkout)
+
+
+_IDLE_SINCE = "loopml_idle_since"
+
+
+def _mark_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    """Whether an idle connection may be dead: closed, or its socket is readable."""
+    if getattr(dbapi_connection, "closed", False):
+        return True
+    try:
+        fd = dbapi_connection.pgconn.socket
+        readable, _, _ = select.select([fd], [], [], 0)
+    except Exception:  # not psycopg 3, no socket (closed), or a descriptor select refuses
+        return True
+    return bool(readable)
 
 
 def _env_int(name: str, default: int) -> int:

@@ -9,6 +9,7 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,7 +36,9 @@ from loopml.tracking.heartbeat import HeartbeatSettings
 from loopml.tracking.run import ModelLogger, Run, active_run
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+
+    from sqlalchemy import Connection
 
     from loopml.store import Store
     from loopml.tracking.entities import ArtifactInfo, Experiment, Metric, RunInfo
@@ -127,8 +130,11 @@ class Tracking:
         step_name: str | None = None,
         capture: bool = True,
         code_dir: str | os.PathLike[str] | None = None,
+        on_create: Callable[[Connection, str], None] | None = None,
     ) -> Run:
         """Start a run (or resume one by ``run_id``) and make it the active run.
+
+        A new run's row, its ``params`` and ``tags`` are written in one transaction.
 
         Args:
             experiment: experiment name (created if missing); default: the current one.
@@ -143,40 +149,50 @@ class Tracking:
             capture: record git state and environment (in the background).
             code_dir: folder whose git repository describes the code (default: the folder
                 of the ``__main__`` script, else the working directory).
+            on_create: called with the connection and the new run's id inside the
+                transaction that inserts the run, to write the caller's own rows with it
+                (new runs only).
 
         Returns:
             The active :class:`Run`; use it as a context manager.
+
+        Raises:
+            InvalidInput: a bad param or tag (nothing is written), or ``on_create`` with
+                ``run_id``.
         """
         if run_id is not None:
+            if on_create is not None:
+                raise InvalidInput("on_create applies to new runs; it cannot resume run_id")
             run = self._resume(run_id)
-        else:
-            parent = parent_id
-            if parent is None and nested:
-                active = active_run()
-                if active is not None and active.store is self.store:
-                    parent = active.id
-            folder = Path(code_dir) if code_dir is not None else None
-            run = self._create(
-                experiment, name, parent, pipeline_run_id, step_name, capture, folder
-            )
+            runs.push_active(run)
+            if params:
+                run.log_params(params)
+            if tags:
+                run.set_tags(tags)
+            return run
+        parent = parent_id
+        if parent is None and nested:
+            active = active_run()
+            if active is not None and active.store is self.store:
+                parent = active.id
+        new = _NewRun(
+            experiment,
+            name,
+            parent,
+            pipeline_run_id,
+            step_name,
+            {v.check_key("param", k): v.param_value(k, val) for k, val in (params or {}).items()},
+            {v.check_key("tag", k): v.tag_value(k, val) for k, val in (tags or {}).items()},
+            on_create,
+        )
+        folder = Path(code_dir) if code_dir is not None else None
+        run = self._create(new, capture, folder)
         runs.push_active(run)
-        if params:
-            run.log_params(params)
-        if tags:
-            run.set_tags(tags)
         return run
 
-    def _create(
-        self,
-        experiment_name: str | None,
-        name: str | None,
-        parent_id: str | None,
-        pipeline_run_id: str | None,
-        step_name: str | None,
-        capture: bool,
-        code_dir: Path | None,
-    ) -> Run:
+    def _create(self, new: _NewRun, capture: bool, code_dir: Path | None) -> Run:
         db = self.store.db
+        experiment_name, name, parent_id = new.experiment, new.name, new.parent_id
         if experiment_name is None and parent_id is not None:
             # A child run belongs to its parent's experiment unless told otherwise.
             with db.read() as conn:
@@ -199,19 +215,31 @@ class Tracking:
             "start_time": now,
             "user_name": _user(),
             "parent_id": parent_id,
-            "pipeline_run_id": pipeline_run_id,
-            "step_name": step_name,
+            "pipeline_run_id": new.pipeline_run_id,
+            "step_name": new.step_name,
             "source": _source(),
             "seed": runs.current_seed(),
             "alive_until": self.heartbeat.lease_until(now),
             **(found.columns if found is not None else prov.EMPTY),
         }
         with db.write() as conn:
-            if parent_id is not None:
-                reads.require_run(conn, db, parent_id)
-            stored_in = conn.execute(_INSERT_RUN, row).scalar_one()
+            # A child's row takes its parent's id from the parent's row: NULL if none.
+            inserted = conn.execute(
+                _INSERT_RUN if parent_id is None else _INSERT_CHILD_RUN, row
+            ).one()
+            if parent_id is not None and inserted.parent_id is None:
+                reads.require_run(conn, db, parent_id)  # raises RunNotFound, rolls back
+            stored_in = inserted.experiment_id
             if found is not None:
                 prov.write(conn, self.store, run_id, found, now, columns=False)
+            if new.params:
+                params = _param_rows(run_id, new.params)
+                conn.execute(db.upsert(t.params, ["run_id", "key"], []), params)
+            if new.tags:
+                tags = [{"run_id": run_id, "key": k, "value": val} for k, val in new.tags.items()]
+                conn.execute(db.upsert(t.tags, ["run_id", "key"], ["value"]), tags)
+            if new.on_create is not None:
+                new.on_create(conn, run_id)
         if stored_in != experiment.id:  # renamed away and re-created by another process
             experiment = ex.get_experiment(db, int(stored_in))
         run = Run(
@@ -220,6 +248,7 @@ class Tracking:
             experiment,
             run_name,
             parent_id=parent_id,
+            params=new.params,
             capture=capture and found is None,
             code_dir=code_dir,
             model_logger=self.log_model,
@@ -467,6 +496,27 @@ def seed_everything(seed: int) -> int:
     return seed
 
 
+@dataclass(frozen=True, slots=True)
+class _NewRun:
+    """What ``start_run`` inserts for a new run (params and tags validated)."""
+
+    experiment: str | None
+    name: str | None
+    parent_id: str | None
+    pipeline_run_id: str | None
+    step_name: str | None
+    params: dict[str, str]
+    tags: dict[str, str]
+    on_create: Callable[[Connection, str], None] | None
+
+
+def _param_rows(run_id: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"run_id": run_id, "key": k, "value": val, "value_num": v.numeric_or_none(val)}
+        for k, val in params.items()
+    ]
+
+
 _INSERT_RUN = (
     t.runs.insert()
     .values(
@@ -474,7 +524,11 @@ _INSERT_RUN = (
         .where(t.experiments.c.name == bindparam("experiment_name"))
         .scalar_subquery()
     )
-    .returning(t.runs.c.experiment_id)
+    .returning(t.runs.c.experiment_id, t.runs.c.parent_id)
+)
+_PARENT = t.runs.alias("parent")
+_INSERT_CHILD_RUN = _INSERT_RUN.values(
+    parent_id=select(_PARENT.c.id).where(_PARENT.c.id == bindparam("parent_id")).scalar_subquery()
 )
 
 

@@ -480,24 +480,34 @@ class Run:
         return package
 
     # ------------------------------------------------------------------ lifecycle
-    def end(self, status: str = "FINISHED", error: str | None = None) -> None:
+    def end(
+        self,
+        status: str = "FINISHED",
+        error: str | None = None,
+        *,
+        tags: Mapping[str, object] | None = None,
+    ) -> None:
         """Flush buffered metrics, wait for capture, and record the final status.
 
         Args:
             status: ``FINISHED``, ``FAILED`` or ``KILLED``.
             error: the error text for a failed run.
+            tags: tags to set in the same transaction as the final status.
         """
         if status not in {"FINISHED", "FAILED", "KILLED"}:
             raise InvalidInput(f"a run ends FINISHED, FAILED or KILLED, not {status!r}")
         if self._ended.is_set():
             return
+        tag_rows = self._tag_rows(tags or {})
         captured = self._wait_for_capture()
         beats.stop(self.id)
         db = self.store.db
-        # Buffered points, the capture and the final status in one transaction.
+        # Buffered points, the capture, tags and the final status in one transaction.
         with self._buffer.pending() as points, db.write() as conn:
             if points:
                 write_points(conn, db, self.id, points)
+            if tag_rows:
+                conn.execute(db.upsert(t.tags, ["run_id", "key"], ["value"]), tag_rows)
             if captured is not None:
                 prov.write(conn, self.store, self.id, captured, now_ms(), columns=True)
             conn.execute(

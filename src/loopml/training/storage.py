@@ -22,10 +22,14 @@ from sqlalchemy.engine import CreateEnginePlugin
 from sqlalchemy.engine.url import make_url
 
 from loopml.errors import MissingDependency
+from loopml.store.db import check_liveness
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import optuna
     from optuna.storages import RDBStorage
+    from sqlalchemy import Connection
     from sqlalchemy.engine import URL, Engine
 
 OPTUNA_VERSION_TABLE = "optuna_alembic_version"
@@ -83,12 +87,12 @@ def open_storage(db_url: str) -> RDBStorage:
     engine_kwargs: dict[str, Any] = {"plugins": [_PLUGIN]}
     if url.get_backend_name() == "sqlite":
         engine_kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
-    elif url.get_backend_name() == "postgresql":
-        engine_kwargs["pool_pre_ping"] = True
     storage = RDBStorage(url.render_as_string(hide_password=False), engine_kwargs=engine_kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(storage.engine, "connect", _sqlite_like_loopml)
-        storage.engine.dispose()  # connections opened while Optuna set up its tables
+    else:
+        check_liveness(storage.engine)  # like loopml's own engine: ping only when in doubt
+    storage.engine.dispose()  # connections opened while Optuna set up its tables
     return storage
 
 
@@ -130,7 +134,8 @@ def counted_trials(study: optuna.Study, skip_attr: str) -> int:
 
     rdb = _rdb(study)
     if rdb is not None:
-        with rdb.engine.connect() as conn:
+        # one statement: no transaction to begin and roll back (two round trips fewer)
+        with rdb.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             found = conn.execute(
                 _COUNT_TRIALS, {"study": study._study_id, "skip": skip_attr}
             ).scalar_one()
@@ -138,6 +143,25 @@ def counted_trials(study: optuna.Study, skip_attr: str) -> int:
     waiting = optuna.trial.TrialState.WAITING
     trials = study.get_trials(deepcopy=False)
     return sum(1 for t in trials if t.state != waiting and skip_attr not in t.user_attrs)
+
+
+def attr_writer(
+    study: optuna.Study, db_url: str, trial_id: int, key: str
+) -> Callable[[Connection, str], None] | None:
+    """Return ``write(conn, value)``: set a user attribute of a running trial in ``conn``.
+
+    ``conn`` is a connection of loopml's metadata database at ``db_url``, so the attribute
+    commits with whatever else that transaction writes. ``None`` when the study's storage
+    is not Optuna's RDB storage on that same database (use :func:`set_trial_attr`).
+    """
+    rdb = _rdb(study)
+    if rdb is None or rdb.engine.url.render_as_string(hide_password=False) != db_url:
+        return None
+
+    def write(conn: Connection, value: str) -> None:
+        conn.execute(_INSERT_ATTR, {"trial": trial_id, "key": key, "value": json.dumps(value)})
+
+    return write
 
 
 def set_trial_attr(study: optuna.Study, trial_id: int, key: str, value: Any) -> None:

@@ -2,9 +2,12 @@
 
 A worker opens its own store and Optuna storage from the settings, so the same function
 runs in this process, in a process pool or on a Dask worker. Each trial is one child run
-of the study's run: parameters logged before the objective starts, the objective's value
-(or values) logged as metrics, intermediate values as metric history, the final state
-(COMPLETE, PRUNED, FAIL) as a tag and in Optuna.
+of the study's run: parameters and tags recorded with the run before the objective
+starts, the objective's value (or values) logged as metrics, intermediate values as
+metric history, the final state (COMPLETE, PRUNED, FAIL) as a tag and in Optuna. A
+finished trial costs loopml three statements' worth of transactions: the budget count,
+the run's creation (with params, tags and the run id in Optuna) and its end (metrics,
+state tag and status).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from loopml.store import Store
 from loopml.tracking import Tracking
 from loopml.training.space import distributions
-from loopml.training.storage import counted_trials, open_storage, set_trial_attr
+from loopml.training.storage import attr_writer, counted_trials, open_storage, set_trial_attr
 from loopml.training.trial import Trial
 
 if TYPE_CHECKING:
@@ -89,20 +92,21 @@ def budget_left(study: optuna.Study, n_trials: int) -> bool:
 
 def run_one(
     study: optuna.Study, tracking: Tracking, order: WorkOrder, fixed: Mapping[str, Any]
-) -> optuna.trial.FrozenTrial:
+) -> None:
     """Ask for one trial, run the objective in a child run, tell the outcome."""
     import optuna
 
     optuna_trial = study.ask(dict(fixed))
     number = optuna_trial.number
+    trial_id = optuna_trial._trial_id
+    # The run, its params and tags, and the run's id in Optuna in one transaction (when
+    # Optuna's tables are in the store's database, as open_storage makes them).
+    record_run = attr_writer(study, tracking.store.db.url, trial_id, RUN_ATTR)
     run = tracking.start_run(
         order.experiment,
         f"{order.study}-trial-{number}",
         parent_id=order.parent_run_id,
         capture=False,
-    )
-    # params, tags and the owning process in one transaction; one attribute in Optuna
-    run.log_batch(
         params=optuna_trial.params,
         tags={
             STUDY_TAG: order.study,
@@ -110,27 +114,54 @@ def run_one(
             PID_TAG: os.getpid(),
             HOST_TAG: socket.gethostname(),
         },
+        on_create=record_run,
     )
-    set_trial_attr(study, optuna_trial._trial_id, RUN_ATTR, run.id)
+    if record_run is None:
+        set_trial_attr(study, trial_id, RUN_ATTR, run.id)
     trial = Trial(optuna_trial, run, order.metric)
+    # Metrics and intermediate values are buffered; the run ends (the buffer, the state
+    # tag and the status in one transaction) before Optuna is told the outcome.
     with run:
         try:
             outcome = order.objective(trial)
         except optuna.TrialPruned:
-            run.set_tag(STATE_TAG, "PRUNED")
-            return study.tell(optuna_trial, state=optuna.trial.TrialState.PRUNED)
+            run.end(tags={STATE_TAG: "PRUNED"})
+            _tell(study, optuna_trial, None, optuna.trial.TrialState.PRUNED)
+            return
         except order.catch as err:
             logger.warning("trial %s of %s failed: %s", number, order.study, err)
-            run.set_tags({STATE_TAG: "FAIL", "loopml.tune.error": traceback.format_exc()[-4000:]})
-            return study.tell(optuna_trial, state=optuna.trial.TrialState.FAIL)
+            error = traceback.format_exc()[-4000:]
+            run.end(tags={STATE_TAG: "FAIL", "loopml.tune.error": error})
+            _tell(study, optuna_trial, None, optuna.trial.TrialState.FAIL)
+            return
         except BaseException:
             run.set_tag(STATE_TAG, "FAIL")
-            study.tell(optuna_trial, state=optuna.trial.TrialState.FAIL)
-            raise
+            _tell(study, optuna_trial, None, optuna.trial.TrialState.FAIL)
+            raise  # the run ends FAILED (KILLED on KeyboardInterrupt) with the traceback
         values = _values(outcome, order.metric, len(study.directions))
         run.log_metrics(dict(zip(_metric_names(order.metric, len(values)), values, strict=True)))
-        run.set_tag(STATE_TAG, "COMPLETE")
-        return study.tell(optuna_trial, values if len(values) > 1 else values[0])
+        run.end(tags={STATE_TAG: "COMPLETE"})
+        _tell(study, optuna_trial, values if len(values) > 1 else values[0], None)
+
+
+def _tell(
+    study: optuna.Study,
+    trial: optuna.Trial,
+    values: float | list[float] | None,
+    state: optuna.trial.TrialState | None,
+) -> None:
+    """Tell Optuna a trial's outcome, as ``Study.optimize`` does.
+
+    ``Study.tell`` reloads the trial afterwards to return a copy (about as many queries as
+    the tell itself), which nothing here uses; Optuna's own loop calls the function
+    behind it instead.
+    """
+    try:
+        from optuna.study._tell import _tell_with_warning
+    except ImportError:  # pragma: no cover - present in every supported Optuna
+        study.tell(trial, values, state=state)
+        return
+    _tell_with_warning(study=study, trial=trial, value_or_values=values, state=state)
 
 
 def _values(outcome: Any, metric: str, count: int) -> list[float]:
