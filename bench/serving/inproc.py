@@ -1,4 +1,4 @@
-"""CPU per request of the serving app itself, without HTTP: ``loopml serve``'s ASGI app vs the floor.
+"""CPU per request of the serving app without HTTP: ``loopml serve``'s ASGI app vs the floor.
 
 Issue 16 item 5 asks where the model server's CPU per request goes beyond the bare-ASGI
 floor. Over HTTP (``tail.py``) uvicorn's share and the socket make that figure noisy (two
@@ -20,7 +20,6 @@ Prints one JSON line per measurement and a summary with medians and ratios to th
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import statistics
@@ -42,7 +41,8 @@ def loopml_app(home: str, model: str, **options: Any) -> tuple[Any, Any]:
     from loopml.serving.server import ServeConfig, build, store_source
 
     built = build(ServeConfig(f"{model}@champion", **options), store_source({"home": home}))
-    assert built.app.on_startup is not None and built.app.on_shutdown is not None
+    assert built.app.on_startup is not None
+    assert built.app.on_shutdown is not None
     built.app.on_startup()
     return built.app, built.app.on_shutdown
 
