@@ -29,6 +29,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from loopml import _hooks
+from loopml._utils.body_limit import BodyLimit as _BodyLimit
 from loopml.errors import InvalidInput, LoopmlError
 
 if TYPE_CHECKING:
@@ -191,44 +192,14 @@ def create_app(fs: OnlineService, *, max_body_mb: float = DEFAULT_MAX_BODY_MB) -
     return BodyLimit(app, int(max_body_mb * 1024 * 1024))
 
 
-class BodyLimit:
+class BodyLimit(_BodyLimit):
     """ASGI wrapper: a body over ``limit`` bytes gets 413 before it is read into memory."""
 
     def __init__(self, app: Any, limit: int) -> None:
-        self.app = app
-        self.limit = limit
+        super().__init__(app, limit, error=self._too_large, refuse=self._refuse_with)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Pass the request on, counting body bytes; answer 413 past the limit."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _send_error(send, self._too_large(int(value)))
-                return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Any:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise self._too_large(seen)
-            return message
-
-        async def tracking_send(message: Any) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except RequestTooLarge as err:
-            if not started:
-                await _send_error(send, err)
+    async def _refuse_with(self, send: Any, size: int) -> None:
+        await _send_error(send, self._too_large(size))
 
     def _too_large(self, size: int) -> RequestTooLarge:
         return RequestTooLarge(

@@ -1,8 +1,5 @@
-"""Request body limit: larger bodies get 413 before (or while) they are read.
-
-A declared ``Content-Length`` over the limit is refused before the app sees the request.
-A chunked body is counted as it streams in and refused as soon as it crosses the limit,
-so the server never holds more than the limit in memory.
+"""Request body limit of the platform server: larger bodies get 413 before (or while) they
+are read (:mod:`loopml._utils.body_limit`), in the MLflow-compatible error shape.
 """
 
 from __future__ import annotations
@@ -10,8 +7,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from loopml._utils.body_limit import BodyLimit as _BodyLimit
+
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp, Send
 
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 
@@ -20,46 +19,14 @@ class BodyTooLarge(Exception):
     """Raised inside the app when a streamed body crosses the limit."""
 
 
-class BodyLimit:
+class BodyLimit(_BodyLimit):
     """ASGI middleware refusing request bodies larger than ``max_body`` bytes with 413."""
 
     def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY) -> None:
-        self.app = app
+        super().__init__(app, max_body, error=lambda size: BodyTooLarge(), refuse=self._refuse_with)
         self.max_body = max_body
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_body:
-            await self._refuse(send, declared)
-            return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send, seen)
-
-    async def _refuse(self, send: Send, size: int) -> None:
+    async def _refuse_with(self, send: Send, size: int) -> None:
         body = json.dumps(
             {
                 "error": "RequestTooLarge",
@@ -78,13 +45,3 @@ class BodyLimit:
         ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-def _content_length(scope: Scope) -> int | None:
-    for key, value in scope.get("headers", ()):
-        if key == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
