@@ -13,7 +13,6 @@ import logging
 import sys
 import tempfile
 import threading
-import traceback
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -27,12 +26,12 @@ from loopml.remote import wire
 from loopml.remote.buffer import Point, RemoteMetricBuffer
 from loopml.tracking import artifacts as codec, capture as cap, records, validation as v
 from loopml.tracking.run import pop_active
+from loopml.tracking.run_front import RunFront
 
 if TYPE_CHECKING:
     import datetime as dt
     import os
     from collections.abc import Iterable, Mapping
-    from types import TracebackType
 
     from loopml.remote.transport import HttpTransport
     from loopml.store import BlobStore
@@ -45,7 +44,7 @@ _OPEN: weakref.WeakSet[RemoteRun] = weakref.WeakSet()
 _HOOK: list[bool] = []
 
 
-class RemoteRun:
+class RemoteRun(RunFront):
     """A run being recorded on a server. Create it with ``lm.start_run``, not directly."""
 
     def __init__(
@@ -89,39 +88,7 @@ class RemoteRun:
     def __repr__(self) -> str:
         return f"RemoteRun(id={self.id!r}, name={self.name!r}, status={self.status!r})"
 
-    def __enter__(self) -> RemoteRun:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._ended.is_set():
-            return
-        if exc_type is None:
-            self.end("FINISHED")
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.end("KILLED", error="KeyboardInterrupt")
-        else:
-            self.end("FAILED", error="".join(traceback.format_exception(exc_type, exc, tb)))
-
-    @property
-    def is_active(self) -> bool:
-        """Whether the run still accepts data."""
-        return not self._ended.is_set()
-
-    @property
-    def params(self) -> dict[str, str]:
-        """Parameters logged so far (as stored text)."""
-        return dict(self._params)
-
     # ------------------------------------------------------------------ params and tags
-    def log_param(self, key: str, value: object) -> None:
-        """Log one parameter; logging it again with a different value is an error."""
-        self.log_params({key: value})
-
     def log_params(self, params: Mapping[str, object]) -> None:
         """Log several parameters at once (all validated before anything is sent)."""
         self._check_active()
@@ -129,10 +96,6 @@ class RemoteRun:
         if new:
             self._post_batch(params=new)
             self._params.update(new)
-
-    def set_tag(self, key: str, value: object) -> None:
-        """Set a tag (tags, unlike params, may be changed later)."""
-        self.set_tags({key: value})
 
     def set_tags(self, tags: Mapping[str, object]) -> None:
         """Set several tags at once."""
@@ -201,18 +164,6 @@ class RemoteRun:
         self._next_step = next_step
         self._keys.update(p[0] for p in points)
         return points
-
-    def _new_params(self, params: Mapping[str, object]) -> dict[str, str]:
-        new: dict[str, str] = {}
-        for key, value in params.items():
-            v.check_key("param", key)
-            text = v.param_value(key, value)
-            known = self._params.get(key, new.get(key))
-            if known is None:
-                new[key] = text
-            elif known != text:
-                raise v.param_conflict(self.id, key, known, text)
-        return new
 
     def _post_batch(
         self,

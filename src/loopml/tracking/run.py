@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select, update
 
 from loopml._utils.clock import now_ms, to_ms
-from loopml.errors import Conflict, InvalidInput, ParamConflict, RunNotActive
+from loopml.errors import Conflict, InvalidInput, RunNotActive
 from loopml.store.hooks import STATES, LifecycleEvent, notify
 from loopml.store.tables import tracking as t
 from loopml.tracking import (
@@ -35,6 +35,7 @@ from loopml.tracking import (
 )
 from loopml.tracking.buffer import FLUSH_SIZE, MetricBuffer, Point, write_points
 from loopml.tracking.entities import ArtifactInfo
+from loopml.tracking.run_front import RunFront
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -64,7 +65,7 @@ _SEED: list[int] = []
 ModelLogger = Callable[..., Any]
 
 
-class Run:
+class Run(RunFront):
     """A run being recorded. Create it with ``lm.start_run``, not directly.
 
     Example:
@@ -121,34 +122,7 @@ class Run:
     def __repr__(self) -> str:
         return f"Run(id={self.id!r}, name={self.name!r}, status={self.status!r})"
 
-    def __enter__(self) -> Run:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._ended.is_set():
-            return
-        if exc_type is None:
-            self.end("FINISHED")
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.end("KILLED", error="KeyboardInterrupt")
-        else:
-            self.end("FAILED", error="".join(traceback.format_exception(exc_type, exc, tb)))
-
-    @property
-    def is_active(self) -> bool:
-        """Whether the run still accepts data."""
-        return not self._ended.is_set()
-
     # ------------------------------------------------------------------ params and tags
-    def log_param(self, key: str, value: object) -> None:
-        """Log one parameter; logging it again with a different value is an error."""
-        self.log_params({key: value})
-
     def log_params(self, params: Mapping[str, object]) -> None:
         """Log several parameters at once (all validated before anything is written).
 
@@ -172,18 +146,6 @@ class Run:
         conn.execute(self.store.db.upsert(t.params, ["run_id", "key"], []), rows)
         self._check_stored_params(conn, new)
 
-    def _new_params(self, params: Mapping[str, object]) -> dict[str, str]:
-        new: dict[str, str] = {}
-        for key, value in params.items():
-            v.check_key("param", key)
-            text = v.param_value(key, value)
-            known = self._params.get(key, new.get(key))
-            if known is None:
-                new[key] = text
-            elif known != text:
-                raise _param_conflict(self.id, key, known, text)
-        return new
-
     def _check_stored_params(self, conn: Connection, new: Mapping[str, str]) -> None:
         stored = conn.execute(
             select(t.params.c.key, t.params.c.value).where(
@@ -192,16 +154,7 @@ class Run:
         ).all()
         for key, value in stored:
             if value != new[key]:
-                raise _param_conflict(self.id, key, value, new[key])
-
-    @property
-    def params(self) -> dict[str, str]:
-        """Parameters logged so far (as stored text)."""
-        return dict(self._params)
-
-    def set_tag(self, key: str, value: object) -> None:
-        """Set a tag (tags, unlike params, may be changed later)."""
-        self.set_tags({key: value})
+                raise v.param_conflict(self.id, key, value, new[key])
 
     def set_tags(self, tags: Mapping[str, object]) -> None:
         """Set several tags in one transaction."""
@@ -628,13 +581,6 @@ def _end_open_runs() -> None:
                 run.end("FAILED", error="".join(traceback.format_exception(*uncaught)))
         except Exception:
             logger.warning("could not end run %s at exit", run.id, exc_info=True)
-
-
-def _param_conflict(run_id: str, key: str, old: str, new: str) -> ParamConflict:
-    return ParamConflict(
-        f"param {key!r} of run {run_id} is already {old!r}; it cannot change to {new!r}. "
-        "Params are fixed inputs: use a new run, or log a changing value as a metric or tag."
-    )
 
 
 def _step(key: str, step: object) -> int:
