@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 import loopml as lm
 from loopml.cli import quick_serve
 from loopml.cli.main import app, app_for
+from tests.store_env import store_env
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -209,9 +210,7 @@ def test_a_plain_serve_line_serves_without_typer_click_or_pydantic(sqlite_client
     settings = sqlite_client.settings
     env = {
         **os.environ,
-        "LOOPML_HOME": str(settings.home),
-        "LOOPML_DB_URL": settings.db_url,
-        "LOOPML_ARTIFACTS": settings.artifacts,
+        **store_env(settings),
     }
     port = free_port()
     proc = _loopml("serve", "lr@champion", "--port", str(port), "--no-scores", env=env)

@@ -13,6 +13,7 @@ import loopml as lm
 from loopml.cli.main import app
 from loopml.lineage import NotReproducible
 from loopml.lineage.reproduce import _interpreter
+from tests.store_env import store_env
 
 TRAIN = textwrap.dedent(
     """
@@ -61,9 +62,7 @@ def project(tmp_path, sqlite_client):
     settings = sqlite_client.settings
     env = {
         "PATH": "/usr/bin:/bin",
-        "LOOPML_HOME": str(settings.home),
-        "LOOPML_DB_URL": settings.db_url,
-        "LOOPML_ARTIFACTS": settings.artifacts,
+        **store_env(settings),
         "LOOPML_EXPERIMENT": "repro",
         "PYTHONPATH": str(Path(lm.__file__).parents[1]),
     }

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 import loopml as lm
 from loopml.models import SignatureMismatch
+from tests.store_env import store_env
 
 
 def _register(frame, labels, c: float, name: str = "churn") -> lm.ModelVersion:
@@ -106,9 +107,7 @@ def test_fresh_process_loads_by_alias_quickly(sqlite_client, frame, labels, tmp_
     settings = sqlite_client.settings
     env = {
         **os.environ,
-        "LOOPML_HOME": str(settings.home),
-        "LOOPML_DB_URL": settings.db_url,
-        "LOOPML_ARTIFACTS": settings.artifacts,
+        **store_env(settings),
     }
     code = (
         "import json, sys, time; t = time.perf_counter()\n"

@@ -12,6 +12,7 @@ from loopml.errors import BlobCorrupted
 from loopml.models import AliasNotFound, quick
 from loopml.store.blob_backends.local import LocalBlobBackend
 from loopml.store.blobs import BlobStore
+from tests.store_env import store_env
 
 
 @pytest.fixture
@@ -56,18 +57,16 @@ def test_fast_path_follows_alias_moves_and_caches_by_digest(registered) -> None:
 def test_unknown_names_fall_back_to_the_registry_errors(registered, monkeypatch) -> None:
     settings, _ = registered
     assert quick._fast_load(settings, "churn@nope", cache=True) is None
-    monkeypatch.setenv("LOOPML_HOME", str(settings.home))
-    monkeypatch.setenv("LOOPML_DB_URL", settings.db_url)
-    monkeypatch.setenv("LOOPML_ARTIFACTS", settings.artifacts)
+    for name, value in store_env(settings).items():
+        monkeypatch.setenv(name, value)
     with pytest.raises(AliasNotFound, match="its aliases: champion -> 1"):
         lm.load_model("models:/churn@nope")
 
 
 def test_lm_load_model_uses_the_fast_path_without_a_client(registered, monkeypatch) -> None:
     settings, _ = registered
-    monkeypatch.setenv("LOOPML_HOME", str(settings.home))
-    monkeypatch.setenv("LOOPML_DB_URL", settings.db_url)
-    monkeypatch.setenv("LOOPML_ARTIFACTS", settings.artifacts)
+    for name, value in store_env(settings).items():
+        monkeypatch.setenv(name, value)
     assert config.resolve().db_url == settings.db_url
     model = lm.load_model("models:/churn@champion")
     assert model.version == 1

@@ -22,6 +22,7 @@ from loopml.models import AliasNotFound, ModelNotFound
 from loopml.serving.canary_share import tag_key
 from loopml.serving.registry import StoreModelSource
 from loopml.serving.routing import parse_target
+from tests.store_env import store_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,9 +44,8 @@ def two_versions(sqlite_client, monkeypatch):
     lm.set_alias("echo", "champion", 1)
     lm.set_alias("echo", "challenger", 2)
     settings = sqlite_client.settings
-    monkeypatch.setenv("LOOPML_HOME", str(settings.home))
-    monkeypatch.setenv("LOOPML_DB_URL", settings.db_url)
-    monkeypatch.setenv("LOOPML_ARTIFACTS", settings.artifacts)
+    for name, value in store_env(settings).items():
+        monkeypatch.setenv(name, value)
     return sqlite_client
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import loopml as lm
+from tests.store_env import store_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,15 +41,18 @@ class Echo(lm.PythonModel):
         return [1.0] * len(df)
 
 
-def test_first_metrics_scrape_imports_neither_scipy_nor_pandas(sqlite_client, monkeypatch):
-    with lm.start_run("metrics") as run:
+def _serve_echo_from_children(client, monkeypatch, run_name: str) -> None:
+    """Register ``echo@champion`` and point child processes at the client's store."""
+    with lm.start_run(run_name) as run:
         ref = run.log_model(Echo(), "model")
     lm.register_model(ref, "echo")
     lm.set_alias("echo", "champion", 1)
-    settings = sqlite_client.settings
-    monkeypatch.setenv("LOOPML_HOME", str(settings.home))
-    monkeypatch.setenv("LOOPML_DB_URL", settings.db_url)
-    monkeypatch.setenv("LOOPML_ARTIFACTS", settings.artifacts)
+    for name, value in store_env(client.settings).items():
+        monkeypatch.setenv(name, value)
+
+
+def test_first_metrics_scrape_imports_neither_scipy_nor_pandas(sqlite_client, monkeypatch):
+    _serve_echo_from_children(sqlite_client, monkeypatch, "metrics")
     done = subprocess.run(
         [sys.executable, "-c", SCRAPE], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -76,14 +80,7 @@ def test_building_a_server_loads_neither_tracking_nor_housekeeping_nor_pyarrow(
     # cold start: `loopml serve` needs the registry and the model, not run tracking, the
     # garbage collector of the store or pyarrow (the prediction log imports it on its
     # first flush, feedback on its first request)
-    with lm.start_run("cold") as run:
-        ref = run.log_model(Echo(), "model")
-    lm.register_model(ref, "echo")
-    lm.set_alias("echo", "champion", 1)
-    settings = sqlite_client.settings
-    monkeypatch.setenv("LOOPML_HOME", str(settings.home))
-    monkeypatch.setenv("LOOPML_DB_URL", settings.db_url)
-    monkeypatch.setenv("LOOPML_ARTIFACTS", settings.artifacts)
+    _serve_echo_from_children(sqlite_client, monkeypatch, "cold")
     done = subprocess.run(
         [sys.executable, "-c", BUILD], cwd=ROOT, capture_output=True, text=True, check=True
     )

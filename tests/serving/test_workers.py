@@ -25,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import loopml as lm
 from loopml.serving.multiprocess import snapshot_samples
+from tests.store_env import store_env
 
 from .conftest import free_port
 
@@ -59,9 +60,7 @@ class WorkersServer:
         self.workers = int(args[args.index("--workers") + 1])
         env = {
             **os.environ,
-            "LOOPML_HOME": str(settings.home),
-            "LOOPML_DB_URL": settings.db_url,
-            "LOOPML_ARTIFACTS": settings.artifacts,
+            **store_env(settings),
             "TMPDIR": str(tmp),
             "PYTHONPATH": os.pathsep.join(sys.path),
         }

@@ -13,6 +13,7 @@ import loopml as lm
 from loopml import _hooks
 from loopml.errors import BlobCorrupted
 from loopml.models import quick
+from tests.store_env import store_env
 
 
 def _flip_last_byte(path: os.PathLike[str]) -> None:
@@ -63,11 +64,7 @@ def test_a_corrupted_model_file_names_the_model_version(client, monkeypatch) -> 
     _flip_last_byte(_blob_path(client, pickled))
     _hooks.replace_default_client(None)  # a fresh process: the sqlite3 fast path runs first
     quick._LOADERS.clear()
-    for name, value in {
-        "LOOPML_HOME": str(settings.home),
-        "LOOPML_DB_URL": settings.db_url,
-        "LOOPML_ARTIFACTS": settings.artifacts,
-    }.items():
+    for name, value in store_env(settings).items():
         monkeypatch.setenv(name, value)
     with pytest.raises(BlobCorrupted, match=r"model version churn/1"):
         lm.load_model("models:/churn@champion")
