@@ -102,10 +102,11 @@ class AdaptiveBatcher:
     async def submit(self, x: np.ndarray) -> Scores:
         """Score ``x`` (2-D) together with whatever else is queued; return its rows."""
         if not self._queue and not self._scheduled and not self.max_wait_s:
+            scores = self.now(x)
+            if scores is not None:
+                return scores
             if self._lone >= LONE_AFTER:
-                self._skipped += 1
-                if self._skipped % PROBE_EVERY:
-                    return self._alone(x)
+                self._skipped += 1  # the probe
             return await self._lead(x)
         self._lone = 0
         loop = asyncio.get_running_loop()
