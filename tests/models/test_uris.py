@@ -34,6 +34,8 @@ def test_parse_accepts_every_form(uri: str, kind: str, fields: dict) -> None:
     [
         "models:/churn/x",
         "models:/churn/0",
+        "models:/churn/\u00b2",
+        "models:/churn/\u0663",
         "s3://bucket/model",
         "runs:/only",
         "package:abc",

@@ -120,6 +120,10 @@ def test_registry_over_rest(api, client: lm.Client) -> None:
         ("deleted", "retired"),
     ]
     assert api.get("/api/v1/models/nope").status_code == 404
+    # digits int() refuses ("²") or reads in another script ("٣") are not version numbers
+    for odd in ("\u00b2", "\u0663"):
+        assert 400 <= api.get(f"/api/v1/models/churn/versions/{odd}").status_code < 500
+        assert 400 <= api.get(f"/api/v1/experiments/{odd}").status_code < 500
     loaded = client.models.load_model("models:/churn/1")
     assert list(loaded.predict(x)) == [0, 0, 1, 1]
 

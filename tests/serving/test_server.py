@@ -126,6 +126,18 @@ def test_v2_health_metadata_and_ready(serve):
     assert "error" in c.get("/v2/models/churn/versions/9").json()
 
 
+@pytest.mark.parametrize("version", ["\u00b2", "\u0663", "1" * 40, "1x"])
+def test_a_version_that_is_not_plain_digits_is_a_404_not_a_500(serve, version):
+    c = serve().client
+    for reply in (
+        c.get(f"/v2/models/churn/versions/{version}"),
+        c.get(f"/v2/models/churn/versions/{version}/ready"),
+        c.post(f"/v2/models/churn/versions/{version}/infer", json=_v2([ROW], [1, 4])),
+    ):
+        assert reply.status_code == 404
+        assert "is not a number" in reply.json()["error"]
+
+
 def test_v2_infer_matrix_flat_and_nested_and_per_column(serve):
     server = serve()
     c = server.client

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from loopml._utils.digits import is_digits
 from loopml.deploy import dockerfile, manifests
 from loopml.deploy.spec import DeploySpec, check_target
 from loopml.errors import InvalidInput
@@ -171,7 +172,7 @@ def _parse_model(model: str) -> tuple[str, str | None, int | str]:
             return name, alias, alias
     elif "/" in model:
         name, _, version = model.partition("/")
-        if name and version.isdigit():
+        if name and is_digits(version):
             return name, None, int(version)
     raise InvalidInput(
         f"model {model!r} must be NAME@ALIAS (follows the alias, e.g. churn@champion) "

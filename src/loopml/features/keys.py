@@ -11,6 +11,7 @@ import json
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
+from loopml._utils.digits import is_digits
 from loopml.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def coerce(value: Any, kind: str, column: str) -> int | str:
             return value
         if _is_int(value):
             return str(value)
-    elif _is_int(value) or (isinstance(value, str) and value.lstrip("-").isdigit()):
+    elif _is_int(value) or (isinstance(value, str) and is_digits(value.lstrip("-"))):
         return int(value)
     raise InvalidInput(
         f"entity {column!r} value {value!r} ({type(value).__name__}) is not a valid "

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, or_, select
 
+from loopml._utils.digits import is_digits
 from loopml.lineage.graph import LineageEdge, LineageNode, key
 from loopml.store.tables import (
     data as dt,
@@ -310,7 +311,7 @@ def _step_runs(conn: Connection, ids: list[str]) -> Described:
 
 def _split_version(node_id: str) -> tuple[str, int | None]:
     name, _, version = node_id.rpartition("/")
-    return (name, int(version)) if version.isdigit() and name else (node_id, None)
+    return (name, int(version)) if is_digits(version) and name else (node_id, None)
 
 
 _READERS: dict[str, Callable[[Connection, list[str]], Described]] = {

@@ -16,6 +16,7 @@ from croniter import croniter
 from sqlalchemy import func, select
 
 from loopml._utils.clock import now_ms
+from loopml._utils.digits import is_digits
 from loopml.store.tables import (
     core,
     data as dt_tables,
@@ -146,7 +147,7 @@ def _newer_data(conn: Connection, pipeline_run_id: str) -> list[tuple[str, int, 
     found: dict[str, int] = {}
     for node_id in used:
         name, _, version = node_id.rpartition("/")
-        if version.isdigit():
+        if is_digits(version):
             found[name] = max(found.get(name, 0), int(version))
     if not found:
         return []

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from loopml._utils.digits import is_digits
 from loopml.monitoring.performance import evaluate
 from loopml.store.predlog.reading import read_predictions
 
@@ -147,7 +148,7 @@ def parse_request_counts(text: str, deployment: str) -> dict[int, tuple[int, int
     out: dict[int, list[int]] = {}
     for labels_text, value in _SAMPLE.findall(text):
         labels = dict(_LABEL.findall(labels_text))
-        if labels.get("deployment") != deployment or not labels.get("version", "").isdigit():
+        if labels.get("deployment") != deployment or not is_digits(labels.get("version", "")):
             continue
         counts = out.setdefault(int(labels["version"]), [0, 0])
         failed = not labels.get("code", "200").startswith("2")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from loopml._utils.digits import is_digits
 from loopml.errors import InvalidInput, RunNotFound
 from loopml.models import importing, queries as q, registry as reg, writer
 from loopml.models.entities import ModelVersion
@@ -252,7 +253,7 @@ class Models:
         """Return a version by number, by alias, or the newest (``"latest"``)."""
         db = self.store.db
         with db.read() as conn:
-            if isinstance(version_or_alias, int) or str(version_or_alias).isdigit():
+            if isinstance(version_or_alias, int) or is_digits(str(version_or_alias)):
                 row = q.version_row(conn, db, name, int(version_or_alias))
             elif version_or_alias == "latest":
                 row = q.version_row(conn, db, name, None)
@@ -326,7 +327,7 @@ class Models:
         if isinstance(version, int) and not isinstance(version, bool):
             return version
         text = str(version)
-        if text.isdigit():
+        if is_digits(text):
             return int(text)
         return self.get_model_version(name, text).version
 

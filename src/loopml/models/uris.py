@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from loopml._utils.digits import is_digits
 from loopml.errors import InvalidInput
 from loopml.models.errors import InvalidModelUri
 
@@ -87,7 +88,7 @@ def _parse_model(rest: str, uri: str) -> ModelUri:
     check_name(name, uri)
     if version in ("", LATEST):
         return ModelUri("latest", name=name)
-    if version.isdigit() and int(version) > 0:
+    if is_digits(version) and int(version) > 0:
         return ModelUri("version", name=name, version=int(version))
     raise _invalid(uri, f"{version!r} is not a version number; use models:/{name}/<N> or @alias")
 

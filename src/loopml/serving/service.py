@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
+from loopml._utils.digits import is_digits
 from loopml._version import __version__
 from loopml.errors import LoopmlError
 from loopml.serving import v2
@@ -211,8 +212,8 @@ class ModelService:
         primary = self.routes.primary.current
         canary = self.routes.canary.current if self.routes.canary else None
         if version is not None:
-            if not version.isdigit():
-                raise ModelNotServed(f"model version {version!r} is not a number")
+            if not is_digits(version) or len(version) > 18:
+                raise ModelNotServed(f"model version {version[:40]!r} is not a number")
             found = self.routes.by_version(name, int(version))
             if found is None:
                 raise ModelNotServed(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from loopml._utils.digits import is_digits
 from loopml.errors import ExperimentNotFound, InvalidInput
 from loopml.server.access import requires
 from loopml.server.errors import error_responses
@@ -57,7 +58,7 @@ def _client(request: Request) -> Client:
 def _experiment(client: Client, experiment_id: str) -> Experiment:
     if experiment_id == convert.DEFAULT_EXPERIMENT_ID:
         return client.runs.set_experiment(client.runs.default_experiment)
-    if not experiment_id.isdigit():
+    if not is_digits(experiment_id):
         raise ExperimentNotFound(f"no experiment with id {experiment_id!r}; ids are numbers")
     return client.runs.get_experiment(name_or_id(experiment_id))
 

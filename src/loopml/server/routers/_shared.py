@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from loopml._utils.digits import is_digits
 from loopml.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -25,14 +26,14 @@ def client_of(request: Request) -> Client:
 
 def version_ref(version: str | int) -> int | str:
     """A version reference: a number, ``latest``, an alias or another reference."""
-    if isinstance(version, int) or version.isdigit():
+    if isinstance(version, int) or is_digits(version):
         return version_number(version)
     return version
 
 
 def version_number(version: str | int) -> int:
     """A version number within range, or :class:`InvalidInput`."""
-    number = int(version) if isinstance(version, int) or version.isdigit() else -1
+    number = int(version) if isinstance(version, int) or is_digits(version) else -1
     if not 1 <= number <= MAX_VERSION:
         raise InvalidInput(f"version must be a number from 1 to {MAX_VERSION}, got {version!r}")
     return number
@@ -40,7 +41,7 @@ def version_number(version: str | int) -> int:
 
 def name_or_id(value: str | int) -> str | int:
     """An experiment reference: digits are an id (within range), anything else a name."""
-    if isinstance(value, int) or value.isdigit():
+    if isinstance(value, int) or is_digits(value):
         number = int(value)
         if number > MAX_INT:
             raise InvalidInput(f"experiment id {value} is out of range; ids are below 2**63")
