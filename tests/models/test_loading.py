@@ -128,3 +128,29 @@ def test_fresh_process_loads_by_alias_quickly(sqlite_client, frame, labels, tmp_
     assert out["loaded"] == []  # the fast path: no SQLAlchemy, no client, no web stack
     # The strict number (<= 1 s on a quiet machine) is in bench/models; this box is shared.
     assert wall < 60, wall
+
+
+def test_array_predictor_answers_like_predict_array_and_skips_only_the_finite_scan(
+    client, frame, labels, array_model, frame_model
+) -> None:
+    import sklearn
+
+    with lm.start_run("load") as run:
+        array_ref = run.log_model(array_model, example=frame.to_numpy(float)[:5])
+        frame_ref = run.log_model(frame_model, "frame", example=frame[:5])
+    for ref in (array_ref, frame_ref):
+        model = lm.load_model(ref)
+        x = frame.to_numpy(float)[:6]
+        checked = model.array_predictor()
+        validated = model.array_predictor(validated=True)
+        expected = model.predict_array(x).tolist()
+        assert checked(x).tolist() == expected
+        assert validated(x).tolist() == expected
+        assert sklearn.get_config()["assume_finite"] is False  # restored after the call
+    with pytest.raises(ValueError, match="NaN"):  # without validated, scikit-learn's scan runs
+        lm.load_model(array_ref).array_predictor()(np.full((1, 3), np.nan))
+    with sklearn.config_context(assume_finite=True):  # a caller's own setting is kept
+        lm.load_model(array_ref).array_predictor(validated=True)(frame.to_numpy(float)[:2])
+        assert sklearn.get_config()["assume_finite"] is True
+    loaded = lm.load_model(array_ref)
+    assert loaded.array_predictor() == loaded.native.predict  # no wrapper when not validated

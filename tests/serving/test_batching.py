@@ -184,12 +184,14 @@ def test_the_synchronous_path_takes_lone_requests_and_leaves_probes_and_company_
         probe_due = batcher.now(np.ones((1, 1)))
         await batcher.submit(np.ones((1, 1)))  # the probe gathers
         calls.clear()
-        results = await asyncio.gather(*(serve(np.full((1, 1), float(i))) for i in range(10)))
+        burst = PROBE_EVERY + 2  # long enough to hold the next probe
+        results = await asyncio.gather(*(serve(np.full((1, 1), float(i))) for i in range(burst)))
         return now, probe_due, results
 
     now, probe_due, results = asyncio.run(main())
+    burst = PROBE_EVERY + 2
     assert all(now)
     assert probe_due is None
-    assert [r.predictions.tolist() for r in results] == [[2.0 * i] for i in range(10)]
-    assert sum(calls) == 10
+    assert [r.predictions.tolist() for r in results] == [[2.0 * i] for i in range(burst)]
+    assert sum(calls) == burst
     assert calls[-1] > 1  # the next probe found the rest of the burst waiting: batched

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from loopml.models import inputs
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     import numpy as np
 
@@ -108,6 +108,23 @@ class LoadedModel:
         data = self._array_input(x)
         result: np.ndarray = self._flavor.predict(self._native, data)
         return result
+
+    def array_predictor(self, *, validated: bool = False) -> Callable[[np.ndarray], Any]:
+        """The shortest callable that does what :meth:`predict_array` does.
+
+        The model's own ``predict`` when the flavor can hand it out (a model server
+        calls it once per request), else :meth:`predict_array`. ``validated``: the
+        caller guarantees finite floats, with NaN only where the model takes missing
+        values, so the flavor may skip its own scan of the input (scikit-learn's).
+        """
+        direct = getattr(self._flavor, "predictor", None)
+        if direct is None:
+            return self.predict_array
+        predict: Callable[[Any], Any] = direct(self._native, validated=validated)
+        if not self._wants_frame:
+            return predict
+        to_input = self._array_input
+        return lambda x: predict(to_input(x))
 
     def predict_proba_array(self, x: np.ndarray) -> np.ndarray | None:
         """Fast path of :meth:`predict_proba`; ``None`` when the model has no probabilities."""

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 #: Gathers in a row that no other request joined before lone requests stop yielding.
 LONE_AFTER = 2
 #: While requests come one at a time, every this many still yields to look for company.
-PROBE_EVERY = 8
+PROBE_EVERY = 32
 
 
 class Scores(NamedTuple):

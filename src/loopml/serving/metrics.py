@@ -66,6 +66,8 @@ class ServingMetrics:
     def __init__(self, deployment: str) -> None:
         self.deployment = deployment
         self.requests: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        #: answered 200s by (endpoint, model, version): the hot path's cheaper count
+        self.answered: dict[tuple[str, str, str], int] = defaultdict(int)
         self.errors: dict[tuple[str, str], int] = defaultdict(int)
         self.latency = Histogram(LATENCY_BUCKETS)
         self.batch_size = Histogram(BATCH_BUCKETS)
@@ -92,14 +94,35 @@ class ServingMetrics:
         if seconds is not None:
             self.latency.observe((endpoint, model, version), seconds)
 
+    def ok(self, labels: tuple[str, str, str], seconds: float) -> None:
+        """Count one answered 200 of ``(endpoint, model, version)`` and its latency.
+
+        The request path's form of :meth:`request`: the labels tuple is built once per
+        served version, not per request.
+        """
+        self.answered[labels] += 1
+        self.latency.observe(labels, seconds)
+
+    def request_counts(self) -> dict[tuple[str, str, str, str], int]:
+        """Requests by ``(endpoint, model, version, code)``, hot-path counts included."""
+        counts = dict(self.requests)
+        for labels, value in list(self.answered.items()):
+            key = (*labels, "200")
+            counts[key] = counts.get(key, 0) + value
+        return counts
+
     def error(self, endpoint: str, error: str) -> None:
         """Count one failed request by error type."""
         self.errors[(endpoint, error)] += 1
 
     def batch(self, model: str, version: str, route: str, rows: int) -> None:
         """Record one model call of ``rows`` rows."""
-        self.batch_size.observe((model, version, route), rows)
-        self.rows[(model, version, route)] += rows
+        self.scored((model, version, route), rows)
+
+    def scored(self, labels: tuple[str, str, str], rows: int) -> None:
+        """Record one model call of ``rows`` rows for ``(model, version, route)``."""
+        self.batch_size.observe(labels, rows)
+        self.rows[labels] += rows
 
     def load(self, route: str, model: str, version: str, outcome: str, seconds: float) -> None:
         """Record a model load attempt (``outcome``: ``loaded`` or ``failed``)."""
@@ -128,7 +151,7 @@ class ServingMetrics:
             "Requests answered, by endpoint, model version and HTTP status.",
             labels=["deployment", "endpoint", "model", "model_version", "code"],
         )
-        for key, value in sorted(self.requests.items()):
+        for key, value in sorted(self.request_counts().items()):
             requests.add_metric([d, *key], value)
         yield requests
         errors = CounterMetricFamily(

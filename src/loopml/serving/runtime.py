@@ -7,6 +7,7 @@ picked a version finishes on it and the next one gets the new version.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -21,6 +22,8 @@ from loopml.serving.routing import goes_to_canary
 from loopml.serving.validation import Validator
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from loopml.serving.metrics import ServingMetrics
     from loopml.serving.protocols import ServableModel
     from loopml.serving.routing import CanaryMode, Target
@@ -28,6 +31,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Role = Literal["primary", "canary", "shadow"]
+#: builds :class:`Scores` from a tuple without the generated ``__new__`` (once per call)
+_scores = functools.partial(tuple.__new__, Scores)
+#: the endpoints that answer with a model's predictions (metric labels)
+ENDPOINTS = ("predict", "v2_infer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,15 @@ class Served:
         self.columns = self.validator.columns or ()
         self.kinds = self.validator.kinds
         self.metrics = metrics
+        #: the metric labels of this version's model calls: (model, version, route)
+        self.scored_labels = (self.name, self.label, role)
+        #: the latency labels of its answers, per endpoint (built once, not per request)
+        self.answer_labels: dict[str, tuple[str, str, str]] = {
+            endpoint: (endpoint, self.name, self.label) for endpoint in ENDPOINTS
+        }
+        #: scores validated rows: the model's checked ``predict_array`` until the warm-up
+        #: has learnt whether it takes missing values, then its shortest predictor
+        self._call: Callable[[np.ndarray], Any] = model.predict_array
         self.batcher: AdaptiveBatcher | None = None
         if batching is not None and batching.enabled:
             self.batcher = AdaptiveBatcher(
@@ -77,7 +93,9 @@ class Served:
     def predict(self, x: np.ndarray) -> Scores:
         """Score ``x`` in one model call (records the batch size)."""
         try:
-            predictions = np.asarray(self.model.predict_array(x))
+            predictions = self._call(x)
+            if type(predictions) is not np.ndarray:
+                predictions = np.asarray(predictions)
         except (ValueError, TypeError) as err:
             raise self._rejected(err) from err
         except Exception as err:
@@ -86,8 +104,8 @@ class Served:
                 f"model {self.name} version {self.version} failed: {type(err).__name__}: {err}"
             ) from err
         if self.metrics is not None:
-            self.metrics.batch(self.name, self.label, self.role, len(x))
-        return Scores(predictions, None)
+            self.metrics.scored(self.scored_labels, len(x))
+        return _scores((predictions, None))
 
     def score_now(self, x: np.ndarray) -> Scores | None:
         """Score ``x`` at once unless batching wants to gather it (then ``None``: :meth:`score`)."""
@@ -153,6 +171,11 @@ class Served:
                 f"{type(err).__name__}: {str(err)[:300]}"
             ) from err
         self.validator.takes_missing = self._takes_missing(x)
+        predictor = getattr(self.model, "array_predictor", None)
+        if predictor is not None:
+            # from now on the validator lets through only finite floats (NaN only where
+            # the model takes it), so the model's own scan of every row can be skipped
+            self._call = predictor(validated=True)
 
     def _takes_missing(self, x: np.ndarray) -> bool:
         floats = [j for j, kind in enumerate(self.kinds) if kind == "f"]

@@ -7,6 +7,7 @@ router (:mod:`loopml.serving.asgi`) calls them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from loopml.store.predlog.writer import PredictionLog
 
 logger = logging.getLogger(__name__)
+
+#: builds an :class:`Entry` from a tuple of its fields without the generated ``__new__``
+#: (the request path makes one per answer)
+_entry = functools.partial(tuple.__new__, Entry)
 
 JSON = b"application/json"
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
@@ -86,6 +91,7 @@ class ModelService:
         self.ids = IdSource()
         self.server_version = __version__
         self._log = predlog is not None and self.options.log_predictions
+        self._log_scores = self.options.log_scores
 
     # ------------------------------------------------------------------ predictions
     async def predict(self, body: bytes, key: str | None = None) -> Reply:
@@ -94,11 +100,19 @@ class ModelService:
         served: Served | None = None
         try:
             data = _loads(body)
-            if key is None and isinstance(data, dict):
-                key = _key(data.get("routing_key"))
+            rows = _plain_rows(data)  # {"inputs": [[...], ...]}: nothing else to read
+            if rows is None:
+                if key is None and isinstance(data, dict):
+                    key = _key(data.get("routing_key"))
+                wants_proba = _flag(data, "probabilities")
+            else:
+                wants_proba = False
             served = self._pick(key)
-            x = decode_predict(data, served.validator, exact=_may_hold_booleans(body))
-            wants_proba = _flag(data, "probabilities")
+            exact = _may_hold_booleans(body)
+            if rows is not None:
+                x = served.validator.rows(rows, "inputs", exact=exact)
+            else:
+                x = decode_predict(data, served.validator, exact=exact)
             scores = served.score_now(x) or await served.score(x)
             proba = served.proba(x) if wants_proba else None
             if wants_proba and proba is None:
@@ -180,26 +194,28 @@ class ModelService:
         now_ms = int(time.time() * 1000)
         if self._log:
             assert self.predlog is not None
-            scorer = served.proba if self.options.log_scores and proba is None else None
+            scorer = served.proba if self._log_scores and proba is None else None
             self.predlog.record(
-                Entry(
-                    ids,
-                    now_ms,
-                    served.name,
-                    served.version,
-                    seconds * 1000.0,
-                    x,
-                    predictions,
-                    proba,
-                    False,
-                    served.columns,
-                    served.kinds,
-                    scorer,
+                _entry(
+                    (
+                        ids,
+                        now_ms,
+                        served.name,
+                        served.version,
+                        seconds * 1000.0,
+                        x,
+                        predictions,
+                        proba,
+                        False,
+                        served.columns,
+                        served.kinds,
+                        scorer,
+                    )
                 )
             )
         if self.shadow is not None:
             self.shadow.add(ids, now_ms, x, served.columns)
-        self.metrics.request(endpoint, served.name, served.label, 200, seconds)
+        self.metrics.ok(served.answer_labels[endpoint], seconds)
         return ids
 
     def _pick(self, key: str | None) -> Served:
@@ -443,6 +459,18 @@ def decode_predict(data: Any, validator: Validator, *, exact: bool = False) -> n
     if isinstance(split, dict) and "columns" in split and "data" in split:
         return validator.split(split["columns"], split["data"], exact=exact)
     raise MalformedRequest(f"the body must be {_SHAPES}; got keys {sorted(data)[:8]}")
+
+
+def _plain_rows(data: Any) -> list[Any] | None:
+    """The rows of a body that is exactly ``{"inputs": [[...], ...]}``, else ``None``.
+
+    The common request, read without walking the other accepted shapes.
+    """
+    if type(data) is dict and len(data) == 1:
+        rows = data.get("inputs")
+        if type(rows) is list and rows and type(rows[0]) is list:
+            return rows
+    return None
 
 
 def _rows_or_records(value: Any, validator: Validator, what: str, exact: bool) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from loopml.models.flavors import _common
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from loopml.models.flavors import PackageFiles
@@ -48,6 +48,30 @@ class SklearnFlavor:
     def predict(self, model: Any, data: Any) -> Any:
         """Call ``model.predict``."""
         return model.predict(data)
+
+    def predictor(self, model: Any, *, validated: bool = False) -> Callable[[Any], Any]:
+        """``model.predict`` itself, or for ``validated`` input a call that skips its scan.
+
+        ``validated``: the caller guarantees finite floats, with NaN only where the model
+        takes missing values (a model server's validator after warm-up), so
+        scikit-learn's own finiteness scan of the input, a tenth of a one-row
+        ``predict``, is skipped (``assume_finite`` for the call, in this thread only).
+        """
+        predict: Callable[[Any], Any] = model.predict
+        if not validated:
+            return predict
+        from sklearn import get_config, set_config
+
+        def predict_validated(data: Any) -> Any:
+            if get_config()["assume_finite"]:
+                return predict(data)
+            set_config(assume_finite=True)
+            try:
+                return predict(data)
+            finally:
+                set_config(assume_finite=False)
+
+        return predict_validated
 
     def predict_proba(self, model: Any, data: Any) -> Any | None:
         """Call ``model.predict_proba`` when the estimator has it."""

@@ -10,8 +10,10 @@ at most the last interval. When the store is slow or down, the list stops growin
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
+import operator
 import os
 import re
 import secrets
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from loopml.store.events import EventLog
 
@@ -51,6 +53,8 @@ class IdSource:
 
     def take(self, n: int) -> list[str]:
         """Return ``n`` fresh ids."""
+        if n == 1:
+            return [f"{self.prefix}-{next(self._counter):x}"]
         prefix = self.prefix
         return [f"{prefix}-{next(self._counter):x}" for _ in range(n)]
 
@@ -70,6 +74,13 @@ class Entry(NamedTuple):
     columns: tuple[str, ...]
     kinds: tuple[str, ...]
     scorer: Callable[[np.ndarray], np.ndarray | None] | None = None
+
+
+#: field getters of :class:`Entry` (C-level, for whole-flush passes)
+_FIELDS = tuple(operator.itemgetter(i) for i in range(9))
+_COLUMNS, _KINDS, _SCORER = (operator.itemgetter(i) for i in (9, 10, 11))
+_DTYPE = operator.attrgetter("predictions.dtype")
+_IS_NONE = functools.partial(operator.is_, None)
 
 
 @dataclass(slots=True)
@@ -220,8 +231,11 @@ def _layouts(entries: list[Entry]) -> list[list[Entry]]:
 
     The layout tuples are shared by every entry of one model version (and numpy's
     built-in dtypes are singletons), so identities tell layouts apart without hashing
-    the column names; consecutive entries nearly always share one, which is checked first.
+    the column names. Nearly always every entry shares one layout: that is checked with
+    C-level passes first, and only a mix is walked entry by entry.
     """
+    if all(_shared(map(field, entries)) for field in (_COLUMNS, _KINDS, _DTYPE)):
+        return [entries]
     groups: dict[tuple[int, int, bool], list[Entry]] = {}
     columns = kinds = dtype = None
     current: list[Entry] = []
@@ -238,6 +252,12 @@ def _layouts(entries: list[Entry]) -> list[list[Entry]]:
     return list(groups.values())
 
 
+def _shared(values: Iterator[Any]) -> bool:
+    """Whether every value is the first one (the same object, almost always)."""
+    seen = tuple(values)
+    return not seen or seen.count(seen[0]) == len(seen)
+
+
 def entries_table(entries: list[Entry], deployment: str) -> Any:
     """Build one Arrow table in the prediction-log contract from entries of one layout.
 
@@ -248,8 +268,10 @@ def entries_table(entries: list[Entry], deployment: str) -> Any:
 
     from loopml.store.events import TIME_TYPE
 
-    (ids, times, names, versions, latencies, xs, predictions, probas, shadows, *_rest) = zip(
-        *entries, strict=True
+    # one C-level pass per field: zip(*entries) would make an iterator per entry, and
+    # thousands of new tracked objects set off garbage collections in the middle
+    ids, times, names, versions, latencies, xs, predictions, probas, shadows = (
+        tuple(map(field, entries)) for field in _FIELDS
     )
     counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(entries))
     single = bool((counts == 1).all())
@@ -284,6 +306,11 @@ def _scores(
     entries: list[Entry], probas: tuple[Any, ...], x: np.ndarray, counts: np.ndarray
 ) -> np.ndarray:
     """Positive-class probability per row (NaN where unknown), one model call per scorer."""
+    first = entries[0].scorer
+    if all(map(_IS_NONE, probas)) and tuple(map(_SCORER, entries)).count(first) == len(
+        entries
+    ):  # the usual flush: one scorer (or none) for every row, in one call
+        return _scored(first, x) if first is not None else np.full(len(x), np.nan)
     out = np.full(len(x), np.nan)
     ends = np.cumsum(counts)
     starts = ends - counts
@@ -308,6 +335,15 @@ def _scores(
         if proba is not None:
             out[rows] = _positive(np.asarray(proba), len(rows))
     return out
+
+
+def _scored(scorer: Callable[[np.ndarray], np.ndarray | None], x: np.ndarray) -> np.ndarray:
+    try:
+        proba = scorer(x)
+    except Exception:
+        logger.warning("could not compute scores for the prediction log", exc_info=True)
+        return np.full(len(x), np.nan)
+    return np.full(len(x), np.nan) if proba is None else _positive(np.asarray(proba), len(x))
 
 
 def _positive(proba: np.ndarray, n: int) -> np.ndarray:
