@@ -24,7 +24,7 @@ for b in ${BENCHES:-startup short t1t2 tail s2 workers tune lineage scale server
     startup) run startup "$PY" bench/startup/run_loopml.py ;;
     short) run short "$PY" bench/tracking/short_runs.py --peer-python "$MLFLOW_PEER" --peer-runs 300 ;;
     t1t2) run t1t2 "$PY" bench/tracking/run_loopml.py --peer-python "$MLFLOW_PEER" --peer-workdir /tmp ;;
-    tail) run tail "$PY" bench/serving/tail.py --model lr --requests 10000 --repeat 3 \
+    tail) run tail "$PY" bench/serving/tail.py --model lr --requests 15000 --repeat 5 \
               --variants floor,full,nobatch,nolog ;;
     s2) OMP_NUM_THREADS=1 run s2 "$PY" bench/serving/run_loopml.py --workload s2 --models lr,hgb --repeat 3 ;;
     workers) run workers "$PY" bench/serving/workers.py --duration 15 --repeat 2 ;;
