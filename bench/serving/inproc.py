@@ -13,6 +13,9 @@ requests. Variants run interleaved, ``--repeat`` rounds:
 * ``nobatch`` / ``nolog``: the same with batching off / without the prediction log.
 
 Prints one JSON line per measurement and a summary with medians and ratios to the floor.
+``full`` over-counts the prediction log: in this CPU-bound loop its thread, once awake,
+waits for the GIL through every release by the model (a server idles between requests),
+so ``tail.py`` over HTTP is the reference for that variant.
 
     .venv/bin/python bench/serving/inproc.py --model lr --requests 30000 --repeat 5
 """
@@ -36,15 +39,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def loopml_app(home: str, model: str, **options: Any) -> tuple[Any, Any]:
-    """Build and start the app ``loopml serve`` would serve; return it and its stop."""
+def loopml_app(home: str, model: str, **options: Any) -> tuple[Any, Any, Any]:
+    """Build the app ``loopml serve`` would serve; return it, its start and its stop.
+
+    Each app's background threads run only while that app is measured: in a CPU-bound
+    loop, a thread that woke up waits for the GIL through every release by the model and
+    would inflate whichever variant is measured meanwhile, the floor's included.
+    """
     from loopml.serving.server import ServeConfig, build, store_source
 
     built = build(ServeConfig(f"{model}@champion", **options), store_source({"home": home}))
     assert built.app.on_startup is not None
     assert built.app.on_shutdown is not None
-    built.app.on_startup()
-    return built.app, built.app.on_shutdown
+    return built.app, built.app.on_startup, built.app.on_shutdown
 
 
 def floor_app(peers_dir: str, model: str, state: str) -> Any:
@@ -104,21 +111,32 @@ def main() -> None:
     bodies = [json.dumps({"inputs": [r]}).encode() for r in C.load_requests(200)]
     variants = a.variants.split(",")
     apps: dict[str, Any] = {}
-    stops = []
+    hooks: dict[str, tuple[Any, Any]] = {}
     for variant in variants:
         if variant == "floor":
             apps[variant] = floor_app(a.peers_dir, a.model, os.path.abspath(C.STATE))
         else:
-            app, stop = loopml_app(home, a.model, **VARIANTS[variant])
+            app, start, stop = loopml_app(home, a.model, **VARIANTS[variant])
             apps[variant] = app
-            stops.append(stop)
+            hooks[variant] = (start, stop)
+
+    def measured(variant: str, requests: int) -> tuple[float, float, int]:
+        start, stop = hooks.get(variant, (None, None))
+        if start is not None:
+            start()
+        try:
+            return loop.run_until_complete(drive(apps[variant], bodies, requests))
+        finally:
+            if stop is not None:
+                stop()
+
     results: dict[str, list[float]] = {v: [] for v in variants}
     loop = uvloop.new_event_loop()
     for variant in variants:  # warm-up: caches, first-call imports
-        loop.run_until_complete(drive(apps[variant], bodies, 2000))
+        measured(variant, 2000)
     for round_ in range(a.repeat):
         for variant in variants:
-            cpu, wall, errors = loop.run_until_complete(drive(apps[variant], bodies, a.requests))
+            cpu, wall, errors = measured(variant, a.requests)
             us = cpu * 1e6 / a.requests
             results[variant].append(us)
             print(json.dumps({
@@ -126,8 +144,6 @@ def main() -> None:
                 "wall_us_per_req": round(wall * 1e6 / a.requests, 2), "errors": errors,
                 "loadavg_1m": round(os.getloadavg()[0], 2),
             }), flush=True)  # fmt: skip
-    for stop in stops:
-        stop()
     summary: dict[str, Any] = {"summary": True, "model": a.model, "requests": a.requests}
     for variant, values in results.items():
         summary[variant] = round(statistics.median(values), 2)
