@@ -24,29 +24,25 @@ def test_loopml_demo_passes_on_the_team_stack(stack_project, s3_bucket, s3_fs):
     """
     bucket, _ = s3_bucket
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "loopml.cli.main", "demo", "--json"],
-        cwd=stack_project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1400,
-        check=False,
-    )
+
+    def loopml(*args: str, timeout: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "loopml.cli.main", *args],
+            cwd=stack_project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    done = loopml("demo", "--json", timeout=1400)
     assert done.returncode == 0, done.stderr[-4000:]
     summary = json.loads(done.stdout[done.stdout.index("{") :])
     assert summary["error"] is None, summary
     assert summary["failed_requests"] == 0, summary
     if summary["promotions"] < 1:  # say why: the loop's own record of its decisions
-        shown = subprocess.run(
-            [sys.executable, "-m", "loopml.cli.main", "loop", "show", "demo"],
-            cwd=stack_project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        shown = loopml("loop", "show", "demo", timeout=120)
         pytest.fail(
             f"no promotion: {json.dumps(summary)}\n{shown.stdout[-6000:]}{shown.stderr[-2000:]}"
         )
